@@ -1,0 +1,153 @@
+"""Preprocessed crops in one HDF5 file per data set and setting (SPEC §2.2 "Cache").
+
+Layout, per split group ("train", "test"), N frames, crop side S:
+  real       (N, S, S)     float16  real camera-1 crop, normalised depth
+  real_view  (N, S, S)     float16  real side-camera crop (view-prediction target)
+  synth      (N, 3, S, S)  float16  synthetic crops of cameras 1..3
+  joints     (N, 3, 36, 3) float32  joints in mm, per camera, NYU 36-joint layout
+  centres    (N, 3, 3)     float32  crop centre (palm centre) per camera, mm
+  cube       (N,)          float32  crop cube side, mm
+  frame_ids  (N,)          int64    0-based frame index in the split
+  subjects   (N,)          int64    subject id (-1 when unknown)
+The file name carries a hash of every setting that changes its content. Files are
+written to a temp name and renamed when complete, carry a `complete` flag and a
+Fletcher-32 checksum per chunk, and are checked on open; a bad file is rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+FORMAT_VERSION = 1
+FIELDS = ("real", "real_view", "synth", "joints", "centres", "cube", "frame_ids", "subjects")
+
+
+class CacheError(RuntimeError):
+    """A cache file that is incomplete, corrupt or made with other settings."""
+
+
+def settings_key(settings: dict) -> str:
+    """Stable short hash of JSON-serialisable settings (with the format version)."""
+    blob = json.dumps({"format": FORMAT_VERSION, **settings}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def _field_specs(size: int) -> dict[str, tuple[tuple[int, ...], str]]:
+    return {
+        "real": ((size, size), "float16"),
+        "real_view": ((size, size), "float16"),
+        "synth": ((3, size, size), "float16"),
+        "joints": ((3, 36, 3), "float32"),
+        "centres": ((3, 3), "float32"),
+        "cube": ((), "float32"),
+        "frame_ids": ((), "int64"),
+        "subjects": ((), "int64"),
+    }
+
+
+def write_cache(
+    path: Path,
+    settings: dict,
+    size: int,
+    splits: dict[str, int],
+    chunks: Callable[[str], Iterator[dict[str, np.ndarray]]],
+) -> Path:
+    """Write a cache atomically. `chunks(split)` yields dicts of FIELDS arrays, in frame order."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    specs = _field_specs(size)
+    try:
+        with h5py.File(tmp, "w") as f:
+            f.attrs["format_version"] = FORMAT_VERSION
+            f.attrs["key"] = settings_key(settings)
+            f.attrs["settings"] = json.dumps(settings, sort_keys=True, default=str)
+            f.attrs["complete"] = False
+            for split, n in splits.items():
+                grp = f.create_group(split)
+                dsets = {}
+                for name, (shape, dtype) in specs.items():
+                    chunk_rows = max(1, min(n, 256))
+                    dsets[name] = grp.create_dataset(
+                        name, shape=(n, *shape), dtype=dtype, chunks=(chunk_rows, *shape), fletcher32=True
+                    )
+                row = 0
+                for chunk in chunks(split):
+                    m = len(chunk["frame_ids"])
+                    for name in FIELDS:
+                        dsets[name][row : row + m] = chunk[name]
+                    row += m
+                if row != n:
+                    raise CacheError(f"{path}: split {split!r} produced {row} frames, expected {n}")
+            f.attrs["complete"] = True
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def check_cache(path: Path, settings: dict | None = None) -> None:
+    """Raise CacheError if the file is unreadable, incomplete, or made with other settings."""
+    path = Path(path)
+    try:
+        with h5py.File(path, "r") as f:
+            if not f.attrs.get("complete", False):
+                raise CacheError(f"{path}: incomplete cache (its writer did not finish)")
+            if f.attrs.get("format_version") != FORMAT_VERSION:
+                raise CacheError(f"{path}: cache format {f.attrs.get('format_version')} != {FORMAT_VERSION}")
+            if settings is not None and f.attrs.get("key") != settings_key(settings):
+                raise CacheError(f"{path}: cache was made with other settings")
+            for split in f:
+                grp = f[split]
+                missing = [k for k in FIELDS if k not in grp]
+                if missing:
+                    raise CacheError(f"{path}: split {split!r} lacks {missing}")
+                n = {grp[k].shape[0] for k in FIELDS}
+                if len(n) != 1:
+                    raise CacheError(f"{path}: split {split!r} fields have different frame counts {sorted(n)}")
+                # Reading the small fields whole checks their checksums; the images are
+                # checked chunk by chunk when loaded.
+                for k in ("joints", "centres", "cube", "frame_ids", "subjects"):
+                    grp[k][...]
+    except CacheError:
+        raise
+    except (OSError, KeyError, ValueError) as err:
+        raise CacheError(f"{path}: unreadable cache ({err})") from err
+
+
+def read_split(path: Path, split: str) -> dict[str, np.ndarray]:
+    """Load one split fully into memory; corrupt chunks raise CacheError naming the file."""
+    try:
+        with h5py.File(path, "r") as f:
+            if split not in f:
+                raise CacheError(f"{path}: no split {split!r}; it has {sorted(f)}")
+            return {k: f[split][k][...] for k in FIELDS}
+    except CacheError:
+        raise
+    except (OSError, KeyError, ValueError) as err:
+        raise CacheError(f"{path}: unreadable cache ({err}); delete it to rebuild") from err
+
+
+def read_settings(path: Path) -> dict:
+    with h5py.File(path, "r") as f:
+        return json.loads(f.attrs["settings"])
+
+
+def ensure_cache(path: Path, settings: dict, build: Callable[[], Path], log: Callable[[str], None] = print) -> Path:
+    """Return a valid cache at `path`, building it (or rebuilding a bad one) when needed."""
+    path = Path(path)
+    if path.exists():
+        try:
+            check_cache(path, settings)
+            return path
+        except CacheError as err:
+            log(f"rebuilding cache: {err}")
+            path.unlink()
+    return build()

@@ -1,0 +1,178 @@
+"""In-memory crop stores, nested labeled subsets, and MURAUER's four-set mini-batches.
+
+A `CropStore` holds one split of a cache as torch tensors (images stay float16 in memory,
+converted per batch). Training draws index sets with `FourSetSampler` and turns them into
+tensors with `make_batch`, so a step costs a few gathers, not a Python loop over samples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mlib.data.augment import AugmentConfig, augment_centres, augment_images, augment_joints, sample_params
+from mlib.data.cache import read_split
+from mlib.data.camera import EVAL_JOINTS
+from mlib.data.crop import normalize_joints
+
+
+@dataclass
+class CropStore:
+    """One split of a cache in memory. Camera k's data is at index k-1."""
+
+    real: torch.Tensor  # (N, S, S) float16
+    real_view: torch.Tensor  # (N, S, S) float16
+    synth: torch.Tensor  # (N, 3, S, S) float16
+    joints: torch.Tensor  # (N, 3, 36, 3) float32 mm
+    centres: torch.Tensor  # (N, 3, 3) float32 mm
+    cube: torch.Tensor  # (N,) float32 mm
+    frame_ids: torch.Tensor  # (N,) int64
+    subjects: torch.Tensor  # (N,) int64
+
+    @classmethod
+    def load(cls, path: str | Path, split: str) -> CropStore:
+        arrays = read_split(Path(path), split)
+        return cls(**{k: torch.from_numpy(v) for k, v in arrays.items()})
+
+    def __len__(self) -> int:
+        return self.real.shape[0]
+
+    @property
+    def crop_size(self) -> int:
+        return self.real.shape[-1]
+
+    def targets(self, idx: torch.Tensor, camera: int = 1) -> torch.Tensor:
+        """Normalised 14 evaluation joints (B, 14, 3) of camera `camera`."""
+        j = self.joints[idx, camera - 1][:, EVAL_JOINTS]
+        return normalize_joints(j, self.centres[idx, camera - 1], self.cube[idx].view(-1, 1, 1))
+
+    def images(self, idx: torch.Tensor, domain: str, camera: int = 1) -> torch.Tensor:
+        """(B, 1, S, S) float32 crops: domain 'real' (camera 1 or the view camera) or 'synth'."""
+        if domain == "real":
+            src = self.real if camera == 1 else self.real_view
+            return src[idx].float().unsqueeze(1)
+        return self.synth[idx, camera - 1].float().unsqueeze(1)
+
+
+def labeled_subset(num_frames: int, n: int | str | None, seed: int = 0) -> np.ndarray:
+    """Indices of the n labeled frames. Nested: the first n of one fixed permutation per seed,
+    so the n=10 frames are inside the n=100 frames. n = 'all' or None gives every frame."""
+    if n is None or n == "all":
+        return np.arange(num_frames)
+    n = int(n)
+    if not 1 <= n <= num_frames:
+        raise ValueError(f"n_labeled={n} must be between 1 and the number of training frames ({num_frames})")
+    return np.sort(np.random.default_rng(seed).permutation(num_frames)[:n])
+
+
+@dataclass(frozen=True)
+class Composition:
+    """Samples per set in one mini-batch (paper: 16 each at batch 64). A size of 0 drops the set."""
+
+    pairs: int = 16  # corresponding real/synthetic pairs from the labeled frames
+    real: int = 16  # labeled real samples
+    synth: int = 16  # synthetic samples (all synthetic frames are labeled)
+    unlabeled: int = 16  # real samples whose labels are never used
+
+
+class FourSetSampler:
+    """Draws the four index sets of a MURAUER mini-batch, with replacement, from a seeded generator."""
+
+    def __init__(self, num_frames: int, labeled: np.ndarray, composition: Composition = Composition(), seed: int = 0):
+        if len(labeled) == 0 and (composition.pairs or composition.real):
+            raise ValueError("the batch composition asks for labeled samples but the labeled subset is empty")
+        self.num_frames = num_frames
+        self.labeled = torch.as_tensor(np.asarray(labeled), dtype=torch.long)
+        self.composition = composition
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def _from(self, pool: torch.Tensor | None, k: int) -> torch.Tensor:
+        high = self.num_frames if pool is None else len(pool)
+        pick = torch.randint(high, (k,), generator=self.generator)
+        return pick if pool is None else pool[pick]
+
+    def sample(self) -> dict[str, torch.Tensor]:
+        c = self.composition
+        return {
+            "pairs": self._from(self.labeled, c.pairs),
+            "real": self._from(self.labeled, c.real),
+            "synth": self._from(None, c.synth),
+            "unlabeled": self._from(None, c.unlabeled),
+        }
+
+    def state_dict(self) -> dict:
+        return {"generator": self.generator.get_state()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.generator.set_state(state["generator"])
+
+
+@dataclass
+class Inputs:
+    """Model inputs of one set: images, normalised targets (None when unlabeled), view target, centre."""
+
+    x: torch.Tensor  # (B, 1, S, S)
+    y: torch.Tensor | None  # (B, 14, 3)
+    view: torch.Tensor  # (B, 1, S, S) side-camera crop, not augmented
+    centre: torch.Tensor  # (B, 3) mm, camera-1 crop centre after jitter
+
+
+def make_batch(
+    store: CropStore,
+    sets: dict[str, torch.Tensor],
+    device: torch.device | str = "cpu",
+    augment: AugmentConfig | None = AugmentConfig(),
+    generator: torch.Generator | None = None,
+    view_camera: int = 2,
+) -> dict[str, Inputs]:
+    """Gather and augment one mini-batch. Keys: pair_real, pair_synth, real, synth, unlabeled
+    (sets of size 0 are left out). A pair's real and synthetic crops get the same transform."""
+    out: dict[str, Inputs] = {}
+
+    def gather(idx: torch.Tensor, domain: str, labeled: bool, params=None) -> tuple[Inputs, object]:
+        x = store.images(idx, domain).to(device, non_blocking=True)
+        view_src = store.images(idx, domain, camera=view_camera)
+        y = store.targets(idx).to(device, non_blocking=True) if labeled else None
+        centre = store.centres[idx, 0].to(device, non_blocking=True)
+        cube = store.cube[idx].to(device, non_blocking=True)
+        if augment is not None:
+            if params is None:
+                params = sample_params(len(idx), x.shape[-1], augment, generator, device)
+            x = augment_images(x, params, cube, augment)
+            y = augment_joints(y, params, cube) if y is not None else None
+            centre = augment_centres(centre, params)
+        return Inputs(x, y, view_src.to(device, non_blocking=True), centre), params
+
+    if len(sets["pairs"]):
+        out["pair_real"], params = gather(sets["pairs"], "real", True)
+        out["pair_synth"], _ = gather(sets["pairs"], "synth", True, params)
+    if len(sets["real"]):
+        out["real"], _ = gather(sets["real"], "real", True)
+    if len(sets["synth"]):
+        out["synth"], _ = gather(sets["synth"], "synth", True)
+    if len(sets["unlabeled"]):
+        out["unlabeled"], _ = gather(sets["unlabeled"], "real", False)
+    return out
+
+
+class CropDataset(torch.utils.data.Dataset):
+    """Map-style dataset over a CropStore for users' own loops: (crop (1,S,S), joints (14,3), centre (3,))."""
+
+    def __init__(self, store: CropStore, domain: str = "real", camera: int = 1):
+        if domain not in ("real", "synth"):
+            raise ValueError(f"domain must be 'real' or 'synth', got {domain!r}")
+        self.store, self.domain, self.camera = store, domain, camera
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        idx = torch.tensor([i])
+        return (
+            self.store.images(idx, self.domain, self.camera)[0],
+            self.store.targets(idx, self.camera)[0],
+            self.store.centres[i, self.camera - 1],
+        )

@@ -1,0 +1,168 @@
+"""Reader and writer for the NYU hand pose data set's on-disk layout (SPEC §2.1).
+
+A split folder holds `depth_K_NNNNNNN.png` (real), `synthdepth_K_NNNNNNN.png` (rendered
+model) for cameras K = 1..3 with 1-based 7-digit frame numbers, and `joint_data.mat`
+with `joint_names`, `joint_uvd` and `joint_xyz` shaped (3 cameras, N, 36, 3).
+Depth PNGs are 640x480 RGB with depth in mm = (G << 8) | B.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import scipy.io
+from PIL import Image, UnidentifiedImageError
+
+from mlib.data.camera import JOINT_NAMES, NUM_JOINTS, NYU, Intrinsics
+
+# In NYU's test split, frames from 2441 on (1-based) show a second, smaller person;
+# the usual protocol crops them with a 250 mm cube instead of 300 mm.
+NYU_TEST_SECOND_SUBJECT_FRAME = 2441
+GENERATOR_MARKER = "mlib_generator.json"
+
+
+class NYUFormatError(ValueError):
+    """A file in an NYU-layout folder that cannot be used as it is."""
+
+
+def depth_filename(camera: int, frame: int, synthetic: bool = False) -> str:
+    """File name of a depth frame; `frame` is 1-based as in NYU."""
+    return f"{'synthdepth' if synthetic else 'depth'}_{camera}_{frame:07d}.png"
+
+
+def read_depth_png(path: str | Path, intr: Intrinsics = NYU) -> np.ndarray:
+    """Decode an NYU depth PNG to a (480, 640) float32 array in mm (0 = no reading / background)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: depth frame not found; check the data folder and frame number")
+    try:
+        with Image.open(path) as img:
+            img.load()
+            mode, size = img.mode, img.size
+            rgb = np.asarray(img)
+    except (UnidentifiedImageError, OSError, SyntaxError) as err:
+        raise NYUFormatError(
+            f"{path}: not a readable PNG ({err}); the file is corrupt or truncated, re-copy it"
+        ) from err
+    if size != (intr.width, intr.height):
+        raise NYUFormatError(f"{path}: image is {size[0]}x{size[1]}, NYU depth frames are {intr.width}x{intr.height}")
+    if mode != "RGB":
+        raise NYUFormatError(
+            f"{path}: PNG mode is {mode!r}, NYU depth frames are 'RGB' with depth in G (high) and B (low)"
+        )
+    return ((rgb[..., 1].astype(np.uint16) << 8) | rgb[..., 2]).astype(np.float32)
+
+
+def _atomic_target(path: Path):
+    """A temp file beside `path`; the caller renames it into place when complete."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    return Path(tmp)
+
+
+def write_depth_png(path: str | Path, depth_mm: np.ndarray) -> None:
+    """Encode depth in mm (rounded, clipped to 0..65535) as an NYU depth PNG, atomically."""
+    path = Path(path)
+    d = np.clip(np.rint(np.asarray(depth_mm)), 0, 65535).astype(np.uint16)
+    rgb = np.zeros(d.shape + (3,), dtype=np.uint8)
+    rgb[..., 1] = d >> 8
+    rgb[..., 2] = d & 0xFF
+    tmp = _atomic_target(path)
+    try:
+        Image.fromarray(rgb, mode="RGB").save(tmp, format="PNG")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def read_joint_data(folder: str | Path) -> dict[str, np.ndarray]:
+    """Load `joint_data.mat`: joint_names (36,), joint_uvd and joint_xyz (3, N, 36, 3) float64."""
+    path = Path(folder) / "joint_data.mat"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: joint annotations not found; an NYU split folder needs joint_data.mat")
+    try:
+        mat = scipy.io.loadmat(path)
+    except Exception as err:  # scipy raises several types for broken files
+        raise NYUFormatError(f"{path}: cannot read the MATLAB file ({err})") from err
+    missing = [k for k in ("joint_uvd", "joint_xyz") if k not in mat]
+    if missing:
+        raise NYUFormatError(
+            f"{path}: missing key(s) {missing}; found {sorted(k for k in mat if not k.startswith('__'))}"
+        )
+    out = {}
+    for key in ("joint_uvd", "joint_xyz"):
+        arr = np.asarray(mat[key], dtype=np.float64)
+        if arr.ndim == 3:  # a single camera saved without the leading axis
+            arr = arr[None]
+        if arr.ndim != 4 or arr.shape[2] != NUM_JOINTS or arr.shape[3] != 3:
+            raise NYUFormatError(f"{path}: {key} has shape {arr.shape}, expected (cameras, N, {NUM_JOINTS}, 3)")
+        out[key] = arr
+    if out["joint_uvd"].shape != out["joint_xyz"].shape:
+        raise NYUFormatError(
+            f"{path}: joint_uvd {out['joint_uvd'].shape} and joint_xyz {out['joint_xyz'].shape} differ"
+        )
+    names = mat.get("joint_names")
+    out["joint_names"] = (
+        np.array([str(np.squeeze(n)) for n in np.ravel(names)]) if names is not None else np.array(JOINT_NAMES)
+    )
+    return out
+
+
+def write_joint_data(folder: str | Path, joint_uvd: np.ndarray, joint_xyz: np.ndarray) -> None:
+    """Write `joint_data.mat` in NYU's layout, atomically."""
+    path = Path(folder) / "joint_data.mat"
+    names = np.empty((1, NUM_JOINTS), dtype=object)
+    names[0, :] = JOINT_NAMES
+    tmp = _atomic_target(path)
+    try:
+        scipy.io.savemat(tmp, {"joint_names": names, "joint_uvd": joint_uvd, "joint_xyz": joint_xyz})
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class NYUFolder:
+    """One split of an NYU-layout data set: lazy access to depth frames and joints.
+
+    Frame indices here are 0-based; file names use NYU's 1-based numbers.
+    """
+
+    def __init__(self, root: str | Path, split: str = "train", cube_mm: float = 300.0):
+        self.root = Path(root)
+        self.cube = cube_mm
+        self.folder = self.root / split
+        if not self.folder.is_dir():
+            raise FileNotFoundError(
+                f"{self.folder}: NYU split folder not found; expected {self.root}/<train|test>/ "
+                "with depth_*.png and joint_data.mat (see SPEC §2.1 or generate one with `python -m mlib.data.generate`)"
+            )
+        self.split = split
+        joints = read_joint_data(self.folder)
+        self.joint_uvd = joints["joint_uvd"]
+        self.joint_xyz = joints["joint_xyz"]
+        self.num_cameras, self.num_frames = self.joint_xyz.shape[:2]
+        # Folders written by our generator carry this marker; the real NYU's second-subject
+        # cube rule does not apply to them.
+        self.is_generated = (self.folder / GENERATOR_MARKER).is_file()
+
+    def __len__(self) -> int:
+        return self.num_frames
+
+    def depth_path(self, index: int, camera: int = 1, synthetic: bool = False) -> Path:
+        return self.folder / depth_filename(camera, index + 1, synthetic)
+
+    def depth(self, index: int, camera: int = 1, synthetic: bool = False) -> np.ndarray:
+        """(480, 640) float32 mm of 0-based frame `index`."""
+        if not 0 <= index < self.num_frames:
+            raise IndexError(f"{self.folder}: frame index {index} out of range 0..{self.num_frames - 1}")
+        return read_depth_png(self.depth_path(index, camera, synthetic))
+
+    def cube_mm(self, index: int) -> float:
+        """Crop cube side for a frame: 250 mm for real NYU's second test subject, as the protocol does."""
+        if self.split == "test" and not self.is_generated and index + 1 >= NYU_TEST_SECOND_SUBJECT_FRAME:
+            return self.cube * 250.0 / 300.0
+        return self.cube
