@@ -1,0 +1,348 @@
+"""Hand pose metrics and the text format the field uses to publish NYU predictions.
+
+One implementation of the metric for the whole project: the training code, the notebooks
+and the command line all call the functions below.
+
+File format: one line per test frame, J joints x 3 numbers, separated by spaces (commas
+and tabs are accepted too). Published NYU results are (u, v, d) in camera 1: pixels and
+depth in mm. `xyz` files hold camera coordinates in mm instead.
+
+    python -m mlib.evaluate --gt GT.txt PRED.txt [PRED.txt ...] [--format uvd|xyz|auto] [--plot OUT.png] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mlib.data.camera import EVAL_JOINT_NAMES, EVAL_JOINTS, uvd_to_xyz, xyz_to_uvd
+from mlib.data.crop import denormalize_joints
+
+THRESHOLDS = (10, 20, 30, 40, 50, 80)  # mm, the success-rate thresholds we report
+FORMATS = ("uvd", "xyz", "auto")
+
+Array = np.ndarray | torch.Tensor
+
+
+# ----------------------------------------------------------------------------- metric
+
+
+def _numpy(a: Array) -> np.ndarray:
+    if isinstance(a, torch.Tensor):
+        a = a.detach().cpu().numpy()
+    return np.asarray(a, dtype=np.float64)  # float64: means over 100k errors should not drift
+
+
+def joint_errors(pred_xyz: Array, gt_xyz: Array) -> np.ndarray:
+    """Euclidean distance per frame and joint (mm), shape (N, J), from two (N, J, 3) xyz arrays."""
+    pred, gt = _numpy(pred_xyz), _numpy(gt_xyz)
+    if pred.shape != gt.shape or pred.shape[-1] != 3:
+        raise ValueError(f"predictions {pred.shape} and ground truth {gt.shape} must both be (N, J, 3)")
+    return np.linalg.norm(pred - gt, axis=-1)
+
+
+def mean_error(errors: Array) -> float:
+    """The headline number: mean over all frames and joints (mm)."""
+    return float(np.mean(_numpy(errors)))
+
+
+def success_rate(errors: Array, thresholds: float | Sequence[float] = THRESHOLDS) -> np.ndarray:
+    """Fraction of frames whose *worst* joint is within tau mm, one value per threshold."""
+    worst = _numpy(errors).reshape(len(errors), -1).max(axis=1)
+    t = np.asarray(thresholds, dtype=np.float64)
+    return (worst[:, None] <= t.ravel()[None, :]).mean(axis=0).reshape(t.shape)
+
+
+def _joint_names(n_joints: int) -> list[str]:
+    return list(EVAL_JOINT_NAMES) if n_joints == len(EVAL_JOINT_NAMES) else [f"joint_{j}" for j in range(n_joints)]
+
+
+def summarize(errors: Array, thresholds: Sequence[float] = THRESHOLDS) -> dict:
+    """Mean, median (over all frame-joint errors), per-joint means and success rates, JSON-ready."""
+    e = _numpy(errors)
+    rates = success_rate(e, thresholds)
+    return {
+        "n_frames": int(e.shape[0]),
+        "mean": mean_error(e),
+        "median": float(np.median(e)),
+        "per_joint": {name: float(m) for name, m in zip(_joint_names(e.shape[1]), e.mean(axis=0), strict=True)},
+        "success_rate": {t: float(r) for t, r in zip(thresholds, rates, strict=True)},
+    }
+
+
+# ----------------------------------------------------------------------------- models
+
+
+@torch.no_grad()
+def predict_store(
+    model: torch.nn.Module,
+    store,
+    domain: str = "real",
+    through_mapping: bool = True,
+    device: str | torch.device = "cpu",
+    indices: Sequence[int] | torch.Tensor | None = None,
+    batch_size: int = 256,
+) -> np.ndarray:
+    """Camera-1 predictions (N, 14, 3) in mm for the frames of a CropStore, ready for save_predictions.
+
+    through_mapping: predict p(m(f(x))) (a trained mapping m) or p(f(x)) (synthetic pretraining only).
+    """
+    idx = torch.arange(len(store)) if indices is None else torch.as_tensor(indices, dtype=torch.long)
+    was_training = model.training
+    model.eval()  # batch-norm statistics, not batch statistics, at test time
+    out = []
+    try:
+        for chunk in idx.split(batch_size):
+            pred = model(store.images(chunk, domain).to(device), real=through_mapping).float().cpu()
+            out.append(denormalize_joints(pred, store.centres[chunk, 0], store.cube[chunk].view(-1, 1, 1)))
+    finally:
+        model.train(was_training)  # called mid-training for validation
+    return torch.cat(out).numpy()
+
+
+def evaluate_store(
+    model: torch.nn.Module,
+    store,
+    domain: str = "real",
+    through_mapping: bool = True,
+    device: str | torch.device = "cpu",
+    indices: Sequence[int] | torch.Tensor | None = None,
+    thresholds: Sequence[float] = THRESHOLDS,
+) -> dict:
+    """summarize() of a model's errors on (a subset of) a CropStore's camera-1 frames."""
+    idx = torch.arange(len(store)) if indices is None else torch.as_tensor(indices, dtype=torch.long)
+    pred = predict_store(model, store, domain, through_mapping, device, idx)
+    gt = store.joints[idx, 0][:, EVAL_JOINTS]
+    return summarize(joint_errors(pred, gt), thresholds)
+
+
+# ----------------------------------------------------------------------------- files
+
+
+def _guess_format(values: np.ndarray) -> str:
+    # Over a whole test set the hand crosses the optical axis, so xyz files have negative
+    # x or y somewhere; (u, v) pixel coordinates of a visible hand never go negative.
+    return "xyz" if (values[..., :2] < 0).any() else "uvd"
+
+
+def load_joints(
+    path: str | os.PathLike, fmt: str = "uvd", n_joints: int = 14, n_frames: int | None = None
+) -> np.ndarray:
+    """Read a prediction / label file into (N, J, 3) xyz in mm.
+
+    fmt: "uvd" (pixels + depth mm, NYU camera 1), "xyz" (mm) or "auto" (guess, see _guess_format).
+    n_frames: if given, the file must have exactly that many frames (e.g. the ground truth's).
+    Any problem raises ValueError naming the file and the line.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}, expected one of {FORMATS}")
+    path = Path(path)
+    width = 3 * n_joints
+    rows, lineno = [], 0
+    with open(path) as f:
+        for lineno, line in enumerate(f, start=1):
+            tokens = line.replace(",", " ").split()
+            if not tokens or tokens[0].startswith("#"):
+                continue  # blank lines and comments do not count as frames
+            if n_frames is not None and len(rows) == n_frames:
+                raise ValueError(f"{path}, line {lineno}: more frames than the {n_frames} expected")
+            if len(tokens) != width:
+                raise ValueError(
+                    f"{path}, line {lineno}: expected {width} numbers ({n_joints} joints x 3), found {len(tokens)}"
+                )
+            try:
+                row = [float(t) for t in tokens]
+            except ValueError:
+                bad = next(t for t in tokens if not _is_float(t))
+                raise ValueError(f"{path}, line {lineno}: {bad!r} is not a number") from None
+            if not np.isfinite(row).all():
+                raise ValueError(f"{path}, line {lineno}: non-finite value (nan or inf)")
+            rows.append(row)
+    if not rows:
+        raise ValueError(f"{path}: no frames found")
+    if n_frames is not None and len(rows) != n_frames:
+        raise ValueError(f"{path}, line {lineno}: file ends after {len(rows)} frames, expected {n_frames}")
+    values = np.asarray(rows, dtype=np.float64).reshape(-1, n_joints, 3)
+    if fmt == "auto":
+        fmt = _guess_format(values)
+    return uvd_to_xyz(values) if fmt == "uvd" else values
+
+
+def _is_float(token: str) -> bool:
+    try:
+        float(token)
+        return True
+    except ValueError:
+        return False
+
+
+def save_predictions(path: str | os.PathLike, joints_xyz: Array, fmt: str = "uvd", decimals: int = 3) -> Path:
+    """Write (N, J, 3) xyz mm predictions in the published text format; load_joints reads them back.
+
+    The write is atomic (temp file + rename), so an interrupted run never leaves half a file.
+    """
+    if fmt not in ("uvd", "xyz"):
+        raise ValueError(f"format must be 'uvd' or 'xyz', got {fmt!r}")
+    xyz = _numpy(joints_xyz)
+    if xyz.ndim != 3 or xyz.shape[-1] != 3:
+        raise ValueError(f"joints must be (N, J, 3), got {xyz.shape}")
+    values = xyz_to_uvd(xyz) if fmt == "uvd" else xyz
+    if not np.isfinite(values).all():
+        raise ValueError("non-finite joints (for uvd, every joint needs z > 0)")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            np.savetxt(f, values.reshape(len(values), -1), fmt=f"%.{decimals}f", delimiter=" ")
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return path
+
+
+def evaluate_files(
+    gt_path: str | os.PathLike,
+    pred_paths: Sequence[str | os.PathLike],
+    fmt: str = "uvd",
+    gt_fmt: str = "uvd",
+    n_joints: int = 14,
+) -> dict[str, np.ndarray]:
+    """Errors (N, J) of each prediction file against the ground truth, keyed by file stem."""
+    gt = load_joints(gt_path, gt_fmt, n_joints)
+    results = {}
+    for p in map(Path, pred_paths):
+        name = p.stem if p.stem not in results else str(p)
+        results[name] = joint_errors(load_joints(p, fmt, n_joints, n_frames=len(gt)), gt)
+    return results
+
+
+# ----------------------------------------------------------------------------- tables
+
+
+def _table(header: list[str], rows: list[list[str]], markdown: bool) -> str:
+    if markdown:
+        lines = [header, ["---"] * len(header), *rows]
+        return "\n".join("| " + " | ".join(r) + " |" for r in lines)
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    fmt = lambda r: "  ".join(
+        c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
+    )
+    return "\n".join([fmt(header), fmt(["-" * w for w in widths]), *map(fmt, rows)])
+
+
+def format_table(summaries: dict[str, dict], markdown: bool = False, per_joint: bool = True) -> str:
+    """Summary table (one row per method) and, optionally, per-joint errors (one column per method)."""
+    taus = list(next(iter(summaries.values()))["success_rate"])
+    header = ["method", "mean (mm)", "median (mm)"] + [f"<= {t:g} mm" for t in taus]
+    rows = [
+        [name, f"{s['mean']:.2f}", f"{s['median']:.2f}"] + [f"{100 * s['success_rate'][t]:.1f}%" for t in taus]
+        for name, s in summaries.items()
+    ]
+    out = _table(header, rows, markdown)
+    if per_joint:
+        joints = list(next(iter(summaries.values()))["per_joint"])
+        rows = [[j] + [f"{s['per_joint'][j]:.2f}" for s in summaries.values()] for j in joints]
+        out += "\n\nper-joint mean error (mm)\n\n" + _table(["joint", *summaries], rows, markdown)
+    return out
+
+
+# ----------------------------------------------------------------------------- plots
+
+
+def _axes(ax, figsize):
+    if ax is None:
+        import matplotlib.pyplot as plt  # lazily: importing the metric must not pick a GUI backend
+
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def plot_success_curves(results: dict[str, Array], ax=None, max_threshold: float = 80, title: str | None = None):
+    """Fraction of frames with all joints within tau, as a function of tau, one curve per method."""
+    ax = _axes(ax, (6, 4.5))
+    taus = np.linspace(0, max_threshold, 161)
+    for name, errors in results.items():
+        ax.plot(taus, 100 * success_rate(errors, taus), label=name)
+    ax.set(xlim=(0, max_threshold), ylim=(0, 100), xlabel="threshold τ (mm)")
+    ax.set_ylabel("frames with max joint error ≤ τ (%)")
+    ax.set_title(title or "Success rate (worst joint within τ)")
+    ax.grid(alpha=0.3)
+    if len(results) > 1:
+        ax.legend(fontsize="small", loc="lower right")
+    return ax
+
+
+def plot_per_joint(results: dict[str, Array], ax=None, title: str | None = None):
+    """Mean error per joint (and overall) as grouped bars, one colour per method."""
+    ax = _axes(ax, (10, 4.5))
+    first = _numpy(next(iter(results.values())))
+    labels = _joint_names(first.shape[1]) + ["mean"]
+    x = np.arange(len(labels))
+    width = 0.8 / len(results)
+    for i, (name, errors) in enumerate(results.items()):
+        e = _numpy(errors)
+        ax.bar(x + (i - (len(results) - 1) / 2) * width, [*e.mean(axis=0), e.mean()], width, label=name)
+    ax.set_ylim(0, ax.get_ylim()[1] * (1 + 0.1 * np.ceil(len(results) / 3)))  # headroom for the legend
+    ax.set_xticks(x, labels, rotation=45, ha="right", fontsize="small")
+    ax.set(xlabel="joint", ylabel="mean error (mm)")
+    ax.set_title(title or "Mean error per joint")
+    ax.grid(axis="y", alpha=0.3)
+    if len(results) > 1:
+        ax.legend(fontsize="small", ncol=min(3, len(results)), loc="upper left")
+    return ax
+
+
+def plot_comparison(results: dict[str, Array], fig=None):
+    """The two plots side by side; pass a matplotlib Figure to draw without pyplot (e.g. headless)."""
+    if fig is None:
+        import matplotlib.pyplot as plt
+
+        fig = plt.figure(figsize=(16, 5))
+    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.8]})
+    plot_success_curves(results, ax=left)
+    plot_per_joint(results, ax=right)
+    fig.tight_layout()
+    return fig
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m mlib.evaluate", description=__doc__.split("\n\n")[0])
+    ap.add_argument("predictions", nargs="+", help="prediction files, one frame per line")
+    ap.add_argument("--gt", required=True, help="ground-truth file (uvd, like nyu_test_groundtruth_label.txt)")
+    ap.add_argument("--format", default="uvd", choices=FORMATS, help="format of the prediction files")
+    ap.add_argument("--gt-format", default="uvd", choices=FORMATS, help="format of the ground-truth file")
+    ap.add_argument("--joints", type=int, default=14, help="joints per frame")
+    ap.add_argument("--plot", metavar="OUT.png", help="save success-rate curves and per-joint bars")
+    ap.add_argument("--json", action="store_true", help="print one JSON object keyed by file stem")
+    args = ap.parse_args(argv)
+
+    try:
+        results = evaluate_files(args.gt, args.predictions, args.format, args.gt_format, args.joints)
+    except (OSError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    summaries = {name: summarize(e) for name, e in results.items()}
+    print(json.dumps(summaries, indent=2) if args.json else format_table(summaries))
+    if args.plot:
+        from matplotlib.figure import Figure  # no pyplot: works without a display
+
+        plot_comparison(results, fig=Figure(figsize=(16, 5))).savefig(args.plot, dpi=120)
+        print(f"saved {args.plot}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,114 @@
+"""The loss terms of paper Eq. 1: L = Lp + λc·Lc + λg·Lg + λm·Lm, plus the discriminator's Lh.
+
+Every term is a SUM over the batch, as in the paper, so that the paper's weights (λc = 0.2,
+λg = 1e-4, λm = 1e-5) keep their meaning; averaging instead would silently change the balance
+between terms that are summed over different numbers of samples. Terms are computed in float32,
+so they stay accurate under bf16 autocast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+PAPER_CROP_SIZE = 128  # the crop size at which the paper's λg was tuned
+
+
+def pose_loss(pred: Tensor, target: Tensor) -> Tensor:
+    """Lp = Σ_k ||y_k − ŷ_k||² (Eq. 5): squared L2 over all normalised coordinates, summed over the batch."""
+    return (pred.float() - target.float()).pow(2).sum()
+
+
+def correspondence_loss(z_real_mapped: Tensor, z_synth: Tensor) -> Tensor:
+    """Lc = Σ_k ||z_k − ẑ_k||² (Eq. 8) between m(f(x_real)) and f(x_synth) of corresponding pairs.
+
+    The synthetic latent is the target: it is detached here, so Lc moves m and f's real path
+    towards the synthetic features, never the synthetic features towards the real ones.
+    """
+    return (z_real_mapped.float() - z_synth.detach().float()).pow(2).sum()
+
+
+def view_loss(pred: Tensor, target: Tensor) -> Tensor:
+    """Lg = Σ_k ||x_k − x̂_k||₁ (Eq. 10) between predicted and captured second views, (B,1,S,S).
+
+    An L1 norm over an image grows with its pixel count, so at S x S crops the sum is scaled by
+    (128/S)²: a 64x64 crop covers the same cube as a 128x128 one with a quarter of the pixels, and
+    the scaled term then has the magnitude the paper's λg = 1e-4 was chosen for.
+    """
+    size = pred.shape[-1]
+    scale = (PAPER_CROP_SIZE / size) ** 2
+    return (pred.float() - target.float()).abs().sum() * scale
+
+
+def discriminator_loss(h_real: Tensor, h_synth: Tensor) -> Tensor:
+    """Lh (Eq. 12, LSGAN): ½Σ(l̂−1)² over real latents + ½Σ(l̂−0)² over synthetic latents.
+
+    The caller feeds h detached latents, so this step trains h alone.
+    """
+    return 0.5 * (h_real.float() - 1.0).pow(2).sum() + 0.5 * h_synth.float().pow(2).sum()
+
+
+def mapping_adversarial_loss(h_real: Tensor) -> Tensor:
+    """Lm (Eq. 13): ½Σ(l̂−0)² over real latents: m is rewarded when h calls real latents synthetic."""
+    return 0.5 * h_real.float().pow(2).sum()
+
+
+@dataclass(frozen=True)
+class LossWeights:
+    """Paper appendix A.1."""
+
+    lambda_c: float = 0.2
+    lambda_g: float = 1e-4
+    lambda_m: float = 1e-5
+
+
+TERM_KEYS = ("pose", "corr", "view", "adv")  # Lp, Lc, Lg, Lm
+
+
+def total_loss(terms: dict[str, Tensor], weights: LossWeights) -> Tensor:
+    """L = Lp + λc·Lc + λg·Lg + λm·Lm (Eq. 1) from terms keyed "pose", "corr", "view", "adv".
+
+    Missing terms count as 0 (the ablation variants leave some out); unknown keys raise, so a typo
+    cannot silently drop a term.
+    """
+    unknown = sorted(set(terms) - set(TERM_KEYS))
+    if unknown:
+        raise ValueError(f"unknown loss term(s) {unknown}; total_loss takes {list(TERM_KEYS)}")
+    factor = {"pose": 1.0, "corr": weights.lambda_c, "view": weights.lambda_g, "adv": weights.lambda_m}
+    parts = [factor[k] * terms[k] for k in TERM_KEYS if k in terms]
+    if not parts:
+        return torch.zeros(())
+    return sum(parts[1:], parts[0])
+
+
+class NonFiniteLossError(RuntimeError):
+    """A loss term became NaN or infinite; names the iteration and the term."""
+
+    def __init__(self, iteration: int, term: str, value: float):
+        super().__init__(
+            f"non-finite loss at iteration {iteration}: term {term!r} = {value} "
+            "(lower the learning rate, check the inputs for NaNs, or resume from the last checkpoint)"
+        )
+        self.iteration = iteration
+        self.term = term
+        self.value = value
+
+
+def all_finite(terms: dict[str, Tensor]) -> Tensor:
+    """One boolean tensor, on the terms' device, True when every term is finite. No host sync."""
+    if not terms:
+        return torch.ones((), dtype=torch.bool)
+    return torch.stack([torch.isfinite(t.detach()).all() for t in terms.values()]).all()
+
+
+def check_finite(terms: dict[str, Tensor], iteration: int) -> None:
+    """Raise NonFiniteLossError naming the first NaN/inf term. One host sync when all is well."""
+    if bool(all_finite(terms)):
+        return
+    for name, t in terms.items():
+        if not bool(torch.isfinite(t.detach()).all()):
+            bad = t.detach().float().flatten()
+            bad = bad[~torch.isfinite(bad)][0].item()
+            raise NonFiniteLossError(iteration, name, bad)

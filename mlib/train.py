@@ -1,0 +1,570 @@
+"""Two-stage MURAUER training: stage 1 pretrains f and p on synthetic data, stage 2 trains
+all modules with Eq. 1 on four-set mini-batches. The six ablation variants are switches
+of one training step, not separate code paths.
+
+    python -m mlib.train --preset ci --variant full --n-labeled 100 --out runs/full-100
+
+prints a progress bar and, at the end, one JSON line with the test mean joint error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from tqdm.auto import tqdm
+
+from mlib.data.augment import AugmentConfig
+from mlib.data.datasets import Composition, CropStore, FourSetSampler, labeled_subset, make_batch
+from mlib.evaluate import evaluate_store
+from mlib.losses import (
+    LossWeights,
+    NonFiniteLossError,
+    correspondence_loss,
+    discriminator_loss,
+    mapping_adversarial_loss,
+    pose_loss,
+    total_loss,
+    view_loss,
+)
+from mlib.models import ModelConfig, Murauer, model_config
+from mlib.schedule import iterations_per_epoch, make_scheduler
+
+TERMS = ("pose", "corr", "view", "adv", "disc")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """Which parts of Eq. 1 and which data a run uses (paper §4.3)."""
+
+    synthetic: bool = True  # synthetic samples and corresponding pairs (Lp on synthetic, Lc)
+    unlabeled: bool = True  # the unlabeled real set
+    view: bool = True  # view prediction, Lg
+    adversarial: bool = True  # distribution matching, Lm and the discriminator
+    stage2: bool = True  # False: stage 1 only (the synthetic-only model)
+    pretrained: bool = True  # start stage 2 from the stage-1 checkpoint
+
+
+VARIANTS: dict[str, Variant] = {
+    "synth_only": Variant(unlabeled=False, view=False, adversarial=False, stage2=False),
+    "real_only": Variant(synthetic=False, unlabeled=False, view=False, adversarial=False, pretrained=False),
+    "real_synth": Variant(unlabeled=False, view=False, adversarial=False),
+    "distr_match": Variant(view=False),
+    "view_pred": Variant(adversarial=False),
+    "full": Variant(),
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    preset: str = "laptop"
+    stage1_iters: int = 3000
+    stage2_iters: int = 2000
+    set_size: int = 16  # samples per set; batch = 4 sets (paper: 16 each at batch 64)
+    base_lr: float = 3.3e-4
+    gamma: float = 0.04
+    weights: LossWeights = field(default_factory=LossWeights)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    log_every: int = 50
+    eval_every: int = 500  # validation error on `val_frames` real test frames; 0 = never
+    val_frames: int = 500
+    ckpt_every: int = 500
+    seed: int = 0
+
+    @property
+    def batch_size(self) -> int:
+        return 4 * self.set_size
+
+
+TRAIN_PRESETS: dict[str, TrainConfig] = {
+    "ci": TrainConfig(
+        "ci", stage1_iters=300, stage2_iters=200, log_every=20, eval_every=100, val_frames=200, ckpt_every=100
+    ),
+    "laptop": TrainConfig("laptop", stage1_iters=3000, stage2_iters=2000),
+    "paper": TrainConfig(
+        "paper",
+        stage1_iters=170_000,
+        stage2_iters=136_000,
+        log_every=200,
+        eval_every=5000,
+        val_frames=2000,
+        ckpt_every=5000,
+    ),
+}
+
+
+def train_config(preset: str, **overrides) -> TrainConfig:
+    if preset not in TRAIN_PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(TRAIN_PRESETS)}")
+    return dataclasses.replace(TRAIN_PRESETS[preset], **overrides)
+
+
+def pick_device(preference: str = "auto") -> torch.device:
+    """CUDA, then Apple's MPS, then CPU, unless told otherwise."""
+    if preference != "auto":
+        return torch.device(preference)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def composition(variant: Variant, stage: int, set_size: int) -> Composition:
+    """Batch composition of a stage and variant; the batch stays 4 * set_size where the data allows."""
+    if stage == 1:
+        return Composition(pairs=0, real=0, synth=4 * set_size, unlabeled=0)
+    if not variant.synthetic:  # real only: every sample a labeled real one
+        return Composition(pairs=0, real=4 * set_size, synth=0, unlabeled=0)
+    return Composition(set_size, set_size, set_size, set_size if variant.unlabeled else 0)
+
+
+# ----------------------------------------------------------------------------- checkpoints
+
+
+def atomic_save(obj: dict, path: Path) -> None:
+    """torch.save to a temp file, then rename: a crash never leaves half a checkpoint."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: checkpoint not found")
+    return torch.load(path, map_location=map_location, weights_only=True)
+
+
+def load_model_state(model: torch.nn.Module, state: dict, source: str, modules: tuple[str, ...] | None = None) -> None:
+    """Load weights, failing with the list of differing shapes when the configurations differ."""
+    own = model.state_dict()
+    if modules is not None:
+        state = {k: v for k, v in state.items() if k.split(".")[0] in modules}
+    diffs = [
+        f"{k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}"
+        for k, v in state.items()
+        if k in own and own[k].shape != v.shape
+    ]
+    missing = [k for k in own if k not in state and (modules is None or k.split(".")[0] in modules)]
+    if diffs or missing:
+        msg = f"{source}: checkpoint does not fit this model configuration"
+        if diffs:
+            msg += "; shapes differ:\n  " + "\n  ".join(diffs[:20])
+        if missing:
+            msg += f"\n  {len(missing)} parameter(s) missing, e.g. {missing[:5]}"
+        raise ValueError(msg)
+    model.load_state_dict(state, strict=modules is None)
+
+
+# ----------------------------------------------------------------------------- the trainer
+
+
+class Trainer:
+    """Runs one stage of one variant, with checkpoints, resume and a history."""
+
+    def __init__(
+        self,
+        model: Murauer,
+        model_cfg: ModelConfig,
+        cfg: TrainConfig,
+        variant: Variant,
+        train: CropStore,
+        val: CropStore | None,
+        stage: int,
+        labeled,
+        out_dir: str | Path,
+        device: torch.device,
+        n_real_train: int | None = None,
+    ):
+        self.model, self.model_cfg, self.cfg, self.variant, self.stage = model, model_cfg, cfg, variant, stage
+        self.train, self.val, self.device = train, val, device
+        self.out_dir = Path(out_dir)
+        self.ckpt_path = self.out_dir / f"stage{stage}.pt"
+        self.iters = cfg.stage1_iters if stage == 1 else cfg.stage2_iters
+        self.sampler = FourSetSampler(len(train), labeled, composition(variant, stage, cfg.set_size), cfg.seed + stage)
+        self.aug_gen = torch.Generator(device=device).manual_seed(cfg.seed + 100 + stage)
+        trainable = ["f", "p"] if stage == 1 else ["f", "p", "m", "g"]
+        params = [p for name in trainable for p in getattr(model, name).parameters()]
+        self.opt = torch.optim.Adam(params, lr=cfg.base_lr, betas=(0.9, 0.999))
+        self.opt_h = torch.optim.Adam(model.h.parameters(), lr=cfg.base_lr, betas=(0.9, 0.999))
+        # The paper's epoch: real training frames / batch size, whatever data the run uses.
+        ipe = iterations_per_epoch(n_real_train or len(train), cfg.batch_size)
+        self.sched = make_scheduler(self.opt, ipe, cfg.gamma)
+        self.sched_h = make_scheduler(self.opt_h, ipe, cfg.gamma)
+        self.iteration = 0
+        self.history: list[dict] = []
+        self.amp = device.type == "cuda"
+
+    # -- one step ----------------------------------------------------------------------------
+
+    def step(self) -> dict[str, torch.Tensor]:
+        """One optimisation step; returns the detached loss terms (on the device, no sync)."""
+        batch = make_batch(self.train, self.sampler.sample(), self.device, self.cfg.augment, self.aug_gen)
+        terms, z_real, z_synth = self.model_step(batch)
+        if self.variant.adversarial and self.stage == 2:
+            terms.update(self.discriminator_step(z_real, z_synth))
+        return terms
+
+    def model_step(self, batch: dict) -> tuple[dict[str, torch.Tensor], torch.Tensor | None, torch.Tensor | None]:
+        """Eq. 1 for f, p, m, g (stage 1: Lp for f, p). Returns the terms and the latents."""
+        v, model = self.variant, self.model
+        real_keys = [k for k in ("pair_real", "real", "unlabeled") if k in batch]
+        synth_keys = [k for k in ("pair_synth", "synth") if k in batch]
+
+        def cat(keys: list[str], attr: str) -> torch.Tensor | None:
+            if not keys:
+                return None
+            t = torch.cat([getattr(batch[k], attr) for k in keys])
+            if attr == "x" and self.device.type == "cuda":
+                t = t.contiguous(memory_format=torch.channels_last)
+            return t
+
+        x_real, x_synth = cat(real_keys, "x"), cat(synth_keys, "x")
+        terms: dict[str, torch.Tensor] = {}
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
+            # Real inputs go through m, synthetic ones never do.
+            z_real = model.latent(x_real, real=True) if x_real is not None else None
+            z_synth = model.latent(x_synth, real=False) if x_synth is not None else None
+            # Lp on every labeled sample: the labeled real sets come first in z_real, the unlabeled last.
+            labeled_real = [k for k in real_keys if k != "unlabeled"]
+            n_lab = sum(len(batch[k].x) for k in labeled_real)
+            preds = ([model.p(z_real[:n_lab])] if n_lab else []) + ([model.p(z_synth)] if z_synth is not None else [])
+            targets = [batch[k].y for k in labeled_real + synth_keys]
+            pred = torch.cat(preds).float().view(-1, self.model_cfg.num_joints, 3)
+            terms["pose"] = pose_loss(pred, torch.cat(targets))
+            if "pair_real" in batch:
+                n = len(batch["pair_real"].x)
+                terms["corr"] = correspondence_loss(z_real[:n].float(), z_synth[:n].float())
+            if v.view and self.stage == 2:
+                z = torch.cat([t for t in (z_real, z_synth) if t is not None])
+                pred_view = model.g(z, cat(real_keys + synth_keys, "centre"))
+                terms["view"] = view_loss(pred_view.float(), cat(real_keys + synth_keys, "view"))
+            if v.adversarial and self.stage == 2:
+                model.h.requires_grad_(False)  # Lm trains m (and f through it), never h
+                terms["adv"] = mapping_adversarial_loss(model.h(z_real).float())
+                model.h.requires_grad_(True)
+            loss = total_loss(terms, self.cfg.weights)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        self.sched.step()
+        return {k: t.detach() for k, t in terms.items()}, z_real, z_synth
+
+    def discriminator_step(self, z_real: torch.Tensor, z_synth: torch.Tensor) -> dict[str, torch.Tensor]:
+        """LSGAN update of h alone, on detached latents (real -> 1, synthetic -> 0)."""
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
+            h_real, h_synth = self.model.h(z_real.detach()).float(), self.model.h(z_synth.detach()).float()
+            loss = discriminator_loss(h_real, h_synth)
+        self.opt_h.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_h.step()
+        self.sched_h.step()
+        accuracy = ((h_real > 0.5).float().mean() + (h_synth < 0.5).float().mean()) / 2
+        return {"disc": loss.detach(), "disc_acc": accuracy.detach()}
+
+    # -- checkpoints ---------------------------------------------------------------------------
+
+    def state(self) -> dict:
+        return {
+            "model": self.model.state_dict(),
+            "opt": self.opt.state_dict(),
+            "opt_h": self.opt_h.state_dict(),
+            "sched": self.sched.state_dict(),
+            "sched_h": self.sched_h.state_dict(),
+            "sampler": self.sampler.state_dict(),
+            "aug_gen": self.aug_gen.get_state(),
+            "iteration": self.iteration,
+            "stage": self.stage,
+            "history": self.history,
+            "model_cfg": json.dumps(dataclasses.asdict(self.model_cfg)),
+            "train_cfg": json.dumps(dataclasses.asdict(self.cfg)),
+            "variant": json.dumps(dataclasses.asdict(self.variant)),
+        }
+
+    def save(self) -> None:
+        atomic_save(self.state(), self.ckpt_path)
+        self.write_history()
+
+    def resume(self, path: str | Path | None = None) -> None:
+        path = Path(path or self.ckpt_path)
+        ckpt = load_checkpoint(path, map_location=self.device)
+        load_model_state(self.model, ckpt["model"], str(path))
+        self.opt.load_state_dict(ckpt["opt"])
+        self.opt_h.load_state_dict(ckpt["opt_h"])
+        self.sched.load_state_dict(ckpt["sched"])
+        self.sched_h.load_state_dict(ckpt["sched_h"])
+        self.sampler.load_state_dict(ckpt["sampler"])
+        self.aug_gen.set_state(ckpt["aug_gen"].cpu() if self.device.type == "cpu" else ckpt["aug_gen"])
+        self.iteration = int(ckpt["iteration"])
+        self.history = list(ckpt["history"])
+
+    def write_history(self) -> None:
+        if not self.history:
+            return
+        stem = self.out_dir / f"history-stage{self.stage}"
+        tmp = stem.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(self.history, indent=1))
+        os.replace(tmp, stem.with_suffix(".json"))
+        keys = sorted({k for row in self.history for k in row})
+        tmp = stem.with_suffix(".csv.tmp")
+        with open(tmp, "w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=keys)
+            w.writeheader()
+            w.writerows(self.history)
+        os.replace(tmp, stem.with_suffix(".csv"))
+
+    # -- the loop --------------------------------------------------------------------------------
+
+    def validation_error(self) -> float:
+        through_mapping = self.stage == 2
+        idx = torch.arange(min(len(self.val), self.cfg.val_frames))
+        return evaluate_store(self.model, self.val, "real", through_mapping, self.device, indices=idx)["mean"]
+
+    def run(self, progress: bool = True, stop_at: int | None = None) -> list[dict]:
+        """Train until `self.iters` (or `stop_at`, to simulate an interruption); checkpoint on the way."""
+        end = min(self.iters, stop_at) if stop_at is not None else self.iters
+        self.model.train()
+        if self.device.type == "cuda":
+            self.model.to(memory_format=torch.channels_last)
+        sums: dict[str, torch.Tensor] = {}
+        # First non-finite iteration per term, kept on the device so the loop never syncs.
+        first_bad = torch.full((len(TERMS),), -1, dtype=torch.long, device=self.device)
+        first_val = torch.zeros(len(TERMS), device=self.device)
+        count, t0 = 0, time.perf_counter()
+        bar = tqdm(total=end, initial=self.iteration, desc=f"stage {self.stage}", disable=not progress)
+        while self.iteration < end:
+            terms = self.step()
+            self.iteration += 1
+            count += 1
+            vals = torch.stack([terms.get(k, torch.zeros((), device=self.device)).float() for k in TERMS])
+            newly_bad = ~torch.isfinite(vals) & (first_bad < 0)
+            first_bad = torch.where(newly_bad, torch.full_like(first_bad, self.iteration), first_bad)
+            first_val = torch.where(newly_bad, vals, first_val)
+            for k, t in terms.items():
+                sums[k] = sums.get(k, 0) + t.float()
+            bar.update(1)
+            last = self.iteration == end
+            if self.iteration % self.cfg.log_every == 0 or last:
+                self.check_finite(first_bad, first_val)  # the only host sync, at the log interval
+                row = {"iteration": self.iteration, "stage": self.stage, "lr": self.sched.get_last_lr()[0]}
+                row.update({k: float(s) / count for k, s in sums.items()})
+                row["seconds"] = time.perf_counter() - t0
+                if self.val is not None and self.cfg.eval_every and (self.iteration % self.cfg.eval_every == 0 or last):
+                    row["val_error_mm"] = self.validation_error()
+                    self.model.train()
+                self.history.append(row)
+                bar.set_postfix({k: f"{v:.3g}" for k, v in row.items() if k in TERMS or k == "val_error_mm"})
+                sums, count = {}, 0
+            if self.iteration % self.cfg.ckpt_every == 0 or last:
+                self.check_finite(first_bad, first_val)  # never save parameters a NaN has touched
+                self.save()
+        bar.close()
+        return self.history
+
+    def check_finite(self, first_bad: torch.Tensor, first_val: torch.Tensor) -> None:
+        bad = first_bad.cpu().tolist()
+        hits = [(it, i) for i, it in enumerate(bad) if it >= 0]
+        if hits:
+            it = min(h[0] for h in hits)
+            names = ", ".join(TERMS[i] for h, i in hits if h == it)
+            value = float(first_val[min(i for h, i in hits if h == it)])
+            where = f"stage {self.stage}; {self.ckpt_path} keeps the last good state"
+            raise NonFiniteLossError(it, f"{names} ({where})", value)
+
+
+# ----------------------------------------------------------------------------- high-level API
+
+
+@dataclass
+class RunResult:
+    variant: str
+    n_labeled: int | str
+    test_error_mm: float
+    summary: dict
+    history: list[dict]
+    out_dir: str
+    seconds: float
+    checkpoint: str  # the checkpoint holding the final model (stage1.pt for synth_only)
+
+
+def load_data(preset: str, data_dir: str | Path = "data_cache", progress: bool = True, **data_overrides):
+    """The generated train and test stores of a preset (building the cache when missing)."""
+    from mlib.data.generate import data_config, load_generated  # the generator is only needed here
+
+    return load_generated(data_config(preset, **data_overrides), data_dir, progress=progress)
+
+
+def build_model(preset: str, seed: int, device: torch.device, **overrides) -> tuple[Murauer, ModelConfig]:
+    torch.manual_seed(seed)
+    mcfg = model_config(preset, **overrides)
+    return Murauer(mcfg).to(device), mcfg
+
+
+def pretrain(
+    cfg: TrainConfig,
+    train: CropStore,
+    val: CropStore | None,
+    out_dir: str | Path,
+    device: torch.device,
+    resume: bool = True,
+    progress: bool = True,
+    model_overrides: dict | None = None,
+) -> Path:
+    """Stage 1 into `out_dir/stage1.pt` (reused if it is complete). Returns the checkpoint path."""
+    model, mcfg = build_model(cfg.preset, cfg.seed, device, **(model_overrides or {}))
+    trainer = Trainer(model, mcfg, cfg, VARIANTS["synth_only"], train, val, 1, [], out_dir, device)
+    if resume and trainer.ckpt_path.exists():
+        trainer.resume()
+    if trainer.iteration < trainer.iters:
+        trainer.run(progress)
+    return trainer.ckpt_path
+
+
+def train_variant(
+    variant_name: str,
+    n_labeled: int | str,
+    cfg: TrainConfig,
+    train: CropStore,
+    test: CropStore,
+    out_dir: str | Path,
+    device: torch.device | None = None,
+    pretrained: str | Path | None = None,
+    resume: bool = True,
+    progress: bool = True,
+    model_overrides: dict | None = None,
+) -> RunResult:
+    """Train one cell of the ablation grid and evaluate it on the real test split."""
+    if variant_name not in VARIANTS:
+        raise ValueError(f"unknown variant {variant_name!r}; choose one of {sorted(VARIANTS)}")
+    device = device or pick_device()
+    variant, out_dir, t0 = VARIANTS[variant_name], Path(out_dir), time.perf_counter()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if variant.pretrained and pretrained is None:
+        pretrained = pretrain(cfg, train, test, out_dir, device, resume, progress, model_overrides)
+    model, mcfg = build_model(cfg.preset, cfg.seed, device, **(model_overrides or {}))
+    history: list[dict] = []
+    if pretrained is not None:
+        ckpt = load_checkpoint(pretrained, map_location=device)
+        load_model_state(model, ckpt["model"], str(pretrained), modules=("f", "p"))
+        history = list(ckpt.get("history", []))
+    if variant.stage2:
+        labeled = labeled_subset(len(train), n_labeled, cfg.seed)
+        trainer = Trainer(model, mcfg, cfg, variant, train, test, 2, labeled, out_dir, device)
+        if resume and trainer.ckpt_path.exists():
+            trainer.resume()
+        if trainer.iteration < trainer.iters:
+            trainer.run(progress)
+        history = history + trainer.history
+    summary = evaluate_store(model, test, "real", through_mapping=variant.stage2, device=device)
+    final = out_dir / "stage2.pt" if variant.stage2 else Path(pretrained)
+    result = RunResult(
+        variant_name, n_labeled, summary["mean"], summary, history, str(out_dir), time.perf_counter() - t0, str(final)
+    )
+    tmp = out_dir / "result.json.tmp"
+    tmp.write_text(json.dumps({k: v for k, v in dataclasses.asdict(result).items() if k != "history"}, indent=1))
+    os.replace(tmp, out_dir / "result.json")
+    return result
+
+
+def load_trained_model(path: str | Path, device: torch.device | str = "cpu") -> Murauer:
+    """Rebuild a model from a checkpoint of this module (its configuration travels with it)."""
+    ckpt = load_checkpoint(path, map_location=device)
+    mcfg = ModelConfig(**json.loads(ckpt["model_cfg"]))
+    model = Murauer(mcfg).to(device)
+    load_model_state(model, ckpt["model"], str(path))
+    return model.eval()
+
+
+def shared_pretrained(
+    run_dir: str | Path, cfg: TrainConfig, train: CropStore, test: CropStore | None, device=None, progress=True
+) -> Path:
+    """The stage-1 checkpoint of a run folder for cfg.seed, trained once and shared by every variant."""
+    device = device or pick_device()
+    return pretrain(cfg, train, test, Path(run_dir) / f"stage1-seed{cfg.seed}", device, progress=progress)
+
+
+def run_cell(
+    run_dir: str | Path,
+    variant_name: str,
+    n_labeled: int | str,
+    cfg: TrainConfig,
+    train: CropStore,
+    test: CropStore,
+    device=None,
+    progress: bool = True,
+) -> RunResult:
+    """One (variant, n, seed) cell under `run_dir`, sharing the stage-1 checkpoint; finished cells are
+    not retrained (their checkpoint is complete), interrupted ones resume."""
+    device = device or pick_device()
+    pretrained = None
+    if VARIANTS[variant_name].pretrained:
+        pretrained = shared_pretrained(run_dir, cfg, train, test, device, progress)
+    out = Path(run_dir) / f"{variant_name}-n{n_labeled}-seed{cfg.seed}"
+    return train_variant(variant_name, n_labeled, cfg, train, test, out, device, pretrained, True, progress)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description="Train MURAUER (or an ablation variant) on the embedded data.")
+    ap.add_argument("--preset", default="laptop", choices=sorted(TRAIN_PRESETS))
+    ap.add_argument("--variant", default="full", choices=sorted(VARIANTS))
+    ap.add_argument("--n-labeled", default="100", help="number of labeled real frames, or 'all'")
+    ap.add_argument("--out", required=True, help="run folder (checkpoints, history, result.json)")
+    ap.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoints")
+    ap.add_argument("--pretrained", default=None, help="stage-1 checkpoint to start stage 2 from")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--stage1-iters", type=int, default=None)
+    ap.add_argument("--stage2-iters", type=int, default=None)
+    ap.add_argument("--data-dir", default="data_cache")
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--no-progress", action="store_true")
+    args = ap.parse_args(argv)
+    overrides = {"seed": args.seed}
+    if args.stage1_iters is not None:
+        overrides["stage1_iters"] = args.stage1_iters
+    if args.stage2_iters is not None:
+        overrides["stage2_iters"] = args.stage2_iters
+    cfg = train_config(args.preset, **overrides)
+    n = args.n_labeled if args.n_labeled == "all" else int(args.n_labeled)
+    out = Path(args.out)
+    if out.exists() and any(out.glob("stage*.pt")) and not args.resume:
+        raise SystemExit(f"{out} already holds checkpoints; pass --resume to continue or choose another --out")
+    train, test = load_data(args.preset, args.data_dir, progress=not args.no_progress)
+    res = train_variant(
+        args.variant,
+        n,
+        cfg,
+        train,
+        test,
+        out,
+        pick_device(args.device),
+        args.pretrained,
+        resume=args.resume,
+        progress=not args.no_progress,
+    )
+    print(
+        json.dumps(
+            {
+                "variant": res.variant,
+                "n_labeled": res.n_labeled,
+                "test_error_mm": round(res.test_error_mm, 3),
+                "seconds": round(res.seconds, 1),
+                "out": res.out_dir,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""Training engine: gradient routing, resume, NaN handling, checkpoint compatibility."""
+
+import dataclasses
+
+import pytest
+import torch
+
+from mlib.data.datasets import CropStore, labeled_subset, make_batch
+from mlib.losses import NonFiniteLossError
+from mlib.models import Murauer, model_config
+from mlib.train import VARIANTS, Trainer, load_checkpoint, load_model_state, train_config
+
+
+def fake_store(n: int = 96, size: int = 32, seed: int = 0) -> CropStore:
+    """Crops whose content depends on the joints, so there is something to learn."""
+    g = torch.Generator().manual_seed(seed)
+    joints = torch.randn(n, 3, 36, 3, generator=g) * 30 + torch.tensor([0.0, 0.0, 750.0])
+    yy, xx = torch.meshgrid(torch.linspace(-1, 1, size), torch.linspace(-1, 1, size), indexing="ij")
+    tip = joints[:, 0, 0, :2] / 150
+    blob = ((xx - tip[:, 0, None, None]) ** 2 + (yy + tip[:, 1, None, None]) ** 2).sqrt() < 0.4
+    img = torch.where(blob, torch.full_like(xx, -0.2), torch.ones_like(xx)).half()
+    real = torch.where(img < 1, img - 0.1, img)  # a domain gap: real surfaces sit 15 mm closer
+    return CropStore(
+        real=real,
+        real_view=img.flip(-1).clone(),
+        synth=img[:, None].repeat(1, 3, 1, 1),
+        joints=joints,
+        centres=joints[:, :, 32].clone(),
+        cube=torch.full((n,), 300.0),
+        frame_ids=torch.arange(n),
+        subjects=torch.zeros(n, dtype=torch.long),
+    )
+
+
+def make_trainer(tmp_path, variant="full", stage=2, store=None, **cfg_overrides):
+    torch.manual_seed(0)
+    store = store or fake_store()
+    mcfg = model_config("ci")
+    cfg = train_config("ci", stage1_iters=6, stage2_iters=6, log_every=2, eval_every=0, ckpt_every=2, **cfg_overrides)
+    model = Murauer(mcfg)
+    labeled = labeled_subset(len(store), 20)
+    return Trainer(model, mcfg, cfg, VARIANTS[variant], store, None, stage, labeled, tmp_path, torch.device("cpu"))
+
+
+def snapshot(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def changed(before: dict, module: torch.nn.Module) -> bool:
+    return any(not torch.equal(before[k], v) for k, v in module.state_dict().items() if v.is_floating_point())
+
+
+def batch_of(tr: Trainer):
+    return make_batch(tr.train, tr.sampler.sample(), "cpu", tr.cfg.augment, tr.aug_gen)
+
+
+def test_model_step_moves_f_p_m_g_but_not_h(tmp_path):
+    tr = make_trainer(tmp_path)
+    before = {n: snapshot(getattr(tr.model, n)) for n in "fpmgh"}
+    terms, z_real, z_synth = tr.model_step(batch_of(tr))
+    assert set(terms) == {"pose", "corr", "view", "adv"}
+    for n in "fpmg":
+        assert changed(before[n], getattr(tr.model, n)), n
+    assert not changed(before["h"], tr.model.h)
+    assert all(p.grad is None for p in tr.model.h.parameters()), "Lm must not leave gradients in h"
+
+
+def test_discriminator_step_changes_only_h(tmp_path):
+    tr = make_trainer(tmp_path)
+    _, z_real, z_synth = tr.model_step(batch_of(tr))
+    before = {n: snapshot(getattr(tr.model, n)) for n in "fpmgh"}
+    out = tr.discriminator_step(z_real, z_synth)
+    assert set(out) == {"disc", "disc_acc"}
+    assert changed(before["h"], tr.model.h)
+    for n in "fpmg":
+        assert not changed(before[n], getattr(tr.model, n)), n
+
+
+def test_adversarial_term_reaches_m(tmp_path):
+    tr = make_trainer(tmp_path, weights=dataclasses.replace(train_config("ci").weights, lambda_m=1.0))
+    batch = batch_of(tr)
+    tr.opt.zero_grad()
+    from mlib.losses import mapping_adversarial_loss
+
+    z = tr.model.latent(batch["unlabeled"].x, real=True)
+    tr.model.h.requires_grad_(False)
+    mapping_adversarial_loss(tr.model.h(z)).backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in tr.model.m.parameters())
+    assert all(p.grad is None for p in tr.model.h.parameters())
+
+
+def test_correspondence_term_does_not_move_the_synthetic_branch(tmp_path):
+    tr = make_trainer(tmp_path)
+    batch = batch_of(tr)
+    z_synth = tr.model.latent(batch["pair_synth"].x, real=False)
+    z_real = tr.model.latent(batch["pair_real"].x, real=True)
+    from mlib.losses import correspondence_loss
+
+    z_synth.retain_grad()
+    correspondence_loss(z_real, z_synth).backward()
+    assert z_synth.grad is None or z_synth.grad.abs().sum() == 0
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in tr.model.m.parameters())
+
+
+def test_stage1_changes_only_f_and_p(tmp_path):
+    tr = make_trainer(tmp_path, variant="synth_only", stage=1)
+    before = {n: snapshot(getattr(tr.model, n)) for n in "fpmgh"}
+    tr.step()
+    assert changed(before["f"], tr.model.f) and changed(before["p"], tr.model.p)
+    for n in "mgh":
+        assert not changed(before[n], getattr(tr.model, n)), n
+
+
+def test_synthetic_inputs_never_pass_through_m(tmp_path):
+    tr = make_trainer(tmp_path)
+    seen = []
+    tr.model.m.register_forward_hook(lambda mod, inp, out: seen.append(inp[0].shape[0]))
+    batch = batch_of(tr)
+    tr.model_step(batch)
+    n_real = sum(len(batch[k].x) for k in ("pair_real", "real", "unlabeled"))
+    assert seen == [n_real]
+
+
+def test_variants_use_their_terms(tmp_path):
+    expected = {
+        "real_only": {"pose"},
+        "real_synth": {"pose", "corr"},
+        "distr_match": {"pose", "corr", "adv", "disc", "disc_acc"},
+        "view_pred": {"pose", "corr", "view"},
+        "full": {"pose", "corr", "view", "adv", "disc", "disc_acc"},
+    }
+    for name, terms in expected.items():
+        assert set(make_trainer(tmp_path / name, variant=name).step()) == terms, name
+
+
+def test_resume_gives_identical_parameters(tmp_path):
+    straight = make_trainer(tmp_path / "a")
+    straight.run(progress=False)
+    half = make_trainer(tmp_path / "b")
+    half.run(progress=False, stop_at=3)
+    resumed = make_trainer(tmp_path / "b")
+    resumed.resume()
+    assert resumed.iteration == 3
+    resumed.run(progress=False)
+    a, b = straight.model.state_dict(), resumed.model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert [r["iteration"] for r in resumed.history] == [2, 3, 4, 6]
+
+
+def test_nan_loss_stops_with_iteration_and_term_and_keeps_checkpoint(tmp_path):
+    good = make_trainer(tmp_path)
+    good.run(progress=False, stop_at=2)
+    saved = (tmp_path / "stage2.pt").read_bytes()
+    store = fake_store()
+    store.joints[:] = float("nan")  # broken annotations: the pose loss goes NaN on the next iteration
+    bad = make_trainer(tmp_path, store=store)
+    bad.resume()
+    with pytest.raises(NonFiniteLossError, match=r"iteration 3: term 'pose"):
+        bad.run(progress=False)
+    assert (tmp_path / "stage2.pt").read_bytes() == saved
+
+
+def test_checkpoint_from_other_configuration_names_shapes(tmp_path):
+    tr = make_trainer(tmp_path)
+    tr.save()
+    ckpt = load_checkpoint(tmp_path / "stage2.pt")
+    other = Murauer(model_config("ci", latent_dim=32))
+    with pytest.raises(ValueError, match=r"shapes differ:\n  f.fc.weight: checkpoint \(64, 32\) vs model \(32, 32\)"):
+        load_model_state(other, ckpt["model"], "stage2.pt")
