@@ -508,6 +508,8 @@ def run_cell(
     """One (variant, n, seed) cell under `run_dir`, sharing the stage-1 checkpoint; finished cells are
     not retrained (their checkpoint is complete), interrupted ones resume."""
     device = device or pick_device()
+    if not VARIANTS[variant_name].stage2:
+        n_labeled = "all"  # no real labels are used: one cell serves every n
     pretrained = None
     if VARIANTS[variant_name].pretrained:
         pretrained = shared_pretrained(run_dir, cfg, train, test, device, progress)

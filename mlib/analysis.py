@@ -1,0 +1,103 @@
+"""Latent-space and error analysis (paper §4.4 and appendix A.3): latents, distances between
+corresponding real and synthetic frames, t-SNE, how well the domains mix, the domain gap of
+the data itself, and the worst frames with their nearest training poses."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sklearn.manifold import TSNE
+from sklearn.neighbors import NearestNeighbors
+
+from mlib.data.camera import EVAL_JOINTS
+from mlib.data.datasets import CropStore
+
+
+@torch.no_grad()
+def latents(
+    model: torch.nn.Module,
+    store: CropStore,
+    domain: str,
+    through_mapping: bool = True,
+    indices=None,
+    device: torch.device | str = "cpu",
+    batch_size: int = 256,
+) -> np.ndarray:
+    """Latent codes (N, D) of camera-1 crops; real crops go through m when `through_mapping`."""
+    was_training = model.training
+    model.eval()
+    idx = torch.arange(len(store)) if indices is None else torch.as_tensor(indices)
+    out = [
+        model.latent(store.images(chunk, domain).to(device), real=domain == "real" and through_mapping).float().cpu()
+        for chunk in idx.split(batch_size)
+    ]
+    model.train(was_training)
+    return torch.cat(out).numpy()
+
+
+def pair_distances(model: torch.nn.Module, store: CropStore, through_mapping: bool = True, indices=None, device="cpu"):
+    """Euclidean distance between the latents of each real frame and its synthetic render (paper Fig. 6)."""
+    z_real = latents(model, store, "real", through_mapping, indices, device)
+    z_synth = latents(model, store, "synth", False, indices, device)
+    return np.linalg.norm(z_real - z_synth, axis=1)
+
+
+def tsne_embedding(z_real: np.ndarray, z_synth: np.ndarray, seed: int = 0, perplexity: float = 30.0) -> np.ndarray:
+    """Joint 2-D t-SNE of real and synthetic latents: rows of z_real first, then z_synth."""
+    z = np.concatenate([z_real, z_synth]).astype(np.float32)
+    perplexity = min(perplexity, (len(z) - 1) / 3)
+    return TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(z)
+
+
+def mixing_score(points: np.ndarray, is_real: np.ndarray, k: int = 10) -> float:
+    """Mean fraction of each point's k nearest neighbours that come from the other domain.
+
+    0 means the domains are fully separated; with equal counts, well-mixed domains give about 0.5."""
+    is_real = np.asarray(is_real, bool)
+    nn = NearestNeighbors(n_neighbors=k + 1).fit(points)
+    _, idx = nn.kneighbors(points)
+    neighbours = is_real[idx[:, 1:]]
+    return float((neighbours != is_real[:, None]).mean())
+
+
+def domain_gap_stats(store: CropStore, indices=None) -> dict[str, float]:
+    """How the real camera-1 crops differ from their synthetic renders on the hand.
+
+    The hand is where the synthetic crop has a surface. Returns the fraction of those pixels
+    the real crop misses, the mean absolute and RMS depth difference (mm) where both read,
+    and the fraction of real pixels off the hand that show something (clutter)."""
+    idx = torch.arange(len(store)) if indices is None else torch.as_tensor(indices)
+    real = store.real[idx].float()
+    synth = store.synth[idx, 0].float()
+    half = (store.cube[idx] / 2).view(-1, 1, 1)
+    hand = synth < 1
+    real_valid = real < 1
+    both = hand & real_valid
+    diff = (real - synth)[both] * half.expand_as(real)[both]
+    return {
+        "missing_on_hand": float((hand & ~real_valid).sum() / hand.sum().clamp(min=1)),
+        "depth_mae_mm": float(diff.abs().mean()) if diff.numel() else float("nan"),
+        "depth_rmse_mm": float(diff.pow(2).mean().sqrt()) if diff.numel() else float("nan"),
+        "clutter_off_hand": float((~hand & real_valid).sum() / (~hand).sum().clamp(min=1)),
+    }
+
+
+def worst_frames(errors: np.ndarray, k: int = 8, by: str = "mean") -> np.ndarray:
+    """Indices of the k frames with the largest mean (or max) joint error, worst first."""
+    per_frame = errors.max(axis=1) if by == "max" else errors.mean(axis=1)
+    return np.argsort(-per_frame)[:k]
+
+
+def nearest_training_poses(query: CropStore, query_idx, train: CropStore, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """For each query frame, the k training frames with the closest pose (mean joint distance in mm
+    after centring on the palm), and those distances. Shows whether a bad frame's pose was seen."""
+
+    def centred(store: CropStore, idx) -> np.ndarray:
+        j = store.joints[torch.as_tensor(idx), 0][:, EVAL_JOINTS].numpy()
+        return (j - j[:, -1:]).reshape(len(j), -1)
+
+    train_poses = centred(train, torch.arange(len(train)))
+    nn = NearestNeighbors(n_neighbors=k).fit(train_poses)
+    dist, idx = nn.kneighbors(centred(query, query_idx))
+    # Euclidean distance over 14*3 coordinates -> RMS per joint, a number in mm one can read
+    return idx, dist / np.sqrt(len(EVAL_JOINTS))

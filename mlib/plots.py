@@ -1,0 +1,109 @@
+"""Plotting helpers for the notebooks: every figure gets a title, labelled axes with units,
+and a legend when it shows more than one series."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from mlib.data.crop import CropConfig, joints_to_crop_pixels
+
+# Bones between the 14 evaluation joints (in EVAL_JOINTS order; 13 is the palm centre).
+BONES = [(0, 1), (1, 13), (2, 3), (3, 13), (4, 5), (5, 13), (6, 7), (7, 13), (8, 9), (9, 10), (10, 13), (11, 13),
+         (12, 13)]  # fmt: skip
+
+
+def _ax(ax, figsize=(6, 4)):
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def crop_pixels(store, idx: int, xyz_mm: np.ndarray, camera: int = 1) -> np.ndarray:
+    """(14, 2) crop pixel coordinates (column, row) of joints in mm, for frame `idx` of a store."""
+    cfg = CropConfig(size=store.crop_size, cube_mm=float(store.cube[idx]))
+    return joints_to_crop_pixels(np.asarray(xyz_mm), store.centres[idx, camera - 1].numpy(), cfg)
+
+
+def show_depth(ax, crop, title: str = "") -> None:
+    """A normalised depth crop, near = dark, background = white."""
+    crop = crop.detach().float().cpu().numpy() if isinstance(crop, torch.Tensor) else np.asarray(crop)
+    ax.imshow(np.squeeze(crop), cmap="viridis", vmin=-1, vmax=1)
+    ax.set_title(title, fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def draw_pose(ax, pixels: np.ndarray, color: str, label: str | None = None) -> None:
+    """A 14-joint skeleton over a crop."""
+    for a, b in BONES:
+        ax.plot(pixels[[a, b], 0], pixels[[a, b], 1], color=color, lw=1.5)
+    ax.scatter(pixels[:, 0], pixels[:, 1], s=10, color=color, label=label, zorder=3)
+
+
+def plot_history(history: Sequence[dict], keys: Sequence[str], ax=None, title: str = "Training losses", logy=True):
+    """Loss terms (or any logged value) over iterations."""
+    ax = _ax(ax)
+    for key in keys:
+        rows = [r for r in history if key in r]
+        if rows:
+            ax.plot([r["iteration"] for r in rows], [r[key] for r in rows], label=key)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("value (loss summed over the batch)")
+    ax.set_title(title)
+    if len(keys) > 1:
+        ax.legend()
+    return ax
+
+
+def plot_error_vs_n(table: dict[str, dict], ax=None, title: str = "Mean joint error vs. labeled real frames"):
+    """Paper Fig. 4 layout. table[variant][n] = (mean, std) in mm; n may be 'all' (drawn at the largest n)."""
+    ax = _ax(ax, (7, 4.5))
+    for variant, cells in table.items():
+        ns = sorted(cells, key=lambda n: float("inf") if n == "all" else int(n))
+        xs = [n if n != "all" else None for n in ns]
+        numeric = [int(x) for x in xs if x is not None]
+        top = max(numeric) * 2 if numeric else 1
+        xs = [int(x) if x is not None else top for x in xs]
+        means = [cells[n][0] for n in ns]
+        stds = [cells[n][1] for n in ns]
+        ax.errorbar(xs, means, yerr=stds, marker="o", capsize=3, label=variant)
+    ax.set_xscale("log")
+    ax.set_xlabel("labeled real frames n (log scale; the last point is 'all')")
+    ax.set_ylabel("mean joint error on real test frames (mm)")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    ax.grid(True, which="both", alpha=0.3)
+    return ax
+
+
+def plot_distance_histograms(samples: dict[str, np.ndarray], ax=None, title="Latent distance of corresponding pairs"):
+    """Histograms of distances between corresponding real and synthetic latents (paper Fig. 6)."""
+    ax = _ax(ax)
+    top = max(np.percentile(v, 99) for v in samples.values())
+    bins = np.linspace(0, top, 40)
+    for name, d in samples.items():
+        ax.hist(d, bins=bins, alpha=0.5, label=f"{name} (median {np.median(d):.2f})")
+    ax.set_xlabel("Euclidean distance between real and synthetic latent (latent units)")
+    ax.set_ylabel("number of frames")
+    ax.set_title(title)
+    ax.legend()
+    return ax
+
+
+def plot_embedding(points: np.ndarray, is_real: np.ndarray, ax=None, title: str = "t-SNE of latents"):
+    """2-D embedding of latents, coloured by domain."""
+    ax = _ax(ax, (5, 5))
+    is_real = np.asarray(is_real, bool)
+    ax.scatter(*points[~is_real].T, s=6, alpha=0.6, label="synthetic", color="tab:blue")
+    ax.scatter(*points[is_real].T, s=6, alpha=0.6, label="real", color="tab:red")
+    ax.set_xlabel("t-SNE dimension 1 (a.u.)")
+    ax.set_ylabel("t-SNE dimension 2 (a.u.)")
+    ax.set_title(title)
+    ax.legend()
+    return ax

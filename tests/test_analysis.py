@@ -1,0 +1,59 @@
+import numpy as np
+import torch
+
+from mlib.analysis import domain_gap_stats, mixing_score, nearest_training_poses, pair_distances, worst_frames
+from mlib.data.datasets import CropStore
+from mlib.models import Murauer, model_config
+
+
+def test_mixing_score_separated_vs_mixed():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(100, 2)), rng.normal(size=(100, 2))
+    labels = np.r_[np.ones(100), np.zeros(100)]
+    mixed = mixing_score(np.concatenate([a, b]), labels)
+    separated = mixing_score(np.concatenate([a, b + 50]), labels)
+    assert separated == 0.0
+    assert 0.4 < mixed < 0.6
+
+
+def _store(n=6, size=8):
+    synth = torch.ones(n, 3, size, size)
+    synth[:, 0, 2:6, 2:6] = 0.0  # a 16-pixel hand at the centre depth
+    real = synth[:, 0].clone()
+    real[:, 2, 2:6] = 1.0  # the real frame misses 4 of the 16 hand pixels
+    real[:, 3:6, 2:6] += 10 / 150  # and reads 10 mm further away on the rest
+    real[:, 0, 0] = 0.5  # one clutter pixel off the hand
+    joints = torch.randn(n, 3, 36, 3) * 20 + torch.tensor([0.0, 0.0, 700.0])
+    return CropStore(
+        real=real.half(),
+        real_view=real.half(),
+        synth=synth.half(),
+        joints=joints,
+        centres=joints[:, :, 32].clone(),
+        cube=torch.full((n,), 300.0),
+        frame_ids=torch.arange(n),
+        subjects=torch.zeros(n, dtype=torch.long),
+    )
+
+
+def test_domain_gap_stats_measure_what_they_say():
+    stats = domain_gap_stats(_store())
+    assert abs(stats["missing_on_hand"] - 4 / 16) < 1e-6
+    assert abs(stats["depth_mae_mm"] - 10) < 0.1  # float16 storage
+    assert abs(stats["clutter_off_hand"] - 1 / 48) < 1e-6
+
+
+def test_worst_frames_and_nearest_poses():
+    errors = np.array([[1.0, 1.0], [5.0, 0.0], [3.0, 3.0]])
+    assert worst_frames(errors, 2).tolist() == [2, 1]
+    assert worst_frames(errors, 1, by="max").tolist() == [1]
+    store = _store()
+    idx, dist = nearest_training_poses(store, [0, 3], store, k=2)
+    assert idx[:, 0].tolist() == [0, 3] and np.allclose(dist[:, 0], 0, atol=1e-4)
+
+
+def test_pair_distances_zero_for_identical_domains_without_mapping():
+    store = _store(size=32)
+    store.real.copy_(store.synth[:, 0])
+    model = Murauer(model_config("ci"))
+    assert np.allclose(pair_distances(model, store, through_mapping=False), 0, atol=1e-5)
