@@ -90,6 +90,8 @@ class FourSetSampler:
         self.generator = torch.Generator().manual_seed(seed)
 
     def _from(self, pool: torch.Tensor | None, k: int) -> torch.Tensor:
+        if k == 0:
+            return torch.empty(0, dtype=torch.long)
         high = self.num_frames if pool is None else len(pool)
         pick = torch.randint(high, (k,), generator=self.generator)
         return pick if pool is None else pool[pick]

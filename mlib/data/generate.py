@@ -1,0 +1,237 @@
+"""Build preprocessed caches from the procedural generator or an NYU folder, and export
+generated frames in NYU's on-disk layout.
+
+    python -m mlib.data.generate --preset laptop --out data_cache
+    python -m mlib.data.generate --preset ci --export-nyu /tmp/nyu_like --frames 50
+
+The direct path renders only the source pixels of each crop (`crop.source_pixels`),
+which equals cropping the full rendered frame, so it is fast and gives the same crops
+as exporting PNGs and reading them back with the NYU reader.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from mlib.data import cache
+from mlib.data.camera import PALM_CENTRE, xyz_to_uvd
+from mlib.data.crop import CropConfig, crop_depth, normalize_depth, source_pixels
+from mlib.data.nyu import GENERATOR_MARKER, NYUFolder, depth_filename, write_depth_png, write_joint_data
+from mlib.data.synth import Frames, GeneratorConfig, HandGenerator
+
+VIEW_CAMERA = 2  # the side camera whose real frames are the view-prediction targets
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Everything a generated cache depends on."""
+
+    name: str = "laptop"
+    crop: CropConfig = field(default_factory=CropConfig)
+    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    train_frames: int = 10_000
+    test_frames: int = 2_000
+
+    def settings(self) -> dict:
+        d = dataclasses.asdict(self)
+        d.pop("name")  # the name is a label, not content
+        d["view_camera"] = VIEW_CAMERA
+        return d
+
+
+DATA_PRESETS: dict[str, DataConfig] = {
+    "ci": DataConfig("ci", CropConfig(size=32), train_frames=1_500, test_frames=400),
+    "laptop": DataConfig("laptop", CropConfig(size=64), train_frames=10_000, test_frames=2_000),
+    "paper": DataConfig("paper", CropConfig(size=128), train_frames=72_757, test_frames=8_252),
+}
+
+
+def data_config(preset: str, crop_size: int | None = None, frames: int | None = None, **overrides) -> DataConfig:
+    """A preset with optional overrides of crop size and number of training frames."""
+    if preset not in DATA_PRESETS:
+        raise ValueError(f"unknown data preset {preset!r}; choose one of {sorted(DATA_PRESETS)}")
+    cfg = DATA_PRESETS[preset]
+    if crop_size is not None:
+        overrides["crop"] = dataclasses.replace(cfg.crop, size=crop_size)
+    if frames is not None:
+        overrides["train_frames"] = frames
+    return dataclasses.replace(cfg, **overrides)
+
+
+def cache_path(cfg: DataConfig, out_dir: str | Path) -> Path:
+    return Path(out_dir) / f"murauer-{cfg.name}-{cfg.crop.size}px-{cache.settings_key(cfg.settings())}.h5"
+
+
+def render_crops(gen: HandGenerator, frames: Frames, crop: CropConfig) -> dict[str, np.ndarray]:
+    """All cached fields of a batch of generated frames (the direct path)."""
+    b = len(frames.index)
+    centres = frames.joints_xyz[:, :, PALM_CENTRE]  # (B, 3 cameras, 3)
+    ids = [f"{frames.split} frame {i}" for i in frames.index]
+
+    def one(camera: int, domain: str) -> np.ndarray:
+        c = centres[:, camera - 1]
+        u, v = source_pixels(c, crop, frame_ids=ids)
+        return normalize_depth(gen.render(frames, camera, domain, u, v), c[:, 2], crop.cube_mm)
+
+    return {
+        "real": one(1, "real").astype(np.float16),
+        "real_view": one(VIEW_CAMERA, "real").astype(np.float16),
+        "synth": np.stack([one(k, "synth") for k in (1, 2, 3)], axis=1).astype(np.float16),
+        "joints": frames.joints_xyz.astype(np.float32),
+        "centres": centres.astype(np.float32),
+        "cube": np.full(b, crop.cube_mm, np.float32),
+        "frame_ids": np.asarray(frames.index, np.int64),
+        "subjects": np.asarray(frames.subject, np.int64),
+    }
+
+
+def build_generated_cache(cfg: DataConfig, out_dir: str | Path, chunk: int = 128, progress: bool = True) -> Path:
+    """Render the train and test splits straight into a cache file (atomically)."""
+    gen = HandGenerator(cfg.generator)
+    sizes = {"train": cfg.train_frames, "test": cfg.test_frames}
+    bar = tqdm(total=sum(sizes.values()), desc=f"rendering {cfg.name} data", unit="frame", disable=not progress)
+
+    def chunks(split: str) -> Iterator[dict[str, np.ndarray]]:
+        for start in range(0, sizes[split], chunk):
+            idx = np.arange(start, min(start + chunk, sizes[split]))
+            yield render_crops(gen, gen.frames(split, idx), cfg.crop)
+            bar.update(len(idx))
+
+    try:
+        return cache.write_cache(cache_path(cfg, out_dir), cfg.settings(), cfg.crop.size, sizes, chunks)
+    finally:
+        bar.close()
+
+
+def generated_cache(cfg: DataConfig, out_dir: str | Path = "data_cache", progress: bool = True) -> Path:
+    """Path of a valid cache for `cfg`, building it when missing or bad."""
+    path = cache_path(cfg, out_dir)
+    return cache.ensure_cache(path, cfg.settings(), lambda: build_generated_cache(cfg, out_dir, progress=progress))
+
+
+def load_generated(cfg: DataConfig, out_dir: str | Path = "data_cache", progress: bool = True):
+    """(train, test) CropStores of a generated data set; a cache found corrupt while loading is rebuilt once."""
+    from mlib.data.datasets import CropStore
+
+    path = generated_cache(cfg, out_dir, progress)
+    try:
+        return CropStore.load(path, "train"), CropStore.load(path, "test")
+    except cache.CacheError as err:
+        print(f"rebuilding cache: {err}")
+        path.unlink(missing_ok=True)
+        path = build_generated_cache(cfg, out_dir, progress=progress)
+        return CropStore.load(path, "train"), CropStore.load(path, "test")
+
+
+def nyu_crops(folder: NYUFolder, indices: np.ndarray, crop: CropConfig) -> dict[str, np.ndarray]:
+    """Cached fields for frames of an NYU-layout folder (the same crop code as the direct path)."""
+    joints = folder.joint_xyz[:, indices].transpose(1, 0, 2, 3)  # (B, cameras, 36, 3)
+    centres = joints[:, :, PALM_CENTRE]
+    cubes = np.array([folder.cube_mm(int(i)) for i in indices], np.float32)
+    out = {k: [] for k in ("real", "real_view", "synth")}
+
+    def one(i: int, row: int, camera: int, synthetic: bool) -> np.ndarray:
+        cfg = dataclasses.replace(crop, cube_mm=float(cubes[row]))
+        image = folder.depth(i, camera, synthetic)[None]
+        return crop_depth(image, centres[row, camera - 1][None], cfg, frame_ids=[str(folder.depth_path(i))])[0]
+
+    for row, i in enumerate(int(i) for i in indices):
+        out["real"].append(one(i, row, 1, False))
+        out["real_view"].append(one(i, row, VIEW_CAMERA, False))
+        out["synth"].append(np.stack([one(i, row, k, True) for k in (1, 2, 3)]))
+    return {
+        "real": np.stack(out["real"]).astype(np.float16),
+        "real_view": np.stack(out["real_view"]).astype(np.float16),
+        "synth": np.stack(out["synth"]).astype(np.float16),
+        "joints": joints.astype(np.float32),
+        "centres": centres.astype(np.float32),
+        "cube": cubes,
+        "frame_ids": np.asarray(indices, np.int64),
+        "subjects": np.full(len(indices), -1, np.int64),
+    }
+
+
+def nyu_cache(
+    root: str | Path,
+    crop: CropConfig,
+    out_dir: str | Path = "data_cache",
+    max_frames: dict[str, int] | None = None,
+    progress: bool = True,
+) -> Path:
+    """Preprocess an NYU-layout folder (train/ and test/) into a cache file, reusing a valid one."""
+    folders = {s: NYUFolder(root, s, cube_mm=crop.cube_mm) for s in ("train", "test")}
+    sizes = {s: min(len(f), (max_frames or {}).get(s, len(f))) for s, f in folders.items()}
+    settings = {"source": str(Path(root).resolve()), "crop": dataclasses.asdict(crop), "frames": sizes}
+    path = Path(out_dir) / f"nyu-{crop.size}px-{cache.settings_key(settings)}.h5"
+
+    def build() -> Path:
+        bar = tqdm(total=sum(sizes.values()), desc="cropping NYU frames", unit="frame", disable=not progress)
+
+        def chunks(split: str) -> Iterator[dict[str, np.ndarray]]:
+            for start in range(0, sizes[split], 64):
+                idx = np.arange(start, min(start + 64, sizes[split]))
+                yield nyu_crops(folders[split], idx, crop)
+                bar.update(len(idx))
+
+        try:
+            return cache.write_cache(path, settings, crop.size, sizes, chunks)
+        finally:
+            bar.close()
+
+    return cache.ensure_cache(path, settings, build)
+
+
+def export_nyu(
+    gen: HandGenerator, root: str | Path, frames: dict[str, int], chunk: int = 16, progress: bool = True
+) -> Path:
+    """Write generated frames in NYU's layout: real depth for cameras 1 and the view camera,
+    synthetic depth for cameras 1-3, and joint_data.mat per split."""
+    root = Path(root)
+    for split, n in frames.items():
+        folder = root / split
+        folder.mkdir(parents=True, exist_ok=True)
+        uvd, xyz = [], []
+        for start in tqdm(range(0, n, chunk), desc=f"exporting {split}", disable=not progress):
+            f = gen.frames(split, np.arange(start, min(start + chunk, n)))
+            for camera, domain in [(1, "real"), (VIEW_CAMERA, "real"), (1, "synth"), (2, "synth"), (3, "synth")]:
+                images = gen.render_full(f, camera, domain)
+                for i, img in zip(f.index, images):
+                    write_depth_png(folder / depth_filename(camera, int(i) + 1, domain == "synth"), img)
+            xyz.append(f.joints_xyz)
+            uvd.append(xyz_to_uvd(f.joints_xyz))
+        # joint_data.mat stores (cameras, N, 36, 3)
+        write_joint_data(folder, np.concatenate(uvd).transpose(1, 0, 2, 3), np.concatenate(xyz).transpose(1, 0, 2, 3))
+        marker = {"generator": dataclasses.asdict(gen.cfg), "frames": n}
+        (folder / GENERATOR_MARKER).write_text(json.dumps(marker, indent=2))
+    return root
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description="Render the procedural NYU-like data set into a cache (or export it).")
+    ap.add_argument("--preset", default="laptop", choices=sorted(DATA_PRESETS))
+    ap.add_argument("--crop-size", type=int, default=None, help="crop side in pixels (preset default otherwise)")
+    ap.add_argument("--frames", type=int, default=None, help="number of training frames (preset default otherwise)")
+    ap.add_argument("--out", default="data_cache", help="folder for the cache file")
+    ap.add_argument("--export-nyu", metavar="DIR", default=None, help="write NYU-layout PNGs + joint_data.mat instead")
+    args = ap.parse_args(argv)
+    cfg = data_config(args.preset, args.crop_size, args.frames)
+    t0 = time.perf_counter()
+    if args.export_nyu:
+        n_test = min(cfg.test_frames, max(1, cfg.train_frames // 5))
+        out = export_nyu(HandGenerator(cfg.generator), args.export_nyu, {"train": cfg.train_frames, "test": n_test})
+    else:
+        out = generated_cache(cfg, args.out)
+    print(json.dumps({"path": str(out), "seconds": round(time.perf_counter() - t0, 2)}))
+
+
+if __name__ == "__main__":
+    main()
