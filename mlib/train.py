@@ -459,6 +459,7 @@ def train_variant(
         ckpt = load_checkpoint(pretrained, map_location=device)
         load_model_state(model, ckpt["model"], str(pretrained), modules=("f", "p"))
         history = list(ckpt.get("history", []))
+    trained_now = False
     if variant.stage2:
         labeled = labeled_subset(len(train), n_labeled, cfg.seed)
         trainer = Trainer(model, mcfg, cfg, variant, train, test, 2, labeled, out_dir, device)
@@ -466,11 +467,15 @@ def train_variant(
             trainer.resume()
         if trainer.iteration < trainer.iters:
             trainer.run(progress)
+            trained_now = True
         history = history + trainer.history
     summary = evaluate_store(model, test, "real", through_mapping=variant.stage2, device=device)
     final = out_dir / "stage2.pt" if variant.stage2 else Path(pretrained)
+    seconds = time.perf_counter() - t0
+    if not trained_now and (out_dir / "result.json").exists():  # a finished cell: keep its training time
+        seconds = json.loads((out_dir / "result.json").read_text()).get("seconds", seconds)
     result = RunResult(
-        variant_name, n_labeled, summary["mean"], summary, history, str(out_dir), time.perf_counter() - t0, str(final)
+        variant_name, n_labeled, summary["mean"], summary, history, str(out_dir), seconds, str(final)
     )
     tmp = out_dir / "result.json.tmp"
     tmp.write_text(json.dumps({k: v for k, v in dataclasses.asdict(result).items() if k != "history"}, indent=1))

@@ -1,0 +1,197 @@
+"""Reproduce the paper's ablation (Fig. 4, Table 1) on the embedded data, with seeds.
+
+    python benchmarks/ablation.py --preset laptop --n 10 100 1000 all \\
+        --variants synth_only real_only real_synth distr_match view_pred full --seeds 3 --out benchmarks/results/
+
+Shares one stage-1 checkpoint per seed across variants, trains every (variant, n, seed) cell in
+a run folder (default runs/ablation-<preset>), evaluates on the real test split, and writes
+ablation-<preset>.json and ablation-<preset>.png to --out. Interrupted grids resume: finished
+cells are reloaded, a half-trained one continues from its checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from mlib.experiment import Experiment, grid_table  # noqa: E402
+from mlib.plots import plot_error_vs_n  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+NAMES = {
+    "synth_only": "Synth only",
+    "real_only": "Real only",
+    "real_synth": "Real+Synth",
+    "distr_match": "Real+Synth | Distr. Match",
+    "view_pred": "Real+Synth | View Pred.",
+    "full": "Full (MURAUER)",
+}
+
+
+def parse_n(values: list[str]) -> list[int | str]:
+    return [v if v == "all" else int(v) for v in values]
+
+
+def commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return "unknown"
+
+
+def check_claims(table: dict, ns: list) -> list[dict]:
+    """The four claims of issue 6, each with the numbers it was judged on."""
+
+    def cell(v, n):
+        return table.get(v, {}).get(n)
+
+    claims = []
+    so, ro = cell("synth_only", "all"), cell("real_only", "all")
+    if so and ro:
+        claims.append(
+            {
+                "claim": "Synth only >= 1.3 x Real only (all labels)",
+                "ratio": so[0] / ro[0],
+                "holds": so[0] >= 1.3 * ro[0],
+            }
+        )
+    rs100, full100 = cell("real_synth", 100), cell("full", 100)
+    if rs100 and full100:
+        claims.append(
+            {
+                "claim": "n=100: Full <= 0.80 x Real+Synth",
+                "ratio": full100[0] / rs100[0],
+                "holds": full100[0] <= 0.8 * rs100[0],
+            }
+        )
+        for v in ("distr_match", "view_pred"):
+            if cell(v, 100):
+                claims.append(
+                    {
+                        "claim": f"n=100: {NAMES[v]} < Real+Synth",
+                        "values": [cell(v, 100)[0], rs100[0]],
+                        "holds": cell(v, 100)[0] < rs100[0],
+                    }
+                )
+    for n in ns:
+        rs, fu = cell("real_synth", n), cell("full", n)
+        if rs and fu:
+            margin = max(rs[1], fu[1])
+            claims.append(
+                {
+                    "claim": f"n={n}: Full < Real+Synth by more than the seeds' std",
+                    "values": [fu[0], rs[0]],
+                    "std": margin,
+                    "holds": rs[0] - fu[0] > margin,
+                }
+            )
+    rs_all = cell("real_synth", "all")
+    if full100 and rs_all:
+        claims.append(
+            {
+                "claim": "Full at n=100 <= Real+Synth with all labels",
+                "values": [full100[0], rs_all[0]],
+                "holds": full100[0] <= rs_all[0],
+            }
+        )
+    return claims
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--preset", default="laptop", choices=["ci", "laptop", "paper"])
+    ap.add_argument("--n", nargs="+", default=["10", "100", "1000", "all"])
+    ap.add_argument("--variants", nargs="+", default=list(NAMES), choices=list(NAMES))
+    ap.add_argument("--seeds", type=int, default=3, help="number of seeds (0 .. seeds-1)")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    ap.add_argument("--run-dir", default=None, help="where cells are trained (default runs/ablation-<preset>)")
+    ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--stage1-iters", type=int, default=None)
+    ap.add_argument("--stage2-iters", type=int, default=None)
+    args = ap.parse_args(argv)
+    ns = parse_n(args.n)
+    run_dir = Path(args.run_dir or ROOT / "runs" / f"ablation-{args.preset}")
+    exp = Experiment.open(
+        args.preset, run_dir, args.data_dir, args.device, stage1_iters=args.stage1_iters, stage2_iters=args.stage2_iters
+    )
+    results = exp.grid(args.variants, ns, range(args.seeds))
+    table = grid_table(results, ns)
+
+    cells = []
+    for v in args.variants:
+        for n in ns:
+            rs = [r for r in results if r.variant == v and (r.n_labeled == n or v == "synth_only")]
+            errs = [r.test_error_mm for r in rs]
+            cells.append(
+                {
+                    "variant": v,
+                    "n_labeled": n,
+                    "seeds": len(rs),
+                    "mean_error_mm": float(np.mean(errs)),
+                    "std_error_mm": float(np.std(errs)),
+                    "per_seed_mm": errs,
+                    "success_20mm": float(np.mean([r.summary["success_rate"][20] for r in rs])),
+                    "success_40mm": float(np.mean([r.summary["success_rate"][40] for r in rs])),
+                    "stage1_iters": exp.cfg.stage1_iters if v != "real_only" else 0,
+                    "stage2_iters": exp.cfg.stage2_iters if v != "synth_only" else 0,
+                    "wall_s": float(np.sum([r.seconds for r in rs])),
+                }
+            )
+    claims = check_claims(table, ns)
+    report = {
+        "preset": args.preset,
+        "commit": commit(),
+        "machine": {
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "torch": torch.__version__,
+            "device": str(exp.device),
+            "threads": torch.get_num_threads(),
+        },
+        "train_frames": len(exp.train),
+        "test_frames": len(exp.test),
+        "cells": cells,
+        "claims": claims,
+    }
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / f".ablation-{args.preset}.json.tmp"
+    tmp.write_text(json.dumps(report, indent=1, default=str))
+    os.replace(tmp, out / f"ablation-{args.preset}.json")
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    plot_error_vs_n(
+        {NAMES[v]: table[v] for v in args.variants if v in table},
+        ax=ax,
+        title=f"Ablation on the embedded data, {args.preset} preset, {args.seeds} seed(s)",
+    )
+    fig.tight_layout()
+    fig.savefig(out / f"ablation-{args.preset}.png", dpi=120)
+
+    width = max(len(NAMES[v]) for v in args.variants)
+    print("variant".ljust(width) + "".join(f"n={n}".rjust(18) for n in ns))
+    for v in args.variants:
+        print(NAMES[v].ljust(width) + "".join(f"{table[v][n][0]:10.2f} ± {table[v][n][1]:5.2f}" for n in ns))
+    for c in claims:
+        print(
+            ("HOLDS " if c["holds"] else "FAILS ") + c["claim"],
+            {k: v for k, v in c.items() if k not in ("claim", "holds")},
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""The direct render-into-cache path against the NYU on-disk path, and cache reuse."""
+
+import numpy as np
+import pytest
+
+from mlib.data.generate import (
+    build_generated_cache,
+    cache_path,
+    data_config,
+    export_nyu,
+    generated_cache,
+    load_generated,
+    nyu_cache,
+    nyu_crops,
+    render_crops,
+)
+from mlib.data.nyu import NYUFolder
+from mlib.data.synth import HandGenerator
+
+
+@pytest.fixture(scope="module")
+def small_cfg():
+    return data_config("ci", frames=24, test_frames=8)
+
+
+def test_export_then_nyu_reader_gives_the_direct_crops(tmp_path, small_cfg):
+    gen = HandGenerator(small_cfg.generator)
+    export_nyu(gen, tmp_path, {"train": 4, "test": 3}, progress=False)
+    for split, n in (("train", 4), ("test", 3)):
+        folder = NYUFolder(tmp_path, split)
+        assert folder.is_generated and len(folder) == n
+        via_disk = nyu_crops(folder, np.arange(n), small_cfg.crop)
+        direct = render_crops(gen, gen.frames(split, np.arange(n)), small_cfg.crop)
+        np.testing.assert_array_equal(via_disk["synth"], direct["synth"])  # synthetic: exactly
+        for key in ("real", "real_view"):  # real: same sensor draw, so equal to float16 storage precision
+            np.testing.assert_allclose(via_disk[key].astype(np.float32), direct[key].astype(np.float32), atol=1e-3)
+        np.testing.assert_allclose(via_disk["joints"], direct["joints"], atol=1e-3)
+        np.testing.assert_allclose(via_disk["centres"], direct["centres"], atol=1e-3)
+    # and the whole folder through the NYU cache builder
+    path = nyu_cache(tmp_path, small_cfg.crop, tmp_path / "cache", progress=False)
+    assert path.exists()
+
+
+def test_cache_is_reused_and_corruption_rebuilt(tmp_path, small_cfg):
+    path = generated_cache(small_cfg, tmp_path, progress=False)
+    assert path == cache_path(small_cfg, tmp_path)
+    stamp = path.stat().st_mtime_ns
+    assert generated_cache(small_cfg, tmp_path, progress=False) == path
+    assert path.stat().st_mtime_ns == stamp, "a valid cache is reused, not rebuilt"
+    train, test = load_generated(small_cfg, tmp_path, progress=False)
+    assert len(train) == 24 and len(test) == 8 and train.crop_size == 32
+    assert set(train.subjects.tolist()).isdisjoint(test.subjects.tolist())
+    # corrupt the middle of the file: the checksums catch it and the loader rebuilds
+    raw = bytearray(path.read_bytes())
+    mid = len(raw) // 2
+    raw[mid : mid + 4096] = bytes(4096)
+    path.write_bytes(bytes(raw))
+    train2, _ = load_generated(small_cfg, tmp_path, progress=False)
+    assert np.array_equal(train2.real.numpy(), train.real.numpy())
+
+
+def test_settings_change_the_cache_name(tmp_path, small_cfg):
+    other = data_config("ci", frames=24, test_frames=8, crop_size=48)
+    assert cache_path(other, tmp_path) != cache_path(small_cfg, tmp_path)
+    path = build_generated_cache(small_cfg, tmp_path, progress=False)
+    assert not list(tmp_path.glob("*.tmp")), "no temp file left"
+    assert path.name.startswith("murauer-ci-32px-")
