@@ -93,7 +93,8 @@ def predict_store(
 ) -> np.ndarray:
     """Camera-1 predictions (N, 14, 3) in mm for the frames of a CropStore, ready for save_predictions.
 
-    through_mapping: predict p(m(f(x))) (a trained mapping m) or p(f(x)) (synthetic pretraining only).
+    through_mapping: for real crops, predict p(m(f(x))) (a trained mapping m) or p(f(x)) (synthetic
+    pretraining only). Synthetic crops always use p(f(x)).
     """
     idx = torch.arange(len(store)) if indices is None else torch.as_tensor(indices, dtype=torch.long)
     was_training = model.training
@@ -101,7 +102,9 @@ def predict_store(
     out = []
     try:
         for chunk in idx.split(batch_size):
-            pred = model(store.images(chunk, domain).to(device), real=through_mapping).float().cpu()
+            # synthetic inputs never pass through m, whatever the caller asks
+            pred = model(store.images(chunk, domain).to(device), real=domain == "real" and through_mapping)
+            pred = pred.float().cpu()
             out.append(denormalize_joints(pred, store.centres[chunk, 0], store.cube[chunk].view(-1, 1, 1)))
     finally:
         model.train(was_training)  # called mid-training for validation

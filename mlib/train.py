@@ -87,7 +87,7 @@ TRAIN_PRESETS: dict[str, TrainConfig] = {
     "ci": TrainConfig(
         "ci", stage1_iters=300, stage2_iters=200, log_every=20, eval_every=100, val_frames=200, ckpt_every=100
     ),
-    "laptop": TrainConfig("laptop", stage1_iters=3000, stage2_iters=2000),
+    "laptop": TrainConfig("laptop", stage1_iters=4000, stage2_iters=1500),
     "paper": TrainConfig(
         "paper",
         stage1_iters=170_000,

@@ -167,3 +167,16 @@ def test_checkpoint_from_other_configuration_names_shapes(tmp_path):
     other = Murauer(model_config("ci", latent_dim=32))
     with pytest.raises(ValueError, match=r"shapes differ:\n  f.fc.weight: checkpoint \(64, 32\) vs model \(32, 32\)"):
         load_model_state(other, ckpt["model"], "stage2.pt")
+
+
+def test_predictions_on_synthetic_crops_skip_the_mapping():
+    from mlib.evaluate import predict_store
+
+    model = Murauer(model_config("ci"))
+    seen = []
+    model.m.register_forward_hook(lambda mod, inp, out: seen.append(inp[0].shape[0]))
+    store = fake_store(n=8)
+    predict_store(model, store, "synth", through_mapping=True)
+    assert seen == []
+    predict_store(model, store, "real", through_mapping=True)
+    assert seen == [8]
