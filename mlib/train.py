@@ -234,9 +234,13 @@ class Trainer:
         x_real, x_synth = cat(real_keys, "x"), cat(synth_keys, "x")
         terms: dict[str, torch.Tensor] = {}
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
-            # Real inputs go through m, synthetic ones never do.
-            z_real = model.latent(x_real, real=True) if x_real is not None else None
-            z_synth = model.latent(x_synth, real=False) if x_synth is not None else None
+            # One pass of f over both domains, so batch norm normalises them together as it will at
+            # test time (its running statistics mix both); then m on the real part only.
+            xs = [t for t in (x_real, x_synth) if t is not None]
+            z = model.f(torch.cat(xs)) if len(xs) > 1 else model.f(xs[0])
+            n_real = len(x_real) if x_real is not None else 0
+            z_real = model.m(z[:n_real]) if x_real is not None else None
+            z_synth = z[n_real:] if x_synth is not None else None
             # Lp on every labeled sample: the labeled real sets come first in z_real, the unlabeled last.
             labeled_real = [k for k in real_keys if k != "unlabeled"]
             n_lab = sum(len(batch[k].x) for k in labeled_real)
@@ -474,9 +478,7 @@ def train_variant(
     seconds = time.perf_counter() - t0
     if not trained_now and (out_dir / "result.json").exists():  # a finished cell: keep its training time
         seconds = json.loads((out_dir / "result.json").read_text()).get("seconds", seconds)
-    result = RunResult(
-        variant_name, n_labeled, summary["mean"], summary, history, str(out_dir), seconds, str(final)
-    )
+    result = RunResult(variant_name, n_labeled, summary["mean"], summary, history, str(out_dir), seconds, str(final))
     tmp = out_dir / "result.json.tmp"
     tmp.write_text(json.dumps({k: v for k, v in dataclasses.asdict(result).items() if k != "history"}, indent=1))
     os.replace(tmp, out_dir / "result.json")
