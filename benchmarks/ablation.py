@@ -115,6 +115,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", nargs="+", default=["10", "100", "1000", "all"])
     ap.add_argument("--variants", nargs="+", default=list(NAMES), choices=list(NAMES))
     ap.add_argument("--seeds", type=int, default=3, help="number of seeds (0 .. seeds-1)")
+    ap.add_argument(
+        "--only-seeds", type=int, nargs="+", default=None, help="train just these seeds (parallel workers); no report"
+    )
+    ap.add_argument("--frames", type=int, default=None, help="override the preset's number of training frames")
+    ap.add_argument("--test-frames", type=int, default=None, help="override the preset's number of test frames")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     ap.add_argument("--run-dir", default=None, help="where cells are trained (default runs/ablation-<preset>)")
     ap.add_argument("--data-dir", default=None)
@@ -125,8 +130,17 @@ def main(argv: list[str] | None = None) -> int:
     ns = parse_n(args.n)
     run_dir = Path(args.run_dir or ROOT / "runs" / f"ablation-{args.preset}")
     exp = Experiment.open(
-        args.preset, run_dir, args.data_dir, args.device, stage1_iters=args.stage1_iters, stage2_iters=args.stage2_iters
+        args.preset,
+        run_dir,
+        args.data_dir,
+        args.device,
+        data_overrides={"frames": args.frames, "test_frames": args.test_frames},
+        stage1_iters=args.stage1_iters,
+        stage2_iters=args.stage2_iters,
     )
+    if args.only_seeds is not None:  # a worker of a parallel grid: train its cells, the final call reports
+        exp.grid(args.variants, ns, args.only_seeds)
+        return 0
     results = exp.grid(args.variants, ns, range(args.seeds))
     table = grid_table(results, ns)
 

@@ -42,14 +42,19 @@ class Experiment:
         data_dir: str | Path | None = None,
         device: str = "auto",
         progress: bool = True,
+        data_overrides: dict | None = None,
         **train_overrides,
     ) -> Experiment:
-        """Load (or build) the preset's data and prepare a run folder (default runs/series-<preset>)."""
+        """Load (or build) the preset's data and prepare a run folder (default runs/series-<preset>).
+
+        `data_overrides` go to `data_config` (crop_size, frames, test_frames); the rest to the training config.
+        """
         train_overrides = {k: v for k, v in train_overrides.items() if v is not None}
+        data_overrides = {k: v for k, v in (data_overrides or {}).items() if v is not None}
         cfg = make_train_config(preset, **train_overrides)
         run_dir = Path(run_dir) if run_dir else ROOT / "runs" / f"series-{preset}"
         run_dir.mkdir(parents=True, exist_ok=True)
-        train, test = load_data(preset, data_dir or ROOT / "data_cache", progress=progress)
+        train, test = load_data(preset, data_dir or ROOT / "data_cache", progress=progress, **data_overrides)
         return cls(preset, run_dir, cfg, train, test, pick_device(device), progress)
 
     def pretrained(self) -> Path:

@@ -310,7 +310,7 @@ class Trainer:
         self.sched.load_state_dict(ckpt["sched"])
         self.sched_h.load_state_dict(ckpt["sched_h"])
         self.sampler.load_state_dict(ckpt["sampler"])
-        self.aug_gen.set_state(ckpt["aug_gen"].cpu() if self.device.type == "cpu" else ckpt["aug_gen"])
+        self.aug_gen.set_state(ckpt["aug_gen"].cpu())  # RNG states are CPU byte tensors, even a CUDA generator's
         self.iteration = int(ckpt["iteration"])
         self.history = list(ckpt["history"])
 

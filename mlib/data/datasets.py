@@ -109,7 +109,7 @@ class FourSetSampler:
         return {"generator": self.generator.get_state()}
 
     def load_state_dict(self, state: dict) -> None:
-        self.generator.set_state(state["generator"])
+        self.generator.set_state(state["generator"].cpu())  # a checkpoint mapped to a GPU holds it there
 
 
 @dataclass
