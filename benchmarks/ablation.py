@@ -28,6 +28,7 @@ import torch  # noqa: E402
 
 from mlib.experiment import Experiment, grid_table  # noqa: E402
 from mlib.plots import plot_error_vs_n  # noqa: E402
+from mlib.train import VARIANTS, stage_iterations  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = {
@@ -159,8 +160,8 @@ def main(argv: list[str] | None = None) -> int:
                     "per_seed_mm": errs,
                     "success_20mm": float(np.mean([r.summary["success_rate"][20] for r in rs])),
                     "success_40mm": float(np.mean([r.summary["success_rate"][40] for r in rs])),
-                    "stage1_iters": exp.cfg.stage1_iters if v != "real_only" else 0,
-                    "stage2_iters": exp.cfg.stage2_iters if v != "synth_only" else 0,
+                    "stage1_iters": stage_iterations(exp.cfg, VARIANTS[v], 1) if VARIANTS[v].pretrained else 0,
+                    "stage2_iters": stage_iterations(exp.cfg, VARIANTS[v], 2) if VARIANTS[v].stage2 else 0,
                     "wall_s": float(np.sum([r.seconds for r in rs])),
                 }
             )

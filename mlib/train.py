@@ -106,6 +106,15 @@ def train_config(preset: str, **overrides) -> TrainConfig:
     return dataclasses.replace(TRAIN_PRESETS[preset], **overrides)
 
 
+def stage_iterations(cfg: TrainConfig, variant: Variant, stage: int) -> int:
+    """Iterations of a stage. A variant trained from scratch (Real only) also gets the pretraining's
+    iterations: every model then takes the same number of steps, and the from-scratch baseline is not
+    handicapped by a shorter schedule (the paper trains each to convergence)."""
+    if stage == 1:
+        return cfg.stage1_iters
+    return cfg.stage2_iters + (0 if variant.pretrained else cfg.stage1_iters)
+
+
 def pick_device(preference: str = "auto") -> torch.device:
     """CUDA, then Apple's MPS, then CPU, unless told otherwise."""
     if preference != "auto":
@@ -192,7 +201,7 @@ class Trainer:
         self.train, self.val, self.device = train, val, device
         self.out_dir = Path(out_dir)
         self.ckpt_path = self.out_dir / f"stage{stage}.pt"
-        self.iters = cfg.stage1_iters if stage == 1 else cfg.stage2_iters
+        self.iters = stage_iterations(cfg, variant, stage)
         self.sampler = FourSetSampler(len(train), labeled, composition(variant, stage, cfg.set_size), cfg.seed + stage)
         self.aug_gen = torch.Generator(device=device).manual_seed(cfg.seed + 100 + stage)
         trainable = ["f", "p"] if stage == 1 else ["f", "p", "m", "g"]

@@ -8,7 +8,7 @@ import torch
 from mlib.data.datasets import CropStore, labeled_subset, make_batch
 from mlib.losses import NonFiniteLossError
 from mlib.models import Murauer, model_config
-from mlib.train import VARIANTS, Trainer, load_checkpoint, load_model_state, train_config
+from mlib.train import VARIANTS, Trainer, load_checkpoint, load_model_state, stage_iterations, train_config
 
 
 def fake_store(n: int = 96, size: int = 32, seed: int = 0) -> CropStore:
@@ -131,6 +131,17 @@ def test_variants_use_their_terms(tmp_path):
     }
     for name, terms in expected.items():
         assert set(make_trainer(tmp_path / name, variant=name).step()) == terms, name
+
+
+def test_every_variant_takes_the_same_number_of_steps():
+    cfg = train_config("laptop")
+    total = {
+        name: (stage_iterations(cfg, v, 1) if v.pretrained else 0) + (stage_iterations(cfg, v, 2) if v.stage2 else 0)
+        for name, v in VARIANTS.items()
+        if v.stage2
+    }
+    assert set(total.values()) == {cfg.stage1_iters + cfg.stage2_iters}, total
+    assert stage_iterations(cfg, VARIANTS["real_only"], 2) == 5500
 
 
 def test_resume_gives_identical_parameters(tmp_path):
