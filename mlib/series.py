@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 
 
-def notebooks(only: list[str] | None = None) -> list[Path]:
-    found = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+def notebooks(only: list[str] | None = None, folder: Path = NOTEBOOKS) -> list[Path]:
+    found = sorted(folder.glob("[0-9][0-9]_*.ipynb"))
     if only:
         found = [nb for nb in found if nb.name[:2] in only]
     return found
@@ -70,17 +70,29 @@ def run_series(
     only: list[str] | None = None,
     extra: dict | None = None,
     check: bool = False,
+    cell_timeout: float | None = None,
+    notebook_dir: Path = NOTEBOOKS,
 ) -> dict[str, float]:
     out.mkdir(parents=True, exist_ok=True)
     times: dict[str, float] = {}
-    for nb in notebooks(only):
+    for nb in notebooks(only, notebook_dir):
         executed = out / nb.name
         params = {"preset": preset, "run_dir": str(out.resolve()), "data_dir": str(data_dir.resolve()), **(extra or {})}
+        if "live_widgets" in pm.inspect_notebook(str(nb)):
+            # Live widgets die with the kernel anyway, and nbclient can hang on their comm traffic
+            # (jupyter/nbclient#312): batch runs draw the static figures only.
+            params["live_widgets"] = False
         print(f"==> {nb.name}", flush=True)
         t0 = time.perf_counter()
         try:
             pm.execute_notebook(
-                str(nb), str(executed), parameters=params, kernel_name=kernel, cwd=str(NOTEBOOKS), progress_bar=False
+                str(nb),
+                str(executed),
+                parameters=params,
+                kernel_name=kernel,
+                cwd=str(notebook_dir),
+                progress_bar=False,
+                execution_timeout=cell_timeout,
             )
         finally:
             times[nb.name] = time.perf_counter() - t0
@@ -101,14 +113,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--kernel", default="murauer", help="Jupyter kernel name (scripts/setup.sh installs 'murauer')")
     ap.add_argument("--only", nargs="*", help="notebook numbers to run, e.g. 00 03")
     ap.add_argument("--check", action="store_true", help="fail if a notebook shows an error or no figure")
+    ap.add_argument(
+        "--cell-timeout",
+        type=float,
+        default=None,
+        help="seconds one cell may run before the series fails (default: 900 for the ci preset, none otherwise)",
+    )
     args = ap.parse_args(argv)
     out = Path(args.out or ROOT / "runs" / f"series-{args.preset}")
     t0 = time.perf_counter()
     try:
-        times = run_series(args.preset, out, Path(args.data_dir), args.kernel, args.only, check=args.check)
+        timeout = args.cell_timeout if args.cell_timeout is not None else (900 if args.preset == "ci" else None)
+        times = run_series(
+            args.preset, out, Path(args.data_dir), args.kernel, args.only, check=args.check, cell_timeout=timeout
+        )
     except pm.PapermillExecutionError as err:
         print(f"\nseries stopped: {err.ename} in cell {err.exec_count}: {err.evalue}", file=sys.stderr)
         print(f"the executed notebook with the error cell is in {out}", file=sys.stderr)
+        return 1
+    except TimeoutError as err:  # nbclient's CellTimeoutError: a cell ran past --cell-timeout
+        print(f"\nseries stopped: a cell ran too long ({err}); see the executed notebook in {out}", file=sys.stderr)
         return 1
     except RuntimeError as err:
         print(f"\nseries check failed:\n{err}", file=sys.stderr)
