@@ -77,6 +77,9 @@ class TrainConfig:
     val_frames: int = 500
     ckpt_every: int = 500
     seed: int = 0
+    # Lc moves m and, through it, f's real path (True), or m alone (False: the default of the
+    # authors' public release, `--no-backprop-through-featext-for-emb`).
+    corr_trains_encoder: bool = True
 
     @property
     def batch_size(self) -> int:
@@ -259,7 +262,8 @@ class Trainer:
             terms["pose"] = pose_loss(pred, torch.cat(targets))
             if "pair_real" in batch:
                 n = len(batch["pair_real"].x)
-                terms["corr"] = correspondence_loss(z_real[:n].float(), z_synth[:n].float())
+                z_pair = z_real[:n] if self.cfg.corr_trains_encoder else model.m(z[:n].detach())
+                terms["corr"] = correspondence_loss(z_pair.float(), z_synth[:n].float())
             if v.view and self.stage == 2:
                 z = torch.cat([t for t in (z_real, z_synth) if t is not None])
                 pred_view = model.g(z, cat(real_keys + synth_keys, "centre"))

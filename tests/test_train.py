@@ -102,6 +102,21 @@ def test_correspondence_term_does_not_move_the_synthetic_branch(tmp_path):
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in tr.model.m.parameters())
 
 
+@pytest.mark.parametrize("into_encoder", [True, False])
+def test_correspondence_term_reaches_the_encoder_only_when_asked(tmp_path, monkeypatch, into_encoder):
+    import mlib.train
+
+    monkeypatch.setattr(mlib.train, "pose_loss", lambda pred, target: pred.sum() * 0)  # Lc alone
+    tr = make_trainer(tmp_path, variant="real_synth", corr_trains_encoder=into_encoder)
+    f_before = [p.detach().clone() for p in tr.model.f.parameters()]  # weights, not batch-norm statistics
+    m_before = snapshot(tr.model.m)
+    terms, _, _ = tr.model_step(batch_of(tr))
+    assert terms["corr"] > 0
+    assert changed(m_before, tr.model.m)
+    f_moved = any(not torch.equal(a, b) for a, b in zip(f_before, tr.model.f.parameters()))
+    assert f_moved == into_encoder
+
+
 def test_stage1_changes_only_f_and_p(tmp_path):
     tr = make_trainer(tmp_path, variant="synth_only", stage=1)
     before = {n: snapshot(getattr(tr.model, n)) for n in "fpmgh"}
