@@ -314,9 +314,28 @@ class Trainer:
         atomic_save(self.state(), self.ckpt_path)
         self.write_history()
 
+    def config_differences(self, ckpt: dict) -> list[str]:
+        """The settings that shape this stage's result and differ from the checkpoint's. Iteration
+        counts and logging intervals may change: continuing to more iterations is a valid resume."""
+        keys = ["preset", "seed", "set_size", "base_lr", "gamma", "augment"]
+        if self.stage == 2:
+            keys += ["weights", "corr_trains_encoder"]
+        saved, now = json.loads(ckpt["train_cfg"]), json.loads(json.dumps(dataclasses.asdict(self.cfg)))
+        diffs = [f"{k}: checkpoint {saved[k]!r}, now {now[k]!r}" for k in keys if k in saved and saved[k] != now[k]]
+        saved_variant = json.loads(ckpt.get("variant", "null"))
+        if self.stage == 2 and saved_variant is not None and saved_variant != dataclasses.asdict(self.variant):
+            diffs.append(f"variant: checkpoint {saved_variant}, now {dataclasses.asdict(self.variant)}")
+        return diffs
+
     def resume(self, path: str | Path | None = None) -> None:
         path = Path(path or self.ckpt_path)
         ckpt = load_checkpoint(path, map_location=self.device)
+        diffs = self.config_differences(ckpt)
+        if diffs:
+            raise ValueError(
+                f"{path} was trained with another configuration ({'; '.join(diffs)}); "
+                "train into another run folder, or delete the checkpoint to start over"
+            )
         load_model_state(self.model, ckpt["model"], str(path))
         self.opt.load_state_dict(ckpt["opt"])
         self.opt_h.load_state_dict(ckpt["opt_h"])

@@ -36,7 +36,8 @@ def make_trainer(tmp_path, variant="full", stage=2, store=None, **cfg_overrides)
     torch.manual_seed(0)
     store = store or fake_store()
     mcfg = model_config("ci")
-    cfg = train_config("ci", stage1_iters=6, stage2_iters=6, log_every=2, eval_every=0, ckpt_every=2, **cfg_overrides)
+    settings = dict(stage1_iters=6, stage2_iters=6, log_every=2, eval_every=0, ckpt_every=2) | cfg_overrides
+    cfg = train_config("ci", **settings)
     model = Murauer(mcfg)
     labeled = labeled_subset(len(store), 20)
     return Trainer(model, mcfg, cfg, VARIANTS[variant], store, None, stage, labeled, tmp_path, torch.device("cpu"))
@@ -171,6 +172,22 @@ def test_resume_gives_identical_parameters(tmp_path):
     a, b = straight.model.state_dict(), resumed.model.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert [r["iteration"] for r in resumed.history] == [2, 3, 4, 6]
+
+
+def test_resume_refuses_a_checkpoint_trained_with_other_settings(tmp_path):
+    make_trainer(tmp_path).run(progress=False, stop_at=2)
+    with pytest.raises(ValueError, match="base_lr"):
+        make_trainer(tmp_path, base_lr=1e-3).resume()
+    with pytest.raises(ValueError, match="corr_trains_encoder"):
+        make_trainer(tmp_path, corr_trains_encoder=False).resume()
+    longer = make_trainer(tmp_path, stage2_iters=10)  # more iterations: a valid continuation
+    longer.resume()
+    assert longer.iteration == 2
+
+
+def test_stage1_checkpoint_ignores_stage2_settings(tmp_path):
+    make_trainer(tmp_path, variant="synth_only", stage=1).run(progress=False, stop_at=2)
+    make_trainer(tmp_path, variant="synth_only", stage=1, corr_trains_encoder=False).resume()
 
 
 def test_nan_loss_stops_with_iteration_and_term_and_keeps_checkpoint(tmp_path):
