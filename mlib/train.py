@@ -249,10 +249,10 @@ class Trainer:
             # One pass of f over both domains, so batch norm normalises them together as it will at
             # test time (its running statistics mix both); then m on the real part only.
             xs = [t for t in (x_real, x_synth) if t is not None]
-            z = model.f(torch.cat(xs)) if len(xs) > 1 else model.f(xs[0])
+            z_f = model.f(torch.cat(xs)) if len(xs) > 1 else model.f(xs[0])
             n_real = len(x_real) if x_real is not None else 0
-            z_real = model.m(z[:n_real]) if x_real is not None else None
-            z_synth = z[n_real:] if x_synth is not None else None
+            z_real = model.m(z_f[:n_real]) if x_real is not None else None
+            z_synth = z_f[n_real:] if x_synth is not None else None
             # Lp on every labeled sample: the labeled real sets come first in z_real, the unlabeled last.
             labeled_real = [k for k in real_keys if k != "unlabeled"]
             n_lab = sum(len(batch[k].x) for k in labeled_real)
@@ -262,11 +262,11 @@ class Trainer:
             terms["pose"] = pose_loss(pred, torch.cat(targets))
             if "pair_real" in batch:
                 n = len(batch["pair_real"].x)
-                z_pair = z_real[:n] if self.cfg.corr_trains_encoder else model.m(z[:n].detach())
+                z_pair = z_real[:n] if self.cfg.corr_trains_encoder else model.m(z_f[:n].detach())
                 terms["corr"] = correspondence_loss(z_pair.float(), z_synth[:n].float())
             if v.view and self.stage == 2:
-                z = torch.cat([t for t in (z_real, z_synth) if t is not None])
-                pred_view = model.g(z, cat(real_keys + synth_keys, "centre"))
+                z_all = torch.cat([t for t in (z_real, z_synth) if t is not None])
+                pred_view = model.g(z_all, cat(real_keys + synth_keys, "centre"))
                 terms["view"] = view_loss(pred_view.float(), cat(real_keys + synth_keys, "view"))
             if v.adversarial and self.stage == 2:
                 model.h.requires_grad_(False)  # Lm trains m (and f through it), never h
