@@ -24,8 +24,9 @@ def pose_loss(pred: Tensor, target: Tensor) -> Tensor:
 def correspondence_loss(z_real_mapped: Tensor, z_synth: Tensor) -> Tensor:
     """Lc = Σ_k ||z_k − ẑ_k||² (Eq. 8) between m(f(x_real)) and f(x_synth) of corresponding pairs.
 
-    The synthetic latent is the target: it is detached here, so Lc moves m and f's real path
-    towards the synthetic features, never the synthetic features towards the real ones.
+    The synthetic latent is the target: it is detached here, so Lc moves the real side (m, and f's
+    real path if the caller lets it: `TrainConfig.corr_trains_encoder`) towards the synthetic
+    features, never the synthetic features towards the real ones.
     """
     return (z_real_mapped.float() - z_synth.detach().float()).pow(2).sum()
 

@@ -77,9 +77,13 @@ class TrainConfig:
     val_frames: int = 500
     ckpt_every: int = 500
     seed: int = 0
-    # Lc moves m and, through it, f's real path (True), or m alone (False: the default of the
-    # authors' public release, `--no-backprop-through-featext-for-emb`).
-    corr_trains_encoder: bool = True
+    # Which parameters the mapping terms move: m and, through it, f's real path (True), or m alone
+    # (False). The authors' public release back-propagates Lc into f but stops Lm at f (its default
+    # `--no-backprop-through-featext-for-emb` detaches the unlabeled real features before m). Here Lc
+    # trains m alone by default: with Lc and Lg both pulling on f, the slim laptop network got worse
+    # at n=100 (Full 26.7 -> 24.3 mm, View Pred. 26.1 -> 24.4 mm with m alone; README, Results).
+    corr_trains_encoder: bool = False
+    adv_trains_encoder: bool = True
 
     @property
     def batch_size(self) -> int:
@@ -269,8 +273,9 @@ class Trainer:
                 pred_view = model.g(z_all, cat(real_keys + synth_keys, "centre"))
                 terms["view"] = view_loss(pred_view.float(), cat(real_keys + synth_keys, "view"))
             if v.adversarial and self.stage == 2:
-                model.h.requires_grad_(False)  # Lm trains m (and f through it), never h
-                terms["adv"] = mapping_adversarial_loss(model.h(z_real).float())
+                model.h.requires_grad_(False)  # Lm trains m (and f through it, if asked), never h
+                z_adv = z_real if self.cfg.adv_trains_encoder else model.m(z_f[:n_real].detach())
+                terms["adv"] = mapping_adversarial_loss(model.h(z_adv).float())
                 model.h.requires_grad_(True)
             loss = total_loss(terms, self.cfg.weights)
         self.opt.zero_grad(set_to_none=True)
@@ -317,11 +322,17 @@ class Trainer:
     def config_differences(self, ckpt: dict) -> list[str]:
         """The settings that shape this stage's result and differ from the checkpoint's. Iteration
         counts and logging intervals may change: continuing to more iterations is a valid resume."""
-        keys = ["preset", "seed", "set_size", "base_lr", "gamma", "augment"]
-        if self.stage == 2:
-            keys += ["weights", "corr_trains_encoder"]
+        v, keys = self.variant, ["preset", "seed", "set_size", "base_lr", "gamma", "augment"]
+        if self.stage == 2:  # only the settings this variant's terms use (Real only ignores the mapping's)
+            keys += ["weights"] if v.synthetic or v.view or v.adversarial else []
+            keys += ["corr_trains_encoder"] if v.synthetic else []
+            keys += ["adv_trains_encoder"] if v.adversarial else []
         saved, now = json.loads(ckpt["train_cfg"]), json.loads(json.dumps(dataclasses.asdict(self.cfg)))
-        diffs = [f"{k}: checkpoint {saved[k]!r}, now {now[k]!r}" for k in keys if k in saved and saved[k] != now[k]]
+        diffs = [
+            f"{k}: checkpoint {saved.get(k, 'not recorded')!r}, now {now[k]!r}"
+            for k in keys
+            if saved.get(k, "not recorded") != now[k]
+        ]
         saved_variant = json.loads(ckpt.get("variant", "null"))
         if self.stage == 2 and saved_variant is not None and saved_variant != dataclasses.asdict(self.variant):
             diffs.append(f"variant: checkpoint {saved_variant}, now {dataclasses.asdict(self.variant)}")
@@ -378,7 +389,8 @@ class Trainer:
         # First non-finite iteration per term, kept on the device so the loop never syncs.
         first_bad = torch.full((len(TERMS),), -1, dtype=torch.long, device=self.device)
         first_val = torch.zeros(len(TERMS), device=self.device)
-        count, t0 = 0, time.perf_counter()
+        # "seconds" counts training time across resumes: a resumed run starts where its history ends.
+        count, t0 = 0, time.perf_counter() - (self.history[-1].get("seconds", 0.0) if self.history else 0.0)
         bar = tqdm(total=end, initial=self.iteration, desc=f"stage {self.stage}", disable=not progress)
         while self.iteration < end:
             terms = self.step()
@@ -508,7 +520,9 @@ def train_variant(
     summary = evaluate_store(model, test, "real", through_mapping=variant.stage2, device=device)
     final = out_dir / "stage2.pt" if variant.stage2 else Path(pretrained)
     seconds = time.perf_counter() - t0
-    if not trained_now and (out_dir / "result.json").exists():  # a finished cell: keep its training time
+    if not variant.stage2 and history:  # Synth only: its training time is the shared stage 1's
+        seconds += float(history[-1].get("seconds", 0.0))
+    elif not trained_now and (out_dir / "result.json").exists():  # a finished cell: keep its training time
         seconds = json.loads((out_dir / "result.json").read_text()).get("seconds", seconds)
     result = RunResult(variant_name, n_labeled, summary["mean"], summary, history, str(out_dir), seconds, str(final))
     tmp = out_dir / "result.json.tmp"
@@ -534,6 +548,13 @@ def shared_pretrained(
     return pretrain(cfg, train, test, Path(run_dir) / f"stage1-seed{cfg.seed}", device, progress=progress)
 
 
+def cell_dir(run_dir: str | Path, variant_name: str, n_labeled: int | str, seed: int) -> Path:
+    """Where one (variant, n, seed) cell of a run folder lives; Synth only has one cell per seed."""
+    if not VARIANTS[variant_name].stage2:
+        n_labeled = "all"
+    return Path(run_dir) / f"{variant_name}-n{n_labeled}-seed{seed}"
+
+
 def run_cell(
     run_dir: str | Path,
     variant_name: str,
@@ -552,7 +573,7 @@ def run_cell(
     pretrained = None
     if VARIANTS[variant_name].pretrained:
         pretrained = shared_pretrained(run_dir, cfg, train, test, device, progress)
-    out = Path(run_dir) / f"{variant_name}-n{n_labeled}-seed{cfg.seed}"
+    out = cell_dir(run_dir, variant_name, n_labeled, cfg.seed)
     return train_variant(variant_name, n_labeled, cfg, train, test, out, device, pretrained, True, progress)
 
 

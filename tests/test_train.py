@@ -118,6 +118,22 @@ def test_correspondence_term_reaches_the_encoder_only_when_asked(tmp_path, monke
     assert f_moved == into_encoder
 
 
+@pytest.mark.parametrize("into_encoder", [True, False])
+def test_adversarial_term_reaches_the_encoder_only_when_asked(tmp_path, monkeypatch, into_encoder):
+    import mlib.train
+
+    monkeypatch.setattr(mlib.train, "pose_loss", lambda pred, target: pred.sum() * 0)  # Lm alone
+    monkeypatch.setattr(mlib.train, "correspondence_loss", lambda a, b: a.sum() * 0)
+    tr = make_trainer(tmp_path, variant="distr_match", adv_trains_encoder=into_encoder)
+    f_before = [p.detach().clone() for p in tr.model.f.parameters()]
+    m_before = snapshot(tr.model.m)
+    terms, _, _ = tr.model_step(batch_of(tr))
+    assert terms["adv"] > 0
+    assert changed(m_before, tr.model.m)
+    f_moved = any(not torch.equal(a, b) for a, b in zip(f_before, tr.model.f.parameters()))
+    assert f_moved == into_encoder
+
+
 def test_stage1_changes_only_f_and_p(tmp_path):
     tr = make_trainer(tmp_path, variant="synth_only", stage=1)
     before = {n: snapshot(getattr(tr.model, n)) for n in "fpmgh"}
@@ -172,6 +188,8 @@ def test_resume_gives_identical_parameters(tmp_path):
     a, b = straight.model.state_dict(), resumed.model.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert [r["iteration"] for r in resumed.history] == [2, 3, 4, 6]
+    seconds = [r["seconds"] for r in resumed.history]
+    assert seconds == sorted(seconds), "training time must keep counting across a resume"
 
 
 def test_resume_refuses_a_checkpoint_trained_with_other_settings(tmp_path):
@@ -179,15 +197,24 @@ def test_resume_refuses_a_checkpoint_trained_with_other_settings(tmp_path):
     with pytest.raises(ValueError, match="base_lr"):
         make_trainer(tmp_path, base_lr=1e-3).resume()
     with pytest.raises(ValueError, match="corr_trains_encoder"):
-        make_trainer(tmp_path, corr_trains_encoder=False).resume()
+        make_trainer(tmp_path, corr_trains_encoder=True).resume()
+    with pytest.raises(ValueError, match="adv_trains_encoder"):
+        make_trainer(tmp_path, adv_trains_encoder=False).resume()
     longer = make_trainer(tmp_path, stage2_iters=10)  # more iterations: a valid continuation
     longer.resume()
     assert longer.iteration == 2
 
 
+def test_real_only_checkpoint_ignores_the_mapping_settings(tmp_path):
+    make_trainer(tmp_path, variant="real_only").run(progress=False, stop_at=2)
+    make_trainer(tmp_path, variant="real_only", adv_trains_encoder=False, corr_trains_encoder=True).resume()
+    with pytest.raises(ValueError, match="base_lr"):
+        make_trainer(tmp_path, variant="real_only", base_lr=1e-3).resume()
+
+
 def test_stage1_checkpoint_ignores_stage2_settings(tmp_path):
     make_trainer(tmp_path, variant="synth_only", stage=1).run(progress=False, stop_at=2)
-    make_trainer(tmp_path, variant="synth_only", stage=1, corr_trains_encoder=False).resume()
+    make_trainer(tmp_path, variant="synth_only", stage=1, corr_trains_encoder=True).resume()
 
 
 def test_nan_loss_stops_with_iteration_and_term_and_keeps_checkpoint(tmp_path):
