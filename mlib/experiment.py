@@ -18,7 +18,16 @@ import torch
 
 from mlib.data.datasets import CropStore
 from mlib.models import Murauer
-from mlib.train import RunResult, TrainConfig, load_data, load_trained_model, pick_device, run_cell, shared_pretrained
+from mlib.train import (
+    RunResult,
+    TrainConfig,
+    cell_dir,
+    load_data,
+    load_trained_model,
+    pick_device,
+    run_cell,
+    shared_pretrained,
+)
 from mlib.train import train_config as make_train_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,14 +82,19 @@ class Experiment:
         """The same data and folder with another seed (its own stage-1 checkpoint and labeled subsets)."""
         return dataclasses.replace(self, cfg=dataclasses.replace(self.cfg, seed=seed))
 
-    def grid(self, variants: Sequence[str], ns: Sequence[int | str], seeds: Sequence[int]) -> list[RunResult]:
-        """Every (seed, variant, n) cell; finished cells are reloaded, so an interrupted grid resumes."""
+    def grid(
+        self, variants: Sequence[str], ns: Sequence[int | str], seeds: Sequence[int], only_finished: bool = False
+    ) -> list[RunResult]:
+        """Every (seed, variant, n) cell; finished cells are reloaded, so an interrupted grid resumes.
+        `only_finished` trains nothing: it reloads the cells that finished and skips the others."""
         results = []
         for seed in seeds:
             exp = self.with_seed(seed)
             for variant in variants:
                 # synth_only uses no real labels: one cell per seed serves every n
                 for n in ns if variant != "synth_only" else ["all"]:
+                    if only_finished and not (cell_dir(self.run_dir, variant, n, seed) / "result.json").exists():
+                        continue
                     results.append(exp.cell(variant, n))
         return results
 

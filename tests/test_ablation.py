@@ -1,0 +1,62 @@
+"""The ablation report's bookkeeping: which claims hold, and a report over finished cells only."""
+
+import json
+
+import torch
+
+from benchmarks.ablation import check_claims
+from mlib.experiment import Experiment
+from mlib.train import cell_dir, train_config
+
+NS = [10, 100, "all"]
+
+
+def table(full100: float, std: float = 0.5, seeds: int = 3) -> dict:
+    row = lambda *means: {n: (m, std, seeds) for n, m in zip(NS, means)}  # noqa: E731
+    return {
+        "synth_only": row(26.0, 26.0, 26.0),
+        "real_only": row(40.0, 30.0, 19.0),
+        "real_synth": row(24.0, 20.0, 13.0),
+        "distr_match": row(23.0, 18.0, 12.0),
+        "view_pred": row(23.5, 18.5, 12.5),
+        "full": row(21.0, full100, 11.0),
+    }
+
+
+def verdicts(claims: list[dict]) -> dict[str, bool]:
+    return {c["claim"]: c["holds"] for c in claims}
+
+
+def test_claims_hold_on_the_papers_shape_and_fail_without_it():
+    good = verdicts(check_claims(table(full100=12.0), NS))
+    assert good == {
+        "Synth only >= 1.3 x Real only (all labels)": True,
+        "n=100: Full <= 0.80 x Real+Synth": True,
+        "n=100: Real+Synth | Distr. Match < Real+Synth": True,
+        "n=100: Real+Synth | View Pred. < Real+Synth": True,
+        "n=10: Full < Real+Synth by more than the seeds' std": True,
+        "n=100: Full < Real+Synth by more than the seeds' std": True,
+        "n=all: Full < Real+Synth by more than the seeds' std": True,
+        "Full at n=100 <= Real+Synth with all labels": True,
+    }
+    bad = verdicts(check_claims(table(full100=19.8), NS))
+    assert not bad["n=100: Full <= 0.80 x Real+Synth"]
+    assert not bad["n=100: Full < Real+Synth by more than the seeds' std"]  # 0.2 mm < 0.5 mm std
+    assert not bad["Full at n=100 <= Real+Synth with all labels"]
+
+
+def test_a_single_seed_cannot_beat_the_seeds_spread():
+    one = verdicts(check_claims(table(full100=12.0, std=0.0, seeds=1), NS))
+    assert not one["n=100: Full < Real+Synth by more than the seeds' std"]
+    assert one["n=100: Full <= 0.80 x Real+Synth"]  # the other claims do not need a spread
+
+
+def test_only_finished_reloads_finished_cells_and_trains_nothing(tmp_path, monkeypatch):
+    exp = Experiment("ci", tmp_path, train_config("ci"), None, None, torch.device("cpu"), progress=False)
+    finished = [("synth_only", "all", 0), ("full", 100, 0), ("full", 100, 1)]
+    for v, n, seed in finished:
+        cell_dir(tmp_path, v, n, seed).mkdir(parents=True)
+        (cell_dir(tmp_path, v, n, seed) / "result.json").write_text(json.dumps({}))
+    monkeypatch.setattr(Experiment, "cell", lambda self, v, n: (v, n, self.cfg.seed))
+    got = exp.grid(["synth_only", "real_synth", "full"], [10, 100], [0, 1], only_finished=True)
+    assert sorted(got, key=str) == sorted(finished, key=str)
