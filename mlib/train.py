@@ -588,11 +588,26 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--stage1-iters", type=int, default=None)
     ap.add_argument("--stage2-iters", type=int, default=None)
+    ap.add_argument(
+        "--corr-trains-encoder",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="let Lc move f as well as m (default: m alone)",
+    )
+    ap.add_argument(
+        "--adv-trains-encoder",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="let Lm move f as well as m (default: yes; the authors' release: no)",
+    )
     ap.add_argument("--data-dir", default="data_cache")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args(argv)
     overrides = {"seed": args.seed}
+    for key in ("corr_trains_encoder", "adv_trains_encoder"):
+        if getattr(args, key) is not None:
+            overrides[key] = getattr(args, key)
     if args.stage1_iters is not None:
         overrides["stage1_iters"] = args.stage1_iters
     if args.stage2_iters is not None:

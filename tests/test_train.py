@@ -1,6 +1,7 @@
 """Training engine: gradient routing, resume, NaN handling, checkpoint compatibility."""
 
 import dataclasses
+import json
 
 import pytest
 import torch
@@ -250,3 +251,18 @@ def test_predictions_on_synthetic_crops_skip_the_mapping():
     assert seen == []
     predict_store(model, store, "real", through_mapping=True)
     assert seen == [8]
+
+
+def test_command_line_trains_a_cell_with_the_routing_asked_for(tmp_path, capsys):
+    from mlib.train import main
+
+    out = tmp_path / "run"
+    args = ["--preset", "ci", "--variant", "full", "--n-labeled", "10", "--out", str(out), "--no-progress"]
+    args += ["--stage1-iters", "2", "--stage2-iters", "2", "--data-dir", str(tmp_path / "data")]
+    main(args + ["--corr-trains-encoder", "--no-adv-trains-encoder"])
+    printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert printed["variant"] == "full" and printed["n_labeled"] == 10 and printed["test_error_mm"] > 0
+    saved = json.loads(load_checkpoint(out / "stage2.pt")["train_cfg"])
+    assert saved["corr_trains_encoder"] is True and saved["adv_trains_encoder"] is False
+    with pytest.raises(SystemExit, match="--resume"):
+        main(args)  # the folder holds checkpoints: refuse to overwrite them silently
