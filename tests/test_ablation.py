@@ -60,3 +60,10 @@ def test_only_finished_reloads_finished_cells_and_trains_nothing(tmp_path, monke
     monkeypatch.setattr(Experiment, "cell", lambda self, v, n: (v, n, self.cfg.seed))
     got = exp.grid(["synth_only", "real_synth", "full"], [10, 100], [0, 1], only_finished=True)
     assert sorted(got, key=str) == sorted(finished, key=str)
+
+
+def test_the_plot_title_says_how_many_seeds_each_cell_has():
+    from benchmarks.ablation import seeds_label
+
+    assert seeds_label([{"seeds": 3}, {"seeds": 3}]) == "3 seed(s)"
+    assert seeds_label([{"seeds": 2}, {"seeds": 3}, {"seeds": 2}]) == "2-3 seeds per cell"
