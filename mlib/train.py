@@ -84,11 +84,15 @@ class TrainConfig:
     # at n=100 (Full 26.7 -> 24.3 mm, View Pred. 26.1 -> 24.4 mm with m alone; README, Results).
     corr_trains_encoder: bool = False
     adv_trains_encoder: bool = True
+    weight_decay: float = 0.0  # Adam's L2 penalty; the authors' release uses 1e-3
 
     @property
     def batch_size(self) -> int:
         return 4 * self.set_size
 
+
+# How checkpoints written before a setting existed were trained (Lc and Lm reached f, no decay).
+BEFORE_SETTING_EXISTED = {"corr_trains_encoder": True, "adv_trains_encoder": True, "weight_decay": 0.0}
 
 TRAIN_PRESETS: dict[str, TrainConfig] = {
     "ci": TrainConfig(
@@ -213,8 +217,9 @@ class Trainer:
         self.aug_gen = torch.Generator(device=device).manual_seed(cfg.seed + 100 + stage)
         trainable = ["f", "p"] if stage == 1 else ["f", "p", "m", "g"]
         params = [p for name in trainable for p in getattr(model, name).parameters()]
-        self.opt = torch.optim.Adam(params, lr=cfg.base_lr, betas=(0.9, 0.999))
-        self.opt_h = torch.optim.Adam(model.h.parameters(), lr=cfg.base_lr, betas=(0.9, 0.999))
+        adam = dict(lr=cfg.base_lr, betas=(0.9, 0.999), weight_decay=cfg.weight_decay)
+        self.opt = torch.optim.Adam(params, **adam)
+        self.opt_h = torch.optim.Adam(model.h.parameters(), **adam)
         # The paper's epoch: real training frames / batch size, whatever data the run uses.
         ipe = iterations_per_epoch(n_real_train or len(train), cfg.batch_size)
         self.sched = make_scheduler(self.opt, ipe, cfg.gamma)
@@ -322,17 +327,14 @@ class Trainer:
     def config_differences(self, ckpt: dict) -> list[str]:
         """The settings that shape this stage's result and differ from the checkpoint's. Iteration
         counts and logging intervals may change: continuing to more iterations is a valid resume."""
-        v, keys = self.variant, ["preset", "seed", "set_size", "base_lr", "gamma", "augment"]
+        v, keys = self.variant, ["preset", "seed", "set_size", "base_lr", "gamma", "augment", "weight_decay"]
         if self.stage == 2:  # only the settings this variant's terms use (Real only ignores the mapping's)
             keys += ["weights"] if v.synthetic or v.view or v.adversarial else []
             keys += ["corr_trains_encoder"] if v.synthetic else []
             keys += ["adv_trains_encoder"] if v.adversarial else []
-        saved, now = json.loads(ckpt["train_cfg"]), json.loads(json.dumps(dataclasses.asdict(self.cfg)))
-        diffs = [
-            f"{k}: checkpoint {saved.get(k, 'not recorded')!r}, now {now[k]!r}"
-            for k in keys
-            if saved.get(k, "not recorded") != now[k]
-        ]
+        saved = BEFORE_SETTING_EXISTED | json.loads(ckpt["train_cfg"])
+        now = json.loads(json.dumps(dataclasses.asdict(self.cfg)))
+        diffs = [f"{k}: checkpoint {saved[k]!r}, now {now[k]!r}" for k in keys if saved[k] != now[k]]
         saved_variant = json.loads(ckpt.get("variant", "null"))
         if self.stage == 2 and saved_variant is not None and saved_variant != dataclasses.asdict(self.variant):
             diffs.append(f"variant: checkpoint {saved_variant}, now {dataclasses.asdict(self.variant)}")

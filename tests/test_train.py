@@ -258,3 +258,18 @@ def test_command_line_trains_a_cell_with_the_routing_asked_for(tmp_path, capsys)
     assert saved["corr_trains_encoder"] is True and saved["adv_trains_encoder"] is False
     with pytest.raises(SystemExit, match="--resume"):
         main(args)  # the folder holds checkpoints: refuse to overwrite them silently
+
+
+def test_settings_missing_from_an_old_checkpoint_mean_the_old_behaviour(tmp_path):
+    tr = make_trainer(tmp_path, variant="full")
+    old = json.loads(json.dumps(dataclasses.asdict(tr.cfg)))
+    for key in ("corr_trains_encoder", "adv_trains_encoder", "weight_decay"):
+        old.pop(key)  # a checkpoint from before these switches: Lc and Lm reached f, no weight decay
+    ckpt = {"train_cfg": json.dumps(old)}
+    assert [d.split(":")[0] for d in tr.config_differences(ckpt)] == ["corr_trains_encoder"]
+    assert make_trainer(tmp_path, variant="full", corr_trains_encoder=True).config_differences(ckpt) == []
+
+
+def test_weight_decay_reaches_both_optimisers(tmp_path):
+    tr = make_trainer(tmp_path, weight_decay=1e-3)
+    assert [g["weight_decay"] for g in tr.opt.param_groups + tr.opt_h.param_groups] == [1e-3, 1e-3]
