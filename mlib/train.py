@@ -606,15 +606,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args(argv)
-    overrides = {"seed": args.seed}
-    for key in ("corr_trains_encoder", "adv_trains_encoder"):
-        if getattr(args, key) is not None:
-            overrides[key] = getattr(args, key)
-    if args.stage1_iters is not None:
-        overrides["stage1_iters"] = args.stage1_iters
-    if args.stage2_iters is not None:
-        overrides["stage2_iters"] = args.stage2_iters
-    cfg = train_config(args.preset, **overrides)
+    optional = ("stage1_iters", "stage2_iters", "corr_trains_encoder", "adv_trains_encoder")
+    overrides = {k: getattr(args, k) for k in optional if getattr(args, k) is not None}
+    cfg = train_config(args.preset, seed=args.seed, **overrides)
     n = args.n_labeled if args.n_labeled == "all" else int(args.n_labeled)
     out = Path(args.out)
     if out.exists() and any(out.glob("stage*.pt")) and not args.resume:

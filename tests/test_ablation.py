@@ -4,7 +4,7 @@ import json
 
 import torch
 
-from benchmarks.ablation import check_claims
+from benchmarks.ablation import check_claims, seeds_label
 from mlib.experiment import Experiment
 from mlib.train import cell_dir, train_config
 
@@ -63,7 +63,5 @@ def test_only_finished_reloads_finished_cells_and_trains_nothing(tmp_path, monke
 
 
 def test_the_plot_title_says_how_many_seeds_each_cell_has():
-    from benchmarks.ablation import seeds_label
-
     assert seeds_label([{"seeds": 3}, {"seeds": 3}]) == "3 seed(s)"
     assert seeds_label([{"seeds": 2}, {"seeds": 3}, {"seeds": 2}]) == "2-3 seeds per cell"
