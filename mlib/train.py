@@ -85,6 +85,12 @@ class TrainConfig:
     corr_trains_encoder: bool = False
     adv_trains_encoder: bool = True
     weight_decay: float = 0.0  # Adam's L2 penalty; the authors' release uses 1e-3
+    # Lg on the synthetic and the unlabeled real set only, drawn without in-plane rotation (True), or
+    # on every set, rotated like the rest (False, as before this setting existed). A rotated crop shows
+    # a hand turned about camera 1's axis, whose side view is not the captured one: g could only fit it
+    # by learning to undo the rotation. The authors' release also draws its view-prediction samples
+    # without rotation jitter, and from a part of the batch.
+    view_sets_unrotated: bool = True
 
     @property
     def batch_size(self) -> int:
@@ -92,7 +98,13 @@ class TrainConfig:
 
 
 # How checkpoints written before a setting existed were trained (Lc and Lm reached f, no decay).
-BEFORE_SETTING_EXISTED = {"corr_trains_encoder": True, "adv_trains_encoder": True, "weight_decay": 0.0}
+BEFORE_SETTING_EXISTED = {
+    "corr_trains_encoder": True,
+    "adv_trains_encoder": True,
+    "weight_decay": 0.0,
+    "view_sets_unrotated": False,
+}
+VIEW_SETS = ("synth", "unlabeled")  # the sets that carry Lg when `view_sets_unrotated`
 
 TRAIN_PRESETS: dict[str, TrainConfig] = {
     "ci": TrainConfig(
@@ -232,11 +244,18 @@ class Trainer:
 
     def step(self) -> dict[str, torch.Tensor]:
         """One optimisation step; returns the detached loss terms (on the device, no sync)."""
-        batch = make_batch(self.train, self.sampler.sample(), self.device, self.cfg.augment, self.aug_gen)
+        unrotated = VIEW_SETS if self.uses_view_sets else ()
+        batch = make_batch(
+            self.train, self.sampler.sample(), self.device, self.cfg.augment, self.aug_gen, unrotated=unrotated
+        )
         terms, z_real, z_synth = self.model_step(batch)
         if self.variant.adversarial and self.stage == 2:
             terms.update(self.discriminator_step(z_real, z_synth))
         return terms
+
+    @property
+    def uses_view_sets(self) -> bool:
+        return self.variant.view and self.stage == 2 and self.cfg.view_sets_unrotated
 
     def model_step(self, batch: dict) -> tuple[dict[str, torch.Tensor], torch.Tensor | None, torch.Tensor | None]:
         """Eq. 1 for f, p, m, g (stage 1: Lp for f, p). Returns the terms and the latents."""
@@ -274,9 +293,13 @@ class Trainer:
                 z_pair = z_real[:n] if self.cfg.corr_trains_encoder else model.m(z_f[:n].detach())
                 terms["corr"] = correspondence_loss(z_pair.float(), z_synth[:n].float())
             if v.view and self.stage == 2:
-                z_all = torch.cat([t for t in (z_real, z_synth) if t is not None])
-                pred_view = model.g(z_all, cat(real_keys + synth_keys, "centre"))
-                terms["view"] = view_loss(pred_view.float(), cat(real_keys + synth_keys, "view"))
+                z_of = {}  # each set's latents: the real sets' through m, the synthetic ones' straight from f
+                for keys, z in ((real_keys, z_real), (synth_keys, z_synth)):
+                    if keys:
+                        z_of.update(zip(keys, torch.split(z, [len(batch[k].x) for k in keys])))
+                view_keys = [k for k in z_of if k in VIEW_SETS or not self.uses_view_sets]
+                pred_view = model.g(torch.cat([z_of[k] for k in view_keys]), cat(view_keys, "centre"))
+                terms["view"] = view_loss(pred_view.float(), cat(view_keys, "view"))
             if v.adversarial and self.stage == 2:
                 model.h.requires_grad_(False)  # Lm trains m (and f through it, if asked), never h
                 z_adv = z_real if self.cfg.adv_trains_encoder else model.m(z_f[:n_real].detach())
@@ -332,6 +355,7 @@ class Trainer:
             keys += ["weights"] if v.synthetic or v.view or v.adversarial else []
             keys += ["corr_trains_encoder"] if v.synthetic else []
             keys += ["adv_trains_encoder"] if v.adversarial else []
+            keys += ["view_sets_unrotated"] if v.view else []
         saved = BEFORE_SETTING_EXISTED | json.loads(ckpt["train_cfg"])
         now = json.loads(json.dumps(dataclasses.asdict(self.cfg)))
         diffs = [f"{k}: checkpoint {saved[k]!r}, now {now[k]!r}" for k in keys if saved[k] != now[k]]

@@ -6,10 +6,11 @@ import json
 import pytest
 import torch
 
+from mlib.data.augment import AugmentConfig
 from mlib.data.datasets import CropStore, labeled_subset, make_batch
 from mlib.losses import NonFiniteLossError
 from mlib.models import Murauer, model_config
-from mlib.train import VARIANTS, Trainer, load_checkpoint, load_model_state, stage_iterations, train_config
+from mlib.train import VARIANTS, VIEW_SETS, Trainer, load_checkpoint, load_model_state, stage_iterations, train_config
 
 
 def fake_store(n: int = 96, size: int = 32, seed: int = 0) -> CropStore:
@@ -263,13 +264,58 @@ def test_command_line_trains_a_cell_with_the_routing_asked_for(tmp_path, capsys)
 def test_settings_missing_from_an_old_checkpoint_mean_the_old_behaviour(tmp_path):
     tr = make_trainer(tmp_path, variant="full")
     old = json.loads(json.dumps(dataclasses.asdict(tr.cfg)))
-    for key in ("corr_trains_encoder", "adv_trains_encoder", "weight_decay"):
-        old.pop(key)  # a checkpoint from before these switches: Lc and Lm reached f, no weight decay
+    for key in ("corr_trains_encoder", "adv_trains_encoder", "weight_decay", "view_sets_unrotated"):
+        old.pop(key)  # a checkpoint from before these switches: Lc and Lm reached f, no decay, Lg on all sets
     ckpt = {"train_cfg": json.dumps(old)}
-    assert [d.split(":")[0] for d in tr.config_differences(ckpt)] == ["corr_trains_encoder"]
-    assert make_trainer(tmp_path, variant="full", corr_trains_encoder=True).config_differences(ckpt) == []
+    assert [d.split(":")[0] for d in tr.config_differences(ckpt)] == ["corr_trains_encoder", "view_sets_unrotated"]
+    before = dict(corr_trains_encoder=True, view_sets_unrotated=False)
+    assert make_trainer(tmp_path, variant="full", **before).config_differences(ckpt) == []
+    # Distr. Match has no view term, so its old checkpoints stay valid whatever the view setting.
+    assert make_trainer(tmp_path, variant="distr_match", corr_trains_encoder=True).config_differences(ckpt) == []
 
 
 def test_weight_decay_reaches_both_optimisers(tmp_path):
     tr = make_trainer(tmp_path, weight_decay=1e-3)
     assert [g["weight_decay"] for g in tr.opt.param_groups + tr.opt_h.param_groups] == [1e-3, 1e-3]
+
+
+def test_unrotated_sets_keep_jitter_and_noise_but_not_rotation():
+    store = fake_store(n=40)
+    sets = {
+        "pairs": torch.arange(4),
+        "real": torch.arange(4, 8),
+        "synth": torch.arange(8, 12),
+        "unlabeled": torch.arange(12, 16),
+    }
+    still = AugmentConfig(centre_jitter_mm=0.0, depth_noise_mm=0.0)  # rotation is then the only change
+    b = make_batch(
+        store, sets, augment=still, generator=torch.Generator().manual_seed(0), unrotated=("synth", "unlabeled")
+    )
+    assert torch.equal(b["synth"].x, store.images(sets["synth"], "synth"))
+    assert torch.equal(b["synth"].y, store.targets(sets["synth"]))
+    assert torch.equal(b["unlabeled"].x, store.images(sets["unlabeled"], "real"))
+    assert not torch.equal(b["real"].x, store.images(sets["real"], "real"))
+    assert not torch.equal(b["pair_synth"].x, store.images(sets["pairs"], "synth"))
+    # With jitter and noise on, the unrotated sets still get them.
+    jittered = make_batch(store, sets, generator=torch.Generator().manual_seed(0), unrotated=("synth",))
+    assert not torch.equal(jittered["synth"].x, store.images(sets["synth"], "synth"))
+
+
+@pytest.mark.parametrize("unrotated", [True, False])
+def test_view_term_uses_the_unrotated_sets(tmp_path, monkeypatch, unrotated):
+    tr = make_trainer(tmp_path, variant="view_pred", view_sets_unrotated=unrotated)
+    made, decoded = {}, []
+
+    def spy(*args, **kwargs):
+        made["unrotated"], made["batch"] = kwargs.get("unrotated"), make_batch(*args, **kwargs)
+        return made["batch"]
+
+    monkeypatch.setattr("mlib.train.make_batch", spy)
+    tr.model.g.register_forward_hook(lambda module, args, out: decoded.append(len(args[0])))
+    tr.step()
+    batch = made["batch"]
+    view_sets = VIEW_SETS if unrotated else tuple(batch)
+    assert made["unrotated"] == (VIEW_SETS if unrotated else ())
+    assert decoded == [sum(len(batch[k].x) for k in view_sets)]
+    assert tr.uses_view_sets is unrotated
+    assert not make_trainer(tmp_path, variant="distr_match").uses_view_sets  # no view term, nothing unrotated

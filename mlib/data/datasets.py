@@ -129,12 +129,15 @@ def make_batch(
     augment: AugmentConfig | None = AugmentConfig(),
     generator: torch.Generator | None = None,
     view_camera: int = 2,
+    unrotated: tuple[str, ...] = (),
 ) -> dict[str, Inputs]:
     """Gather and augment one mini-batch. Keys: pair_real, pair_synth, real, synth, unlabeled
-    (sets of size 0 are left out). A pair's real and synthetic crops get the same transform."""
+    (sets of size 0 are left out). A pair's real and synthetic crops get the same transform.
+    The sets named in `unrotated` keep their crop-centre jitter and depth noise but are not rotated:
+    a rotated crop shows a hand the side camera never saw, so its view target would not fit it."""
     out: dict[str, Inputs] = {}
 
-    def gather(idx: torch.Tensor, domain: str, labeled: bool, params=None) -> tuple[Inputs, object]:
+    def gather(idx: torch.Tensor, domain: str, labeled: bool, params=None, key: str = "") -> tuple[Inputs, object]:
         x = store.images(idx, domain).to(device, non_blocking=True)
         view_src = store.images(idx, domain, camera=view_camera)
         y = store.targets(idx).to(device, non_blocking=True) if labeled else None
@@ -143,20 +146,22 @@ def make_batch(
         if augment is not None:
             if params is None:
                 params = sample_params(len(idx), x.shape[-1], augment, generator, device)
+                if key in unrotated:
+                    params.angle = torch.zeros_like(params.angle)
             x = augment_images(x, params, cube, augment)
             y = augment_joints(y, params, cube) if y is not None else None
             centre = augment_centres(centre, params)
         return Inputs(x, y, view_src.to(device, non_blocking=True), centre), params
 
     if len(sets["pairs"]):
-        out["pair_real"], params = gather(sets["pairs"], "real", True)
+        out["pair_real"], params = gather(sets["pairs"], "real", True, key="pairs")
         out["pair_synth"], _ = gather(sets["pairs"], "synth", True, params)
     if len(sets["real"]):
-        out["real"], _ = gather(sets["real"], "real", True)
+        out["real"], _ = gather(sets["real"], "real", True, key="real")
     if len(sets["synth"]):
-        out["synth"], _ = gather(sets["synth"], "synth", True)
+        out["synth"], _ = gather(sets["synth"], "synth", True, key="synth")
     if len(sets["unlabeled"]):
-        out["unlabeled"], _ = gather(sets["unlabeled"], "real", False)
+        out["unlabeled"], _ = gather(sets["unlabeled"], "real", False, key="unlabeled")
     return out
 
 
