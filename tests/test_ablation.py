@@ -4,7 +4,7 @@ import json
 
 import torch
 
-from benchmarks.ablation import check_claims, seeds_label
+from benchmarks.ablation import check_claims, mapping_bound, seeds_label
 from mlib.experiment import Experiment
 from mlib.train import cell_dir, train_config
 
@@ -65,3 +65,17 @@ def test_only_finished_reloads_finished_cells_and_trains_nothing(tmp_path, monke
 def test_the_plot_title_says_how_many_seeds_each_cell_has():
     assert seeds_label([{"seeds": 3}, {"seeds": 3}]) == "3 seed(s)"
     assert seeds_label([{"seeds": 2}, {"seeds": 3}, {"seeds": 2}]) == "2-3 seeds per cell"
+
+
+def test_the_mapping_bound_is_fulls_synthetic_error_over_real_synths_real_error():
+    cell = lambda v, n, real, synth: {  # noqa: E731
+        "variant": v,
+        "n_labeled": n,
+        "mean_error_mm": real,
+        "synthetic_frames_error_mm": synth,
+    }
+    cells = [cell("real_synth", 100, 24.0, 21.0), cell("full", 100, 23.9, 20.4), cell("full", 10, 28.0, 22.0)]
+    bound = mapping_bound(cells)
+    assert len(bound) == 1  # n=10 has no Real+Synth cell to compare with
+    assert bound[0]["n_labeled"] == 100
+    assert bound[0]["ratio_if_mapping_perfect"] == 20.4 / 24.0

@@ -1,13 +1,14 @@
 """End to end on a small generated set: MURAUER learns far better than the mean pose."""
 
 import numpy as np
+import pytest
 import torch
 
 from mlib.data.camera import EVAL_JOINTS
 from mlib.data.crop import denormalize_joints
 from mlib.data.generate import data_config, load_generated
-from mlib.evaluate import joint_errors
-from mlib.train import train_config, train_variant
+from mlib.evaluate import evaluate_store, joint_errors
+from mlib.train import load_trained_model, train_config, train_variant
 
 
 def test_full_beats_the_mean_pose_by_a_margin(tmp_path):
@@ -21,5 +22,10 @@ def test_full_beats_the_mean_pose_by_a_margin(tmp_path):
     result = train_variant("full", 100, cfg, train, test, tmp_path / "run", torch.device("cpu"), progress=False)
     assert np.isfinite(result.test_error_mm)
     assert result.test_error_mm < 0.8 * mean_pose_error, (result.test_error_mm, mean_pose_error)
+    # The synthetic-frame error is the same model on the synthetic renders, without the mapping.
+    model = load_trained_model(result.checkpoint)
+    on_synth = evaluate_store(model, test, "synth", through_mapping=False, device=torch.device("cpu"))["mean"]
+    assert result.summary["synthetic_frames_mean"] == pytest.approx(on_synth, rel=1e-6)
+    assert result.summary["synthetic_frames_mean"] != pytest.approx(result.test_error_mm, rel=1e-3)
     terms = {k for row in result.history if row["stage"] == 2 for k in row}
     assert {"pose", "corr", "view", "adv", "disc", "disc_acc"} <= terms
