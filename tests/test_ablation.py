@@ -79,3 +79,16 @@ def test_the_mapping_bound_is_fulls_synthetic_error_over_real_synths_real_error(
     assert len(bound) == 1  # n=10 has no Real+Synth cell to compare with
     assert bound[0]["n_labeled"] == 100
     assert bound[0]["ratio_if_mapping_perfect"] == 20.4 / 24.0
+
+
+def test_headroom_plot_shows_both_errors_and_the_gap():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from mlib.plots import plot_domain_headroom
+
+    ax = plot_domain_headroom({"Real+Synth": (24.0, 21.0), "Full": (23.5, 20.0)})
+    heights = sorted(round(p.get_height(), 3) for p in ax.patches)
+    assert heights == [20.0, 21.0, 23.5, 24.0]
+    assert [t.get_text() for t in ax.texts] == ["+3.0", "+3.5"]
+    assert ax.get_title() and "mm" in ax.get_ylabel() and len(ax.get_legend().get_texts()) == 2
