@@ -65,21 +65,18 @@ def mapping_bound(cells: list[dict]) -> list[dict]:
     """Per n: the Full/Real+Synth ratio if Full's real frames were mapped perfectly onto the synthetic
     ones, i.e. Full's error on the synthetic renders over Real+Synth's error on the real frames. When
     this is above a claimed ratio, no mapping can meet the claim: the predictor itself is the limit."""
-    by = {(c["variant"], c["n_labeled"]): c for c in cells}
-    out = []
-    for (variant, n), full in by.items():
-        rs = by.get(("real_synth", n))
-        if variant == "full" and rs is not None:
-            out.append(
-                {
-                    "n_labeled": n,
-                    "full_real_mm": full["mean_error_mm"],
-                    "full_synthetic_frames_mm": full["synthetic_frames_error_mm"],
-                    "real_synth_real_mm": rs["mean_error_mm"],
-                    "ratio_if_mapping_perfect": full["synthetic_frames_error_mm"] / rs["mean_error_mm"],
-                }
-            )
-    return out
+    real_synth = {c["n_labeled"]: c for c in cells if c["variant"] == "real_synth"}
+    return [
+        {
+            "n_labeled": full["n_labeled"],
+            "full_real_mm": full["mean_error_mm"],
+            "full_synthetic_frames_mm": full["synthetic_frames_error_mm"],
+            "real_synth_real_mm": rs["mean_error_mm"],
+            "ratio_if_mapping_perfect": full["synthetic_frames_error_mm"] / rs["mean_error_mm"],
+        }
+        for full in cells
+        if full["variant"] == "full" and (rs := real_synth.get(full["n_labeled"])) is not None
+    ]
 
 
 def check_claims(table: dict, ns: list) -> list[dict]:

@@ -239,14 +239,15 @@ class Trainer:
         self.iteration = 0
         self.history: list[dict] = []
         self.amp = device.type == "cuda"
+        # The sets drawn without rotation and carrying Lg; empty when Lg covers every (rotated) set.
+        self.unrotated = VIEW_SETS if variant.view and stage == 2 and cfg.view_sets_unrotated else ()
 
     # -- one step ----------------------------------------------------------------------------
 
     def step(self) -> dict[str, torch.Tensor]:
         """One optimisation step; returns the detached loss terms (on the device, no sync)."""
-        unrotated = VIEW_SETS if self.uses_view_sets else ()
         batch = make_batch(
-            self.train, self.sampler.sample(), self.device, self.cfg.augment, self.aug_gen, unrotated=unrotated
+            self.train, self.sampler.sample(), self.device, self.cfg.augment, self.aug_gen, unrotated=self.unrotated
         )
         terms, z_real, z_synth = self.model_step(batch)
         if self.variant.adversarial and self.stage == 2:
@@ -255,7 +256,7 @@ class Trainer:
 
     @property
     def uses_view_sets(self) -> bool:
-        return self.variant.view and self.stage == 2 and self.cfg.view_sets_unrotated
+        return bool(self.unrotated)
 
     def model_step(self, batch: dict) -> tuple[dict[str, torch.Tensor], torch.Tensor | None, torch.Tensor | None]:
         """Eq. 1 for f, p, m, g (stage 1: Lp for f, p). Returns the terms and the latents."""
@@ -297,7 +298,7 @@ class Trainer:
                 for keys, z in ((real_keys, z_real), (synth_keys, z_synth)):
                     if keys:
                         z_of.update(zip(keys, torch.split(z, [len(batch[k].x) for k in keys])))
-                view_keys = [k for k in z_of if k in VIEW_SETS or not self.uses_view_sets]
+                view_keys = [k for k in z_of if k in self.unrotated or not self.unrotated]
                 pred_view = model.g(torch.cat([z_of[k] for k in view_keys]), cat(view_keys, "centre"))
                 terms["view"] = view_loss(pred_view.float(), cat(view_keys, "view"))
             if v.adversarial and self.stage == 2:
@@ -546,9 +547,8 @@ def train_variant(
     summary = evaluate_store(model, test, "real", through_mapping=variant.stage2, device=device)
     # The same model on the synthetic renders of the test frames, p(f(x)): the error a perfect
     # real->synthetic mapping would leave. What lies between the two is all domain adaptation can win.
-    summary["synthetic_frames_mean"] = evaluate_store(model, test, "synth", through_mapping=False, device=device)[
-        "mean"
-    ]
+    on_synthetic = evaluate_store(model, test, "synth", through_mapping=False, device=device)
+    summary["synthetic_frames_mean"] = on_synthetic["mean"]
     final = out_dir / "stage2.pt" if variant.stage2 else Path(pretrained)
     seconds = time.perf_counter() - t0
     if not variant.stage2 and history:  # Synth only: its training time is the shared stage 1's
