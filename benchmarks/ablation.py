@@ -61,6 +61,13 @@ def seeds_label(cells: list[dict]) -> str:
     return f"{counts[0]}-{counts[-1]} seeds per cell"
 
 
+def synthetic_frames_error(results: list) -> float | None:
+    """Mean over seeds of the error on the synthetic renders of the test frames; None for a variant
+    that never learns to read synthetic frames (Real only), or for runs written before it was recorded."""
+    values = [r.summary.get("synthetic_frames_mean") for r in results]
+    return None if any(v is None for v in values) else float(np.mean(values))
+
+
 def mapping_bound(cells: list[dict]) -> list[dict]:
     """Per n: the Full/Real+Synth ratio if Full's real frames were mapped perfectly onto the synthetic
     ones, i.e. Full's error on the synthetic renders over Real+Synth's error on the real frames. When
@@ -191,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
                     "mean_error_mm": float(np.mean(errs)),
                     "std_error_mm": float(np.std(errs)),
                     "per_seed_mm": errs,
-                    "synthetic_frames_error_mm": float(np.mean([r.summary["synthetic_frames_mean"] for r in rs])),
+                    "synthetic_frames_error_mm": synthetic_frames_error(rs),
                     "success_20mm": float(np.mean([r.summary["success_rate"][20] for r in rs])),
                     "success_40mm": float(np.mean([r.summary["success_rate"][40] for r in rs])),
                     "stage1_iters": stage_iterations(exp.cfg, VARIANTS[v], 1) if VARIANTS[v].pretrained else 0,

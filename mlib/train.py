@@ -547,8 +547,12 @@ def train_variant(
     summary = evaluate_store(model, test, "real", through_mapping=variant.stage2, device=device)
     # The same model on the synthetic renders of the test frames, p(f(x)): the error a perfect
     # real->synthetic mapping would leave. What lies between the two is all domain adaptation can win.
-    on_synthetic = evaluate_store(model, test, "synth", through_mapping=False, device=device)
-    summary["synthetic_frames_mean"] = on_synthetic["mean"]
+    # None for a model that never saw a synthetic frame (Real only): its number would mean nothing.
+    summary["synthetic_frames_mean"] = (
+        evaluate_store(model, test, "synth", through_mapping=False, device=device)["mean"]
+        if variant.synthetic
+        else None
+    )
     final = out_dir / "stage2.pt" if variant.stage2 else Path(pretrained)
     seconds = time.perf_counter() - t0
     if not variant.stage2 and history:  # Synth only: its training time is the shared stage 1's

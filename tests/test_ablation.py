@@ -1,10 +1,11 @@
 """The ablation report's bookkeeping: which claims hold, and a report over finished cells only."""
 
 import json
+from types import SimpleNamespace
 
 import torch
 
-from benchmarks.ablation import check_claims, mapping_bound, seeds_label
+from benchmarks.ablation import check_claims, mapping_bound, seeds_label, synthetic_frames_error
 from mlib.experiment import Experiment
 from mlib.train import cell_dir, train_config
 
@@ -79,6 +80,13 @@ def test_the_mapping_bound_is_fulls_synthetic_error_over_real_synths_real_error(
     assert len(bound) == 1  # n=10 has no Real+Synth cell to compare with
     assert bound[0]["n_labeled"] == 100
     assert bound[0]["ratio_if_mapping_perfect"] == 20.4 / 24.0
+
+
+def test_synthetic_frame_error_is_the_seed_mean_and_none_where_it_means_nothing():
+    runs = lambda *values: [SimpleNamespace(summary={"synthetic_frames_mean": v}) for v in values]  # noqa: E731
+    assert synthetic_frames_error(runs(20.0, 21.0, 22.5)) == 21.166666666666668
+    assert synthetic_frames_error(runs(20.0, None)) is None  # Real only records None
+    assert synthetic_frames_error([SimpleNamespace(summary={})]) is None  # a run from before it was recorded
 
 
 def test_headroom_plot_shows_both_errors_and_the_gap():

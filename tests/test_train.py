@@ -10,7 +10,16 @@ from mlib.data.augment import AugmentConfig
 from mlib.data.datasets import CropStore, labeled_subset, make_batch
 from mlib.losses import NonFiniteLossError
 from mlib.models import Murauer, model_config
-from mlib.train import VARIANTS, VIEW_SETS, Trainer, load_checkpoint, load_model_state, stage_iterations, train_config
+from mlib.train import (
+    VARIANTS,
+    VIEW_SETS,
+    Trainer,
+    load_checkpoint,
+    load_model_state,
+    stage_iterations,
+    train_config,
+    train_variant,
+)
 
 
 def fake_store(n: int = 96, size: int = 32, seed: int = 0) -> CropStore:
@@ -319,3 +328,16 @@ def test_view_term_uses_the_unrotated_sets(tmp_path, monkeypatch, unrotated):
     assert decoded == [sum(len(batch[k].x) for k in view_sets)]
     assert tr.uses_view_sets is unrotated
     assert not make_trainer(tmp_path, variant="distr_match").uses_view_sets  # no view term, nothing unrotated
+
+
+@pytest.mark.parametrize("variant", ["real_only", "real_synth"])
+def test_synthetic_frame_error_only_for_models_that_read_synthetic_frames(tmp_path, variant):
+    store = fake_store()
+    cfg = train_config("ci", stage1_iters=4, stage2_iters=4, log_every=2, eval_every=0, ckpt_every=100)
+    result = train_variant(variant, 20, cfg, store, store, tmp_path, torch.device("cpu"), progress=False)
+    synthetic = result.summary["synthetic_frames_mean"]
+    if variant == "real_only":
+        assert synthetic is None  # it never saw a synthetic frame: its number would mean nothing
+    else:
+        assert synthetic > 0 and synthetic != result.test_error_mm
+    assert json.loads((tmp_path / "result.json").read_text())["summary"]["synthetic_frames_mean"] == synthetic
