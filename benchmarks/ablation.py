@@ -27,7 +27,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from mlib.experiment import Experiment, grid_table  # noqa: E402
+from mlib.experiment import Experiment, grid_table, synthetic_frames_error  # noqa: E402
 from mlib.plots import plot_error_vs_n  # noqa: E402
 from mlib.train import VARIANTS, stage_iterations  # noqa: E402
 
@@ -59,13 +59,6 @@ def seeds_label(cells: list[dict]) -> str:
     if len(counts) == 1:
         return f"{counts[0]} seed(s)"
     return f"{counts[0]}-{counts[-1]} seeds per cell"
-
-
-def synthetic_frames_error(results: list) -> float | None:
-    """Mean over seeds of the error on the synthetic renders of the test frames; None for a variant
-    that never learns to read synthetic frames (Real only), or for runs written before it was recorded."""
-    values = [r.summary.get("synthetic_frames_mean") for r in results]
-    return None if any(v is None for v in values) else float(np.mean(values))
 
 
 def mapping_bound(cells: list[dict]) -> list[dict]:

@@ -109,3 +109,10 @@ def grid_table(results: Sequence[RunResult], ns: Sequence[int | str] | None = No
         errors = cells["synth_only"].pop("all")
         cells["synth_only"] = {n: errors for n in ns}
     return {v: {n: (float(np.mean(e)), float(np.std(e)), len(e)) for n, e in by_n.items()} for v, by_n in cells.items()}
+
+
+def synthetic_frames_error(results: Sequence[RunResult]) -> float | None:
+    """Mean over seeds of the error on the synthetic renders of the test frames; None for a variant
+    that never learns to read synthetic frames (Real only), or for runs written before it was recorded."""
+    values = [r.summary.get("synthetic_frames_mean") for r in results]
+    return None if any(v is None for v in values) else float(np.mean(values))

@@ -254,10 +254,6 @@ class Trainer:
             terms.update(self.discriminator_step(z_real, z_synth))
         return terms
 
-    @property
-    def uses_view_sets(self) -> bool:
-        return bool(self.unrotated)
-
     def model_step(self, batch: dict) -> tuple[dict[str, torch.Tensor], torch.Tensor | None, torch.Tensor | None]:
         """Eq. 1 for f, p, m, g (stage 1: Lp for f, p). Returns the terms and the latents."""
         v, model = self.variant, self.model

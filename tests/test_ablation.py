@@ -5,8 +5,8 @@ from types import SimpleNamespace
 
 import torch
 
-from benchmarks.ablation import check_claims, mapping_bound, seeds_label, synthetic_frames_error
-from mlib.experiment import Experiment
+from benchmarks.ablation import check_claims, mapping_bound, seeds_label
+from mlib.experiment import Experiment, synthetic_frames_error
 from mlib.train import cell_dir, train_config
 
 NS = [10, 100, "all"]

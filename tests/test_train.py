@@ -326,8 +326,8 @@ def test_view_term_uses_the_unrotated_sets(tmp_path, monkeypatch, unrotated):
     view_sets = VIEW_SETS if unrotated else tuple(batch)
     assert made["unrotated"] == (VIEW_SETS if unrotated else ())
     assert decoded == [sum(len(batch[k].x) for k in view_sets)]
-    assert tr.uses_view_sets is unrotated
-    assert not make_trainer(tmp_path, variant="distr_match").uses_view_sets  # no view term, nothing unrotated
+    assert bool(tr.unrotated) is unrotated
+    assert not make_trainer(tmp_path, variant="distr_match").unrotated  # no view term, nothing unrotated
 
 
 @pytest.mark.parametrize("variant", ["real_only", "real_synth"])
