@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 import platform
 import subprocess
@@ -27,6 +26,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from mlib.atomic import write_json  # noqa: E402
 from mlib.experiment import Experiment, grid_table, synthetic_frames_error  # noqa: E402
 from mlib.plots import plot_error_vs_n  # noqa: E402
 from mlib.train import VARIANTS, stage_iterations  # noqa: E402
@@ -39,6 +39,8 @@ NAMES = {
     "distr_match": "Real+Synth | Distr. Match",
     "view_pred": "Real+Synth | View Pred.",
     "full": "Full (MURAUER)",
+    "real_view": "Real only | View Pred.",
+    "synth_adapt": "Synth only | Distr. Match",
 }
 
 
@@ -181,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     cells = []
     for v in args.variants:
         for n in ns:
-            rs = [r for r in results if r.variant == v and (r.n_labeled == n or v == "synth_only")]
+            rs = [r for r in results if r.variant == v and (r.n_labeled == n or not VARIANTS[v].uses_n)]
             errs = [r.test_error_mm for r in rs]
             cells.append(
                 {
@@ -220,9 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    tmp = out / f".ablation-{args.preset}.json.tmp"
-    tmp.write_text(json.dumps(report, indent=1, default=str))
-    os.replace(tmp, out / f"ablation-{args.preset}.json")
+    write_json(out / f"ablation-{args.preset}.json", report)
 
     fig, ax = plt.subplots(figsize=(8, 5))
     plot_error_vs_n(

@@ -16,13 +16,13 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from mlib.atomic import atomic_write
 from mlib.data.camera import EVAL_JOINT_NAMES, EVAL_JOINTS, uvd_to_xyz, xyz_to_uvd
 from mlib.data.crop import denormalize_joints
 
@@ -201,15 +201,8 @@ def save_predictions(path: str | os.PathLike, joints_xyz: Array, fmt: str = "uvd
     if not np.isfinite(values).all():
         raise ValueError("non-finite joints (for uvd, every joint needs z > 0)")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            np.savetxt(f, values.reshape(len(values), -1), fmt=f"%.{decimals}f", delimiter=" ")
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic_write(path) as tmp:
+        np.savetxt(tmp, values.reshape(len(values), -1), fmt=f"%.{decimals}f", delimiter=" ")
     return path
 
 

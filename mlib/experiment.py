@@ -17,20 +17,72 @@ import numpy as np
 import torch
 
 from mlib.data.datasets import CropStore
-from mlib.models import Murauer
+from mlib.data.generate import load_generated
+from mlib.models import ModelConfig, Murauer
+from mlib.presets import resolve
 from mlib.train import (
+    VARIANTS,
     RunResult,
     TrainConfig,
-    cell_dir,
-    load_data,
     load_trained_model,
     pick_device,
-    run_cell,
-    shared_pretrained,
+    pretrain,
+    train_variant,
 )
-from mlib.train import train_config as make_train_config
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+# ----------------------------------------------------------------------------- run folders
+
+
+def shared_pretrained(
+    run_dir: str | Path,
+    cfg: TrainConfig,
+    train: CropStore,
+    val: CropStore | None,
+    device=None,
+    progress=True,
+    model_cfg: ModelConfig | None = None,
+) -> Path:
+    """The stage-1 checkpoint of a run folder for cfg.seed, trained once and shared by every variant."""
+    device = device or pick_device()
+    out = Path(run_dir) / f"stage1-seed{cfg.seed}"
+    return pretrain(cfg, train, val, out, device, progress=progress, model_cfg=model_cfg)
+
+
+def cell_dir(run_dir: str | Path, variant_name: str, n_labeled: int | str, seed: int) -> Path:
+    """Where one (variant, n, seed) cell of a run folder lives; a variant that reads no real label has
+    one cell per seed."""
+    return Path(run_dir) / f"{variant_name}-n{VARIANTS[variant_name].cell_n(n_labeled)}-seed{seed}"
+
+
+def run_cell(
+    run_dir: str | Path,
+    variant_name: str,
+    n_labeled: int | str,
+    cfg: TrainConfig,
+    train: CropStore,
+    test: CropStore,
+    device=None,
+    progress: bool = True,
+    val: CropStore | None = None,
+    model_cfg: ModelConfig | None = None,
+) -> RunResult:
+    """One (variant, n, seed) cell under `run_dir`, sharing the stage-1 checkpoint; finished cells are
+    not retrained (their checkpoint is complete), interrupted ones resume."""
+    device = device or pick_device()
+    n_labeled = VARIANTS[variant_name].cell_n(n_labeled)  # no real labels used: one cell serves every n
+    pretrained = None
+    if VARIANTS[variant_name].pretrained:
+        pretrained = shared_pretrained(run_dir, cfg, train, val, device, progress, model_cfg)
+    out = cell_dir(run_dir, variant_name, n_labeled, cfg.seed)
+    return train_variant(
+        variant_name, n_labeled, cfg, train, test, out, device, pretrained, True, progress, model_cfg, val=val
+    )
+
+
+# ----------------------------------------------------------------------------- the notebook-facing object
 
 
 @dataclass
@@ -42,6 +94,8 @@ class Experiment:
     test: CropStore
     device: torch.device
     progress: bool = True
+    val: CropStore | None = None  # labeled real frames of other subjects: training curves, tuning
+    model_cfg: ModelConfig | None = None  # None: the preset's model for the data's crop size
 
     @classmethod
     def open(
@@ -52,27 +106,43 @@ class Experiment:
         device: str = "auto",
         progress: bool = True,
         data_overrides: dict | None = None,
+        model_overrides: dict | None = None,
         **train_overrides,
     ) -> Experiment:
         """Load (or build) the preset's data and prepare a run folder (default runs/series-<preset>).
 
-        `data_overrides` go to `data_config` (crop_size, frames, test_frames); the rest to the training config.
+        The preset is resolved by `mlib.presets.resolve`: `data_overrides` go to the data settings
+        (crop_size, frames, test_frames, ...), `model_overrides` to the model's (its crop size follows the
+        data's), the rest to the training config. None values are ignored.
         """
-        train_overrides = {k: v for k, v in train_overrides.items() if v is not None}
-        data_overrides = {k: v for k, v in (data_overrides or {}).items() if v is not None}
-        cfg = make_train_config(preset, **train_overrides)
+        setup = resolve(preset, data=data_overrides, model=model_overrides, train=train_overrides)
         run_dir = Path(run_dir) if run_dir else ROOT / "runs" / f"series-{preset}"
         run_dir.mkdir(parents=True, exist_ok=True)
-        train, test = load_data(preset, data_dir or ROOT / "data_cache", progress=progress, **data_overrides)
-        return cls(preset, run_dir, cfg, train, test, pick_device(device), progress)
+        data = load_generated(setup.data, data_dir or ROOT / "data_cache", progress=progress)
+        return cls(
+            preset, run_dir, setup.train, data.train, data.test, pick_device(device), progress, data.val, setup.model
+        )
 
     def pretrained(self) -> Path:
         """The shared stage-1 checkpoint (trained on first use)."""
-        return shared_pretrained(self.run_dir, self.cfg, self.train, self.test, self.device, self.progress)
+        return shared_pretrained(
+            self.run_dir, self.cfg, self.train, self.val, self.device, self.progress, self.model_cfg
+        )
 
     def cell(self, variant: str, n_labeled: int | str = 100) -> RunResult:
         """Train (or reload) one variant at n labeled real frames, evaluated on the real test split."""
-        return run_cell(self.run_dir, variant, n_labeled, self.cfg, self.train, self.test, self.device, self.progress)
+        return run_cell(
+            self.run_dir,
+            variant,
+            n_labeled,
+            self.cfg,
+            self.train,
+            self.test,
+            self.device,
+            self.progress,
+            self.val,
+            self.model_cfg,
+        )
 
     def model(self, result: RunResult | str | Path) -> Murauer:
         path = result.checkpoint if isinstance(result, RunResult) else result
@@ -91,8 +161,8 @@ class Experiment:
         for seed in seeds:
             exp = self.with_seed(seed)
             for variant in variants:
-                # synth_only uses no real labels: one cell per seed serves every n
-                for n in ns if variant != "synth_only" else ["all"]:
+                # a variant that uses no real labels has one cell per seed, whatever n
+                for n in ns if VARIANTS[variant].uses_n else ["all"]:
                     if only_finished and not (cell_dir(self.run_dir, variant, n, seed) / "result.json").exists():
                         continue
                     results.append(exp.cell(variant, n))
@@ -101,13 +171,14 @@ class Experiment:
 
 def grid_table(results: Sequence[RunResult], ns: Sequence[int | str] | None = None) -> dict[str, dict]:
     """table[variant][n] = (mean, std over seeds, number of seeds) of the test mean joint error, mm.
-    synth_only, trained without real labels, is repeated at every n in `ns`."""
+    A variant trained without real labels (synth_only) is repeated at every n in `ns`."""
     cells: dict[str, dict] = {}
     for r in results:
         cells.setdefault(r.variant, {}).setdefault(r.n_labeled, []).append(r.test_error_mm)
-    if ns is not None and "synth_only" in cells:
-        errors = cells["synth_only"].pop("all")
-        cells["synth_only"] = {n: errors for n in ns}
+    for variant in cells:
+        if ns is not None and not VARIANTS[variant].uses_n:
+            errors = cells[variant].pop("all")
+            cells[variant] = {n: errors for n in ns}
     return {v: {n: (float(np.mean(e)), float(np.std(e)), len(e)) for n, e in by_n.items()} for v, by_n in cells.items()}
 
 

@@ -95,21 +95,3 @@ class NonFiniteLossError(RuntimeError):
         self.iteration = iteration
         self.term = term
         self.value = value
-
-
-def all_finite(terms: dict[str, Tensor]) -> Tensor:
-    """One boolean tensor, on the terms' device, True when every term is finite. No host sync."""
-    if not terms:
-        return torch.ones((), dtype=torch.bool)
-    return torch.stack([torch.isfinite(t.detach()).all() for t in terms.values()]).all()
-
-
-def check_finite(terms: dict[str, Tensor], iteration: int) -> None:
-    """Raise NonFiniteLossError naming the first NaN/inf term. One host sync when all is well."""
-    if bool(all_finite(terms)):
-        return
-    for name, t in terms.items():
-        if not bool(torch.isfinite(t.detach()).all()):
-            bad = t.detach().float().flatten()
-            bad = bad[~torch.isfinite(bad)][0].item()
-            raise NonFiniteLossError(iteration, name, bad)

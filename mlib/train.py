@@ -13,7 +13,6 @@ import argparse
 import csv
 import dataclasses
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,10 +20,23 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
+from mlib.atomic import atomic_write, write_json
+from mlib.data import load_data
 from mlib.data.augment import AugmentConfig
-from mlib.data.datasets import Composition, CropStore, FourSetSampler, labeled_subset, make_batch
+from mlib.data.datasets import (
+    LABELED_SETS,
+    REAL_SETS,
+    SYNTH_SETS,
+    Batch,
+    Composition,
+    CropStore,
+    FourSetSampler,
+    labeled_subset,
+    make_batch,
+)
 from mlib.evaluate import evaluate_store
 from mlib.losses import (
+    TERM_KEYS,
     LossWeights,
     NonFiniteLossError,
     correspondence_loss,
@@ -35,9 +47,9 @@ from mlib.losses import (
     view_loss,
 )
 from mlib.models import ModelConfig, Murauer, model_config
-from mlib.schedule import iterations_per_epoch, make_scheduler
+from mlib.schedule import iterations_per_epoch, make_scheduler, scaled_iterations_per_epoch
 
-TERMS = ("pose", "corr", "view", "adv", "disc")
+TERMS = (*TERM_KEYS, "disc")  # Eq. 1's terms and the discriminator's Lh, as logged
 
 
 @dataclass(frozen=True)
@@ -50,15 +62,33 @@ class Variant:
     adversarial: bool = True  # distribution matching, Lm and the discriminator
     stage2: bool = True  # False: stage 1 only (the synthetic-only model)
     pretrained: bool = True  # start stage 2 from the stage-1 checkpoint
+    real_labels: bool = True  # the labeled real sets (pairs and/or labeled real samples)
+    train_predictor: bool = True  # False: f and p stay as pretrained (eval mode), stage 2 trains m (and h)
+
+    @property
+    def uses_n(self) -> bool:
+        """Whether the number of labeled real frames shapes this variant. One that reads no real label
+        (Synth only, the unsupervised Synth adapt) has a single cell per seed, filed under n = 'all'."""
+        return self.stage2 and self.real_labels
+
+    def cell_n(self, n_labeled: int | str) -> int | str:
+        return n_labeled if self.uses_n else "all"
 
 
 VARIANTS: dict[str, Variant] = {
+    # the paper's ablation (§4.3)
     "synth_only": Variant(unlabeled=False, view=False, adversarial=False, stage2=False),
     "real_only": Variant(synthetic=False, unlabeled=False, view=False, adversarial=False, pretrained=False),
     "real_synth": Variant(unlabeled=False, view=False, adversarial=False),
     "distr_match": Variant(view=False),
     "view_pred": Variant(adversarial=False),
     "full": Variant(),
+    # each unlabeled-data mechanism on its own (SPEC §1.1)
+    # Real only + Lg on unlabeled real frames (PreView's idea: pose from unlabeled multi-view frames)
+    "real_view": Variant(synthetic=False, adversarial=False, pretrained=False),
+    # from Synth only, m trained by Lm alone on unlabeled real frames: no labels, no Lc, f and p frozen,
+    # so h judges a fixed synthetic latent distribution and Lm can only move the real one onto it
+    "synth_adapt": Variant(view=False, real_labels=False, train_predictor=False),
 }
 
 
@@ -91,6 +121,11 @@ class TrainConfig:
     # by learning to undo the rotation. The authors' release also draws its view-prediction samples
     # without rotation jitter, and from a part of the batch.
     view_sets_unrotated: bool = True
+    # Below paper scale, a stage's schedule epoch is its iteration count over the paper's epochs for
+    # that stage, so the warm-up and decay of Eq. 14-15 keep their shape (SPEC §1.1); False: the
+    # paper's epoch of real training frames / batch size (the `paper` preset).
+    scaled_schedule: bool = True
+    stage2_lr_scale: float = 1.0  # stage 2's base rate is base_lr times this (a knob tuned on validation)
 
     @property
     def batch_size(self) -> int:
@@ -103,16 +138,28 @@ BEFORE_SETTING_EXISTED = {
     "adv_trains_encoder": True,
     "weight_decay": 0.0,
     "view_sets_unrotated": False,
+    "scaled_schedule": False,
+    "stage2_lr_scale": 1.0,
 }
 VIEW_SETS = ("synth", "unlabeled")  # the sets that carry Lg when `view_sets_unrotated`
 
 TRAIN_PRESETS: dict[str, TrainConfig] = {
+    # Base rates below paper scale are chosen on the validation split with the scaled schedule
+    # (benchmarks/regime.py --lr-grid; the search is in benchmarks/results/lr-search-<preset>.json).
     "ci": TrainConfig(
-        "ci", stage1_iters=300, stage2_iters=200, log_every=20, eval_every=100, val_frames=200, ckpt_every=100
+        "ci",
+        base_lr=3e-2,
+        stage1_iters=300,
+        stage2_iters=200,
+        log_every=20,
+        eval_every=100,
+        val_frames=200,
+        ckpt_every=100,
     ),
     "laptop": TrainConfig("laptop", stage1_iters=4000, stage2_iters=1500),
     "paper": TrainConfig(
         "paper",
+        scaled_schedule=False,
         stage1_iters=170_000,
         stage2_iters=136_000,
         log_every=200,
@@ -153,8 +200,13 @@ def composition(variant: Variant, stage: int, set_size: int) -> Composition:
     """Batch composition of a stage and variant; the batch stays 4 * set_size where the data allows."""
     if stage == 1:
         return Composition(pairs=0, real=0, synth=4 * set_size, unlabeled=0)
-    if not variant.synthetic:  # real only: every sample a labeled real one
+    half = 2 * set_size
+    if not variant.synthetic:  # real only: every sample a real one, half of them unlabeled if it uses them
+        if variant.unlabeled:
+            return Composition(pairs=0, real=half, synth=0, unlabeled=half)
         return Composition(pairs=0, real=4 * set_size, synth=0, unlabeled=0)
+    if not variant.real_labels:  # synthetic and unlabeled real samples only
+        return Composition(pairs=0, real=0, synth=half, unlabeled=half)
     return Composition(set_size, set_size, set_size, set_size if variant.unlabeled else 0)
 
 
@@ -163,13 +215,8 @@ def composition(variant: Variant, stage: int, set_size: int) -> Composition:
 
 def atomic_save(obj: dict, path: Path) -> None:
     """torch.save to a temp file, then rename: a crash never leaves half a checkpoint."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_write(path) as tmp:
         torch.save(obj, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
@@ -222,18 +269,29 @@ class Trainer:
     ):
         self.model, self.model_cfg, self.cfg, self.variant, self.stage = model, model_cfg, cfg, variant, stage
         self.train, self.val, self.device = train, val, device
+        for name, store in (("training", train), ("validation", val)):
+            if store is not None and store.crop_size != model_cfg.crop_size:
+                raise ValueError(
+                    f"the {name} crops are {store.crop_size}x{store.crop_size} but the model expects "
+                    f"{model_cfg.crop_size}x{model_cfg.crop_size}; resolve the preset with mlib.presets.resolve, "
+                    "which derives the model's crop size from the data"
+                )
         self.out_dir = Path(out_dir)
         self.ckpt_path = self.out_dir / f"stage{stage}.pt"
         self.iters = stage_iterations(cfg, variant, stage)
         self.sampler = FourSetSampler(len(train), labeled, composition(variant, stage, cfg.set_size), cfg.seed + stage)
         self.aug_gen = torch.Generator(device=device).manual_seed(cfg.seed + 100 + stage)
-        trainable = ["f", "p"] if stage == 1 else ["f", "p", "m", "g"]
+        self.trains_predictor = stage == 1 or variant.train_predictor
+        trainable = ["f", "p"] if stage == 1 else (["f", "p"] if variant.train_predictor else []) + ["m", "g"]
         params = [p for name in trainable for p in getattr(model, name).parameters()]
-        adam = dict(lr=cfg.base_lr, betas=(0.9, 0.999), weight_decay=cfg.weight_decay)
+        lr = cfg.base_lr * (cfg.stage2_lr_scale if stage == 2 else 1.0)
+        adam = dict(lr=lr, betas=(0.9, 0.999), weight_decay=cfg.weight_decay)
         self.opt = torch.optim.Adam(params, **adam)
         self.opt_h = torch.optim.Adam(model.h.parameters(), **adam)
-        # The paper's epoch: real training frames / batch size, whatever data the run uses.
-        ipe = iterations_per_epoch(n_real_train or len(train), cfg.batch_size)
+        if cfg.scaled_schedule:
+            ipe = scaled_iterations_per_epoch(self.iters, stage)
+        else:  # the paper's epoch: real training frames / batch size, whatever data the run uses
+            ipe = iterations_per_epoch(n_real_train or len(train), cfg.batch_size)
         self.sched = make_scheduler(self.opt, ipe, cfg.gamma)
         self.sched_h = make_scheduler(self.opt_h, ipe, cfg.gamma)
         self.iteration = 0
@@ -241,6 +299,7 @@ class Trainer:
         self.amp = device.type == "cuda"
         # The sets drawn without rotation and carrying Lg; empty when Lg covers every (rotated) set.
         self.unrotated = VIEW_SETS if variant.view and stage == 2 and cfg.view_sets_unrotated else ()
+        self.train_mode()
 
     # -- one step ----------------------------------------------------------------------------
 
@@ -254,55 +313,43 @@ class Trainer:
             terms.update(self.discriminator_step(z_real, z_synth))
         return terms
 
-    def model_step(self, batch: dict) -> tuple[dict[str, torch.Tensor], torch.Tensor | None, torch.Tensor | None]:
-        """Eq. 1 for f, p, m, g (stage 1: Lp for f, p). Returns the terms and the latents."""
-        v, model = self.variant, self.model
-        real_keys = [k for k in ("pair_real", "real", "unlabeled") if k in batch]
-        synth_keys = [k for k in ("pair_synth", "synth") if k in batch]
-
-        def cat(keys: list[str], attr: str) -> torch.Tensor | None:
-            if not keys:
-                return None
-            t = torch.cat([getattr(batch[k], attr) for k in keys])
-            if attr == "x" and self.device.type == "cuda":
-                t = t.contiguous(memory_format=torch.channels_last)
-            return t
-
-        x_real, x_synth = cat(real_keys, "x"), cat(synth_keys, "x")
+    def model_step(self, batch: Batch) -> tuple[dict[str, torch.Tensor], torch.Tensor | None, torch.Tensor | None]:
+        """Eq. 1 for f, p, m, g (stage 1: Lp for f, p). Returns the terms and the real and synthetic latents."""
+        v, model, cfg, stage2 = self.variant, self.model, self.cfg, self.stage == 2
+        x_real, x_synth = batch.stack(batch.names("real"), "x"), batch.stack(batch.names("synth"), "x")
+        n_real = len(x_real) if x_real is not None else 0
         terms: dict[str, torch.Tensor] = {}
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
             # One pass of f over both domains, so batch norm normalises them together as it will at
             # test time (its running statistics mix both); then m on the real part only.
-            xs = [t for t in (x_real, x_synth) if t is not None]
-            z_f = model.f(torch.cat(xs)) if len(xs) > 1 else model.f(xs[0])
-            n_real = len(x_real) if x_real is not None else 0
-            z_real = model.m(z_f[:n_real]) if x_real is not None else None
+            x = torch.cat([t for t in (x_real, x_synth) if t is not None])
+            if self.device.type == "cuda":
+                x = x.contiguous(memory_format=torch.channels_last)
+            with torch.set_grad_enabled(self.trains_predictor):
+                z_f = model.f(x)
+            z_real = model.m(z_f[:n_real]) if n_real else None
             z_synth = z_f[n_real:] if x_synth is not None else None
-            # Lp on every labeled sample: the labeled real sets come first in z_real, the unlabeled last.
-            labeled_real = [k for k in real_keys if k != "unlabeled"]
-            n_lab = sum(len(batch[k].x) for k in labeled_real)
-            preds = ([model.p(z_real[:n_lab])] if n_lab else []) + ([model.p(z_synth)] if z_synth is not None else [])
-            targets = [batch[k].y for k in labeled_real + synth_keys]
-            pred = torch.cat(preds).float().view(-1, self.model_cfg.num_joints, 3)
-            terms["pose"] = pose_loss(pred, torch.cat(targets))
-            if "pair_real" in batch:
-                n = len(batch["pair_real"].x)
-                z_pair = z_real[:n] if self.cfg.corr_trains_encoder else model.m(z_f[:n].detach())
-                terms["corr"] = correspondence_loss(z_pair.float(), z_synth[:n].float())
-            if v.view and self.stage == 2:
-                z_of = {}  # each set's latents: the real sets' through m, the synthetic ones' straight from f
-                for keys, z in ((real_keys, z_real), (synth_keys, z_synth)):
-                    if keys:
-                        z_of.update(zip(keys, torch.split(z, [len(batch[k].x) for k in keys])))
-                view_keys = [k for k in z_of if k in self.unrotated or not self.unrotated]
-                pred_view = model.g(torch.cat([z_of[k] for k in view_keys]), cat(view_keys, "centre"))
-                terms["view"] = view_loss(pred_view.float(), cat(view_keys, "view"))
-            if v.adversarial and self.stage == 2:
+            z = batch.split(z_real, "real") | batch.split(z_synth, "synth")  # each set's latents
+
+            if self.trains_predictor:  # Lp (Eq. 5) on every labeled set, real ones through m
+                labeled = [k for k in LABELED_SETS if k in z]
+                real_lab, synth_lab = [k for k in labeled if k in REAL_SETS], [k for k in labeled if k in SYNTH_SETS]
+                preds = [model.p(torch.cat([z[k] for k in ks])) for ks in (real_lab, synth_lab) if ks]
+                pred = torch.cat(preds).float().view(-1, self.model_cfg.num_joints, 3)
+                terms["pose"] = pose_loss(pred, batch.stack(tuple(real_lab + synth_lab), "y"))
+            if "pair_real" in z:  # Lc (Eq. 8): the mapped real latent of a pair onto its render's
+                z_pair = z["pair_real"] if cfg.corr_trains_encoder else model.m(z_f[: len(z["pair_real"])].detach())
+                terms["corr"] = correspondence_loss(z_pair.float(), z["pair_synth"].float())
+            if v.view and stage2:  # Lg (Eq. 10): the other camera's view from each view set's latent
+                view_sets = tuple(k for k in z if k in self.unrotated or not self.unrotated)
+                pred_view = model.g(torch.cat([z[k] for k in view_sets]), batch.stack(view_sets, "centre"))
+                terms["view"] = view_loss(pred_view.float(), batch.stack(view_sets, "view"))
+            if v.adversarial and stage2:  # Lm (Eq. 13): every real latent should look synthetic to h
                 model.h.requires_grad_(False)  # Lm trains m (and f through it, if asked), never h
-                z_adv = z_real if self.cfg.adv_trains_encoder else model.m(z_f[:n_real].detach())
+                z_adv = z_real if cfg.adv_trains_encoder else model.m(z_f[:n_real].detach())
                 terms["adv"] = mapping_adversarial_loss(model.h(z_adv).float())
                 model.h.requires_grad_(True)
-            loss = total_loss(terms, self.cfg.weights)
+            loss = total_loss(terms, cfg.weights)  # Eq. 1
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()
@@ -347,8 +394,10 @@ class Trainer:
     def config_differences(self, ckpt: dict) -> list[str]:
         """The settings that shape this stage's result and differ from the checkpoint's. Iteration
         counts and logging intervals may change: continuing to more iterations is a valid resume."""
-        v, keys = self.variant, ["preset", "seed", "set_size", "base_lr", "gamma", "augment", "weight_decay"]
+        v = self.variant
+        keys = ["preset", "seed", "set_size", "base_lr", "gamma", "augment", "weight_decay", "scaled_schedule"]
         if self.stage == 2:  # only the settings this variant's terms use (Real only ignores the mapping's)
+            keys += ["stage2_lr_scale"]
             keys += ["weights"] if v.synthetic or v.view or v.adversarial else []
             keys += ["corr_trains_encoder"] if v.synthetic else []
             keys += ["adv_trains_encoder"] if v.adversarial else []
@@ -384,16 +433,12 @@ class Trainer:
         if not self.history:
             return
         stem = self.out_dir / f"history-stage{self.stage}"
-        tmp = stem.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.history, indent=1))
-        os.replace(tmp, stem.with_suffix(".json"))
+        write_json(stem.with_suffix(".json"), self.history)
         keys = sorted({k for row in self.history for k in row})
-        tmp = stem.with_suffix(".csv.tmp")
-        with open(tmp, "w", newline="") as fh:
+        with atomic_write(stem.with_suffix(".csv")) as tmp, open(tmp, "w", newline="") as fh:
             w = csv.DictWriter(fh, fieldnames=keys)
             w.writeheader()
             w.writerows(self.history)
-        os.replace(tmp, stem.with_suffix(".csv"))
 
     # -- the loop --------------------------------------------------------------------------------
 
@@ -405,7 +450,7 @@ class Trainer:
     def run(self, progress: bool = True, stop_at: int | None = None) -> list[dict]:
         """Train until `self.iters` (or `stop_at`, to simulate an interruption); checkpoint on the way."""
         end = min(self.iters, stop_at) if stop_at is not None else self.iters
-        self.model.train()
+        self.train_mode()
         if self.device.type == "cuda":
             self.model.to(memory_format=torch.channels_last)
         sums: dict[str, torch.Tensor] = {}
@@ -434,7 +479,7 @@ class Trainer:
                 row["seconds"] = time.perf_counter() - t0
                 if self.val is not None and self.cfg.eval_every and (self.iteration % self.cfg.eval_every == 0 or last):
                     row["val_error_mm"] = self.validation_error()
-                    self.model.train()
+                    self.train_mode()
                 self.history.append(row)
                 bar.set_postfix({k: f"{v:.3g}" for k, v in row.items() if k in TERMS or k == "val_error_mm"})
                 sums, count = {}, 0
@@ -443,6 +488,14 @@ class Trainer:
                 self.save()
         bar.close()
         return self.history
+
+    def train_mode(self) -> None:
+        """Training mode for the modules this stage trains; a frozen predictor keeps f's batch-norm
+        statistics, so its latents stay exactly the pretrained model's."""
+        self.model.train()
+        if not self.trains_predictor:
+            self.model.f.eval()
+            self.model.p.eval()
 
     def check_finite(self, first_bad: torch.Tensor, first_val: torch.Tensor) -> None:
         bad = first_bad.cpu().tolist()
@@ -470,17 +523,16 @@ class RunResult:
     checkpoint: str  # the checkpoint holding the final model (stage1.pt for synth_only)
 
 
-def load_data(preset: str, data_dir: str | Path = "data_cache", progress: bool = True, **data_overrides):
-    """The generated train and test stores of a preset (building the cache when missing)."""
-    from mlib.data.generate import data_config, load_generated  # the generator is only needed here
-
-    return load_generated(data_config(preset, **data_overrides), data_dir, progress=progress)
-
-
-def build_model(preset: str, seed: int, device: torch.device, **overrides) -> tuple[Murauer, ModelConfig]:
+def build_model(config: ModelConfig | str, seed: int, device: torch.device, **overrides) -> tuple[Murauer, ModelConfig]:
+    """A freshly initialised model (seeded) from a ModelConfig, or from a preset name and overrides."""
     torch.manual_seed(seed)
-    mcfg = model_config(preset, **overrides)
+    mcfg = model_config(config, **overrides) if isinstance(config, str) else dataclasses.replace(config, **overrides)
     return Murauer(mcfg).to(device), mcfg
+
+
+def default_model_config(cfg: TrainConfig, store: CropStore) -> ModelConfig:
+    """The preset's model for crops of the store's size (the data decides the crop size)."""
+    return model_config(cfg.preset, crop_size=store.crop_size)
 
 
 def pretrain(
@@ -491,10 +543,10 @@ def pretrain(
     device: torch.device,
     resume: bool = True,
     progress: bool = True,
-    model_overrides: dict | None = None,
+    model_cfg: ModelConfig | None = None,
 ) -> Path:
     """Stage 1 into `out_dir/stage1.pt` (reused if it is complete). Returns the checkpoint path."""
-    model, mcfg = build_model(cfg.preset, cfg.seed, device, **(model_overrides or {}))
+    model, mcfg = build_model(model_cfg or default_model_config(cfg, train), cfg.seed, device)
     trainer = Trainer(model, mcfg, cfg, VARIANTS["synth_only"], train, val, 1, [], out_dir, device)
     if resume and trainer.ckpt_path.exists():
         trainer.resume()
@@ -514,17 +566,20 @@ def train_variant(
     pretrained: str | Path | None = None,
     resume: bool = True,
     progress: bool = True,
-    model_overrides: dict | None = None,
+    model_cfg: ModelConfig | None = None,
+    val: CropStore | None = None,
 ) -> RunResult:
-    """Train one cell of the ablation grid and evaluate it on the real test split."""
+    """Train one cell of the ablation grid and evaluate it on the real test split. `val` (labeled real
+    frames of other subjects) gives the training curves' validation error and `summary["val_mean"]`,
+    the number to choose settings on; the test split is only evaluated at the end."""
     if variant_name not in VARIANTS:
         raise ValueError(f"unknown variant {variant_name!r}; choose one of {sorted(VARIANTS)}")
     device = device or pick_device()
     variant, out_dir, t0 = VARIANTS[variant_name], Path(out_dir), time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
     if variant.pretrained and pretrained is None:
-        pretrained = pretrain(cfg, train, test, out_dir, device, resume, progress, model_overrides)
-    model, mcfg = build_model(cfg.preset, cfg.seed, device, **(model_overrides or {}))
+        pretrained = pretrain(cfg, train, val, out_dir, device, resume, progress, model_cfg)
+    model, mcfg = build_model(model_cfg or default_model_config(cfg, train), cfg.seed, device)
     history: list[dict] = []
     if pretrained is not None:
         ckpt = load_checkpoint(pretrained, map_location=device)
@@ -533,7 +588,7 @@ def train_variant(
     trained_now = False
     if variant.stage2:
         labeled = labeled_subset(len(train), n_labeled, cfg.seed)
-        trainer = Trainer(model, mcfg, cfg, variant, train, test, 2, labeled, out_dir, device)
+        trainer = Trainer(model, mcfg, cfg, variant, train, val, 2, labeled, out_dir, device)
         if resume and trainer.ckpt_path.exists():
             trainer.resume()
         if trainer.iteration < trainer.iters:
@@ -541,6 +596,11 @@ def train_variant(
             trained_now = True
         history = history + trainer.history
     summary = evaluate_store(model, test, "real", through_mapping=variant.stage2, device=device)
+    summary["val_mean"] = (
+        evaluate_store(model, val, "real", through_mapping=variant.stage2, device=device)["mean"]
+        if val is not None
+        else None
+    )
     # The same model on the synthetic renders of the test frames, p(f(x)): the error a perfect
     # real->synthetic mapping would leave. What lies between the two is all domain adaptation can win.
     # None for a model that never saw a synthetic frame (Real only): its number would mean nothing.
@@ -556,9 +616,7 @@ def train_variant(
     elif not trained_now and (out_dir / "result.json").exists():  # a finished cell: keep its training time
         seconds = json.loads((out_dir / "result.json").read_text()).get("seconds", seconds)
     result = RunResult(variant_name, n_labeled, summary["mean"], summary, history, str(out_dir), seconds, str(final))
-    tmp = out_dir / "result.json.tmp"
-    tmp.write_text(json.dumps({k: v for k, v in dataclasses.asdict(result).items() if k != "history"}, indent=1))
-    os.replace(tmp, out_dir / "result.json")
+    write_json(out_dir / "result.json", {k: v for k, v in dataclasses.asdict(result).items() if k != "history"})
     return result
 
 
@@ -569,43 +627,6 @@ def load_trained_model(path: str | Path, device: torch.device | str = "cpu") -> 
     model = Murauer(mcfg).to(device)
     load_model_state(model, ckpt["model"], str(path))
     return model.eval()
-
-
-def shared_pretrained(
-    run_dir: str | Path, cfg: TrainConfig, train: CropStore, test: CropStore | None, device=None, progress=True
-) -> Path:
-    """The stage-1 checkpoint of a run folder for cfg.seed, trained once and shared by every variant."""
-    device = device or pick_device()
-    return pretrain(cfg, train, test, Path(run_dir) / f"stage1-seed{cfg.seed}", device, progress=progress)
-
-
-def cell_dir(run_dir: str | Path, variant_name: str, n_labeled: int | str, seed: int) -> Path:
-    """Where one (variant, n, seed) cell of a run folder lives; Synth only has one cell per seed."""
-    if not VARIANTS[variant_name].stage2:
-        n_labeled = "all"
-    return Path(run_dir) / f"{variant_name}-n{n_labeled}-seed{seed}"
-
-
-def run_cell(
-    run_dir: str | Path,
-    variant_name: str,
-    n_labeled: int | str,
-    cfg: TrainConfig,
-    train: CropStore,
-    test: CropStore,
-    device=None,
-    progress: bool = True,
-) -> RunResult:
-    """One (variant, n, seed) cell under `run_dir`, sharing the stage-1 checkpoint; finished cells are
-    not retrained (their checkpoint is complete), interrupted ones resume."""
-    device = device or pick_device()
-    if not VARIANTS[variant_name].stage2:
-        n_labeled = "all"  # no real labels are used: one cell serves every n
-    pretrained = None
-    if VARIANTS[variant_name].pretrained:
-        pretrained = shared_pretrained(run_dir, cfg, train, test, device, progress)
-    out = cell_dir(run_dir, variant_name, n_labeled, cfg.seed)
-    return train_variant(variant_name, n_labeled, cfg, train, test, out, device, pretrained, True, progress)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -642,18 +663,19 @@ def main(argv: list[str] | None = None) -> None:
     out = Path(args.out)
     if out.exists() and any(out.glob("stage*.pt")) and not args.resume:
         raise SystemExit(f"{out} already holds checkpoints; pass --resume to continue or choose another --out")
-    train, test = load_data(args.preset, args.data_dir, progress=not args.no_progress)
+    data = load_data(args.preset, args.data_dir, progress=not args.no_progress)
     res = train_variant(
         args.variant,
         n,
         cfg,
-        train,
-        test,
+        data.train,
+        data.test,
         out,
         pick_device(args.device),
         args.pretrained,
         resume=args.resume,
         progress=not args.no_progress,
+        val=data.val,
     )
     print(
         json.dumps(
@@ -661,6 +683,7 @@ def main(argv: list[str] | None = None) -> None:
                 "variant": res.variant,
                 "n_labeled": res.n_labeled,
                 "test_error_mm": round(res.test_error_mm, 3),
+                "val_error_mm": None if res.summary["val_mean"] is None else round(res.summary["val_mean"], 3),
                 "seconds": round(res.seconds, 1),
                 "out": res.out_dir,
             }

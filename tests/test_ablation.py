@@ -6,8 +6,8 @@ from types import SimpleNamespace
 import torch
 
 from benchmarks.ablation import check_claims, mapping_bound, seeds_label
-from mlib.experiment import Experiment, synthetic_frames_error
-from mlib.train import cell_dir, train_config
+from mlib.experiment import Experiment, cell_dir, synthetic_frames_error
+from mlib.train import train_config
 
 NS = [10, 100, "all"]
 

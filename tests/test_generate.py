@@ -20,7 +20,7 @@ from mlib.data.synth import HandGenerator
 
 @pytest.fixture(scope="module")
 def small_cfg():
-    return data_config("ci", frames=24, test_frames=8)
+    return data_config("ci", frames=24, test_frames=8, val_frames=6)
 
 
 def test_export_then_nyu_reader_gives_the_direct_crops(tmp_path, small_cfg):
@@ -47,16 +47,33 @@ def test_cache_is_reused_and_corruption_rebuilt(tmp_path, small_cfg):
     stamp = path.stat().st_mtime_ns
     assert generated_cache(small_cfg, tmp_path, progress=False) == path
     assert path.stat().st_mtime_ns == stamp, "a valid cache is reused, not rebuilt"
-    train, test = load_generated(small_cfg, tmp_path, progress=False)
-    assert len(train) == 24 and len(test) == 8 and train.crop_size == 32
-    assert set(train.subjects.tolist()).isdisjoint(test.subjects.tolist())
+    train, val, test = load_generated(small_cfg, tmp_path, progress=False)
+    assert len(train) == 24 and len(val) == 6 and len(test) == 8 and train.crop_size == 32
+    # three disjoint groups of subjects: tuning on val never reads a test subject
+    subjects = [set(s.subjects.tolist()) for s in (train, val, test)]
+    assert all(subjects) and sum(map(len, subjects)) == len(set.union(*subjects))
     # corrupt the middle of the file: the checksums catch it and the loader rebuilds
     raw = bytearray(path.read_bytes())
     mid = len(raw) // 2
     raw[mid : mid + 4096] = bytes(4096)
     path.write_bytes(bytes(raw))
-    train2, _ = load_generated(small_cfg, tmp_path, progress=False)
+    train2 = load_generated(small_cfg, tmp_path, progress=False).train
     assert np.array_equal(train2.real.numpy(), train.real.numpy())
+
+
+def test_validation_subjects_leave_train_and_test_frames_unchanged(small_cfg):
+    import dataclasses
+
+    gen = HandGenerator(small_cfg.generator)
+    without = HandGenerator(dataclasses.replace(small_cfg.generator, n_val_subjects=0))
+    for split in ("train", "test"):
+        a, b = gen.frames(split, np.arange(5)), without.frames(split, np.arange(5))
+        np.testing.assert_array_equal(a.joints_xyz, b.joints_xyz)
+        np.testing.assert_array_equal(a.subject, b.subject)
+    val = gen.frames("val", np.arange(4))
+    assert set(val.subject.tolist()) == {10, 11}  # after the 8 train and 2 test subjects
+    with pytest.raises(ValueError, match="no validation subjects"):
+        without.frames("val", np.arange(2))
 
 
 def test_settings_change_the_cache_name(tmp_path, small_cfg):

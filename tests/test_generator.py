@@ -194,8 +194,9 @@ def test_subjects_split_and_shapes_differ():
     for t in (8, 9):
         # every test subject's finger thickness differs from every training subject's by > 2 % somewhere
         assert (np.abs(radii[:8] / radii[t] - 1).max(axis=1) > 0.02).all()
-    bone = GEN.skeletons.phalanx.reshape(10, -1)
-    assert len({tuple(np.round(b, 3)) for b in bone}) == 10
+    bone = GEN.skeletons.phalanx.reshape(len(GEN.skeletons.phalanx), -1)
+    assert len({tuple(np.round(b, 3)) for b in bone}) == 12  # 8 train, 2 test, 2 validation subjects
+    assert set(GEN.frames("val", np.arange(64)).subject) == {10, 11}
     # the synthetic domain renders the same canonical thickness for everybody; the real one does not
     np.testing.assert_array_equal(train.caps_synth[:, 7:19, 6][0], train.caps_synth[:, 7:19, 6][1])
     assert not np.allclose(train.caps_real[0, 7:19, 6], train.caps_real[1, 7:19, 6])

@@ -12,7 +12,7 @@ from mlib.train import load_trained_model, train_config, train_variant
 
 
 def test_full_beats_the_mean_pose_by_a_margin(tmp_path):
-    train, test = load_generated(data_config("ci", frames=800, test_frames=200), tmp_path / "data", progress=False)
+    train, _, test = load_generated(data_config("ci", frames=800, test_frames=200), tmp_path / "data", progress=False)
     mean_pose = train.targets(torch.arange(len(train))).mean(0)
     baseline = denormalize_joints(mean_pose.expand(len(test), 14, 3), test.centres[:, 0], test.cube.view(-1, 1, 1))
     gt = test.joints[:, 0][:, EVAL_JOINTS]

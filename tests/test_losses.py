@@ -1,13 +1,8 @@
-import math
-
 import pytest
 import torch
 
 from mlib.losses import (
     LossWeights,
-    NonFiniteLossError,
-    all_finite,
-    check_finite,
     correspondence_loss,
     discriminator_loss,
     mapping_adversarial_loss,
@@ -96,22 +91,3 @@ def test_total_loss_gradients_follow_the_weights():
     view = torch.tensor(3.0, requires_grad=True)
     total_loss({"view": view}, LossWeights()).backward()
     assert view.grad.item() == pytest.approx(1e-4)
-
-
-@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
-def test_check_finite_names_iteration_and_term(bad):
-    terms = {"pose": torch.tensor(1.0), "view": torch.tensor(bad), "adv": torch.tensor(2.0)}
-    assert not all_finite(terms).item()
-    with pytest.raises(NonFiniteLossError, match="iteration 1234") as info:
-        check_finite(terms, iteration=1234)
-    assert "'view'" in str(info.value)
-    assert info.value.iteration == 1234 and info.value.term == "view"
-    assert isinstance(info.value, RuntimeError)
-
-
-def test_check_finite_passes_finite_terms():
-    terms = {"pose": torch.tensor(1.0), "view": torch.tensor([0.0, 2.0])}
-    result = all_finite(terms)
-    assert result.dtype == torch.bool and result.item()
-    check_finite(terms, iteration=0)
-    check_finite({}, iteration=0)

@@ -77,3 +77,21 @@ def test_scheduler_follows_learning_rate_and_round_trips():
     opt2.step()
     sched2.step()
     assert opt2.param_groups[0]["lr"] == pytest.approx(learning_rate(21, base, ipe), rel=1e-12)
+
+
+def test_scaled_schedule_keeps_the_papers_shape_at_any_length():
+    from mlib.schedule import PAPER_STAGE_EPOCHS, scaled_iterations_per_epoch
+
+    for stage, iters in ((1, 4000), (2, 1500), (2, 200), (1, 300)):
+        ipe = scaled_iterations_per_epoch(iters, stage)
+        epochs = PAPER_STAGE_EPOCHS[stage]
+        assert ipe == pytest.approx(iters / epochs)
+        # warm-up over the first 4 of the paper's epochs, then decay to under 1 % of the base rate
+        assert learning_rate(0, 1.0, ipe) == pytest.approx(0.1089)
+        assert learning_rate(iters - 1, 1.0, ipe) == pytest.approx(math.exp(-0.04 * (epochs - 1)))
+        assert learning_rate(iters - 1, 1.0, ipe) < 0.01
+    assert PAPER_STAGE_EPOCHS == {1: 150, 2: 120}  # 170k / 1137 and 136k / 1137 iterations
+    with pytest.raises(ValueError):
+        scaled_iterations_per_epoch(100, 3)
+    with pytest.raises(ValueError):
+        scaled_iterations_per_epoch(0, 1)

@@ -341,3 +341,45 @@ def test_synthetic_frame_error_only_for_models_that_read_synthetic_frames(tmp_pa
     else:
         assert synthetic > 0 and synthetic != result.test_error_mm
     assert json.loads((tmp_path / "result.json").read_text())["summary"]["synthetic_frames_mean"] == synthetic
+
+
+def test_trainer_uses_the_scaled_schedule_below_paper_scale(tmp_path):
+    tr = make_trainer(tmp_path, stage=2, stage2_iters=240)
+    assert tr.sched.lr_lambdas[0].iters_per_epoch == pytest.approx(2.0)  # 240 iterations / 120 epochs
+    paper = make_trainer(tmp_path, stage=2, stage2_iters=240, scaled_schedule=False)
+    assert paper.sched.lr_lambdas[0].iters_per_epoch == 2  # ceil(96 frames / batch 64), the paper's epoch
+
+
+def test_real_view_reads_only_real_frames_and_decodes_the_unlabeled_ones(tmp_path, monkeypatch):
+    tr = make_trainer(tmp_path, variant="real_view")
+    c = tr.sampler.composition
+    assert (c.pairs, c.synth) == (0, 0) and c.real == c.unlabeled == 2 * tr.cfg.set_size
+    assert tr.unrotated == VIEW_SETS  # Lg on the unlabeled set (there is no synthetic one), unrotated
+    decoded = []
+    tr.model.g.register_forward_hook(lambda module, args, out: decoded.append(len(args[0])))
+    terms = tr.step()
+    assert set(terms) == {"pose", "view"}
+    assert decoded == [c.unlabeled]
+    assert not VARIANTS["real_view"].pretrained and VARIANTS["real_view"].uses_n
+
+
+def test_synth_adapt_moves_only_m_and_h(tmp_path):
+    tr = make_trainer(tmp_path, variant="synth_adapt")
+    c = tr.sampler.composition
+    assert (c.pairs, c.real) == (0, 0) and c.synth == c.unlabeled == 2 * tr.cfg.set_size
+    before = {n: snapshot(getattr(tr.model, n)) for n in "fpmgh"}
+    for _ in range(2):
+        terms = tr.step()
+    assert set(terms) == {"adv", "disc", "disc_acc"}  # no label is read: no Lp, no Lc
+    assert changed(before["m"], tr.model.m) and changed(before["h"], tr.model.h)
+    # f's weights and its batch-norm statistics stay the pretrained model's, and p and g do not move
+    for n in "fpg":
+        assert all(torch.equal(before[n][k], v) for k, v in getattr(tr.model, n).state_dict().items()), n
+    assert all(p.grad is None for p in tr.model.f.parameters())  # f's forward ran without autograd
+    v = VARIANTS["synth_adapt"]
+    assert v.pretrained and not v.uses_n and v.cell_n(100) == "all"
+
+
+def test_trainer_refuses_crops_the_model_does_not_fit(tmp_path):
+    with pytest.raises(ValueError, match="crops are 16x16 but the model expects 32x32"):
+        make_trainer(tmp_path, store=fake_store(size=16))

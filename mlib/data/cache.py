@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import h5py
 import numpy as np
+
+from mlib.atomic import atomic_write
 
 FORMAT_VERSION = 1
 FIELDS = ("real", "real_view", "synth", "joints", "centres", "cube", "frame_ids", "subjects")
@@ -61,35 +62,30 @@ def write_cache(
 ) -> Path:
     """Write a cache atomically. `chunks(split)` yields dicts of FIELDS arrays, in frame order."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     specs = _field_specs(size)
-    try:
-        with h5py.File(tmp, "w") as f:
-            f.attrs["format_version"] = FORMAT_VERSION
-            f.attrs["key"] = settings_key(settings)
-            f.attrs["settings"] = json.dumps(settings, sort_keys=True, default=str)
-            f.attrs["complete"] = False
-            for split, n in splits.items():
-                grp = f.create_group(split)
-                dsets = {}
-                for name, (shape, dtype) in specs.items():
-                    chunk_rows = max(1, min(n, 256))
-                    dsets[name] = grp.create_dataset(
-                        name, shape=(n, *shape), dtype=dtype, chunks=(chunk_rows, *shape), fletcher32=True
-                    )
-                row = 0
-                for chunk in chunks(split):
-                    m = len(chunk["frame_ids"])
-                    for name in FIELDS:
-                        dsets[name][row : row + m] = chunk[name]
-                    row += m
-                if row != n:
-                    raise CacheError(f"{path}: split {split!r} produced {row} frames, expected {n}")
-            f.attrs["complete"] = True
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    # h5py closes the file before atomic_write renames it into place
+    with atomic_write(path) as tmp, h5py.File(tmp, "w") as f:
+        f.attrs["format_version"] = FORMAT_VERSION
+        f.attrs["key"] = settings_key(settings)
+        f.attrs["settings"] = json.dumps(settings, sort_keys=True, default=str)
+        f.attrs["complete"] = False
+        for split, n in splits.items():
+            grp = f.create_group(split)
+            dsets = {}
+            for name, (shape, dtype) in specs.items():
+                chunk_rows = max(1, min(n, 256))
+                dsets[name] = grp.create_dataset(
+                    name, shape=(n, *shape), dtype=dtype, chunks=(chunk_rows, *shape), fletcher32=True
+                )
+            row = 0
+            for chunk in chunks(split):
+                m = len(chunk["frame_ids"])
+                for name in FIELDS:
+                    dsets[name][row : row + m] = chunk[name]
+                row += m
+            if row != n:
+                raise CacheError(f"{path}: split {split!r} produced {row} frames, expected {n}")
+        f.attrs["complete"] = True
     return path
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -55,6 +56,20 @@ class CropStore:
             src = self.real if camera == 1 else self.real_view
             return src[idx].float().unsqueeze(1)
         return self.synth[idx, camera - 1].float().unsqueeze(1)
+
+
+class Splits(NamedTuple):
+    """The three splits of a data set: train (labeled and unlabeled real frames, synthetic renders),
+    val (labeled real frames of other subjects, for every choice made while developing) and test
+    (read for reported numbers only)."""
+
+    train: CropStore
+    val: CropStore
+    test: CropStore
+
+    @classmethod
+    def load(cls, path: str | Path) -> Splits:
+        return cls(*(CropStore.load(path, split) for split in cls._fields))
 
 
 def labeled_subset(num_frames: int, n: int | str | None, seed: int = 0) -> np.ndarray:
@@ -122,6 +137,42 @@ class Inputs:
     centre: torch.Tensor  # (B, 3) mm, camera-1 crop centre after jitter
 
 
+REAL_SETS = ("pair_real", "real", "unlabeled")  # in this order in Batch.x_real
+SYNTH_SETS = ("pair_synth", "synth")  # in this order in Batch.x_synth
+LABELED_SETS = ("pair_real", "real", "pair_synth", "synth")  # the sets Lp is computed on
+
+
+@dataclass
+class Batch:
+    """One four-set mini-batch. `sets` holds each non-empty set by name; the real sets are stacked in
+    REAL_SETS order and the synthetic ones in SYNTH_SETS order, so that f can read both domains in one
+    pass and each set's latents are found again by `split`."""
+
+    sets: dict[str, Inputs]
+
+    def __getitem__(self, name: str) -> Inputs:
+        return self.sets[name]
+
+    def __iter__(self):
+        return iter(self.sets)
+
+    def names(self, domain: str) -> tuple[str, ...]:
+        """The sets of a domain ('real' or 'synth') present in this batch, in stacking order."""
+        order = REAL_SETS if domain == "real" else SYNTH_SETS
+        return tuple(k for k in order if k in self.sets)
+
+    def stack(self, names: tuple[str, ...], field: str) -> torch.Tensor | None:
+        """The named sets' `field` ('x', 'y', 'view' or 'centre') concatenated, or None for no sets."""
+        return torch.cat([getattr(self.sets[k], field) for k in names]) if names else None
+
+    def split(self, z: torch.Tensor | None, domain: str) -> dict[str, torch.Tensor]:
+        """Per-set views of a domain's stacked tensor (latents, predictions)."""
+        names = self.names(domain)
+        if z is None or not names:
+            return {}
+        return dict(zip(names, torch.split(z, [len(self.sets[k].x) for k in names])))
+
+
 def make_batch(
     store: CropStore,
     sets: dict[str, torch.Tensor],
@@ -130,11 +181,12 @@ def make_batch(
     generator: torch.Generator | None = None,
     view_camera: int = 2,
     unrotated: tuple[str, ...] = (),
-) -> dict[str, Inputs]:
-    """Gather and augment one mini-batch. Keys: pair_real, pair_synth, real, synth, unlabeled
-    (sets of size 0 are left out). A pair's real and synthetic crops get the same transform.
-    The sets named in `unrotated` keep their crop-centre jitter and depth noise but are not rotated:
-    a rotated crop shows a hand the side camera never saw, so its view target would not fit it."""
+) -> Batch:
+    """Gather and augment one mini-batch from the sampler's index sets (pairs, real, synth, unlabeled).
+    Batch sets: pair_real, pair_synth, real, synth, unlabeled (sets of size 0 are left out). A pair's
+    real and synthetic crops get the same transform. The sets named in `unrotated` (batch names) keep
+    their crop-centre jitter and depth noise but are not rotated: a rotated crop shows a hand the side
+    camera never saw, so its view target would not fit it."""
     out: dict[str, Inputs] = {}
 
     def gather(idx: torch.Tensor, domain: str, labeled: bool, params=None, key: str = "") -> tuple[Inputs, object]:
@@ -154,7 +206,7 @@ def make_batch(
         return Inputs(x, y, view_src.to(device, non_blocking=True), centre), params
 
     if len(sets["pairs"]):
-        out["pair_real"], params = gather(sets["pairs"], "real", True, key="pairs")
+        out["pair_real"], params = gather(sets["pairs"], "real", True, key="pair_real")
         out["pair_synth"], _ = gather(sets["pairs"], "synth", True, params)
     if len(sets["real"]):
         out["real"], _ = gather(sets["real"], "real", True, key="real")
@@ -162,24 +214,4 @@ def make_batch(
         out["synth"], _ = gather(sets["synth"], "synth", True, key="synth")
     if len(sets["unlabeled"]):
         out["unlabeled"], _ = gather(sets["unlabeled"], "real", False, key="unlabeled")
-    return out
-
-
-class CropDataset(torch.utils.data.Dataset):
-    """Map-style dataset over a CropStore for users' own loops: (crop (1,S,S), joints (14,3), centre (3,))."""
-
-    def __init__(self, store: CropStore, domain: str = "real", camera: int = 1):
-        if domain not in ("real", "synth"):
-            raise ValueError(f"domain must be 'real' or 'synth', got {domain!r}")
-        self.store, self.domain, self.camera = store, domain, camera
-
-    def __len__(self) -> int:
-        return len(self.store)
-
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        idx = torch.tensor([i])
-        return (
-            self.store.images(idx, self.domain, self.camera)[0],
-            self.store.targets(idx, self.camera)[0],
-            self.store.centres[i, self.camera - 1],
-        )
+    return Batch(out)

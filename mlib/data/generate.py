@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 from mlib.data import cache
 from mlib.data.camera import PALM_CENTRE, xyz_to_uvd
 from mlib.data.crop import CropConfig, crop_depth, normalize_depth, source_pixels
+from mlib.data.datasets import Splits
 from mlib.data.nyu import GENERATOR_MARKER, NYUFolder, depth_filename, write_depth_png, write_joint_data
 from mlib.data.synth import Frames, GeneratorConfig, HandGenerator
 
@@ -40,6 +41,7 @@ class DataConfig:
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
     train_frames: int = 10_000
     test_frames: int = 2_000
+    val_frames: int = 1_000  # labeled real frames of the validation subjects (SPEC §1.1)
 
     def settings(self) -> dict:
         d = dataclasses.asdict(self)
@@ -49,9 +51,9 @@ class DataConfig:
 
 
 DATA_PRESETS: dict[str, DataConfig] = {
-    "ci": DataConfig("ci", CropConfig(size=32), train_frames=1_500, test_frames=400),
-    "laptop": DataConfig("laptop", CropConfig(size=64), train_frames=10_000, test_frames=2_000),
-    "paper": DataConfig("paper", CropConfig(size=128), train_frames=72_757, test_frames=8_252),
+    "ci": DataConfig("ci", CropConfig(size=32), train_frames=1_500, test_frames=400, val_frames=200),
+    "laptop": DataConfig("laptop", CropConfig(size=64), train_frames=10_000, test_frames=2_000, val_frames=1_000),
+    "paper": DataConfig("paper", CropConfig(size=128), train_frames=72_757, test_frames=8_252, val_frames=2_000),
 }
 
 
@@ -97,7 +99,7 @@ def render_crops(gen: HandGenerator, frames: Frames, crop: CropConfig) -> dict[s
 def build_generated_cache(cfg: DataConfig, out_dir: str | Path, chunk: int = 128, progress: bool = True) -> Path:
     """Render the train and test splits straight into a cache file (atomically)."""
     gen = HandGenerator(cfg.generator)
-    sizes = {"train": cfg.train_frames, "test": cfg.test_frames}
+    sizes = {"train": cfg.train_frames, "test": cfg.test_frames, "val": cfg.val_frames}
     bar = tqdm(total=sum(sizes.values()), desc=f"rendering {cfg.name} data", unit="frame", disable=not progress)
 
     def chunks(split: str) -> Iterator[dict[str, np.ndarray]]:
@@ -118,18 +120,16 @@ def generated_cache(cfg: DataConfig, out_dir: str | Path = "data_cache", progres
     return cache.ensure_cache(path, cfg.settings(), lambda: build_generated_cache(cfg, out_dir, progress=progress))
 
 
-def load_generated(cfg: DataConfig, out_dir: str | Path = "data_cache", progress: bool = True):
-    """(train, test) CropStores of a generated data set; a cache found corrupt while loading is rebuilt once."""
-    from mlib.data.datasets import CropStore
-
+def load_generated(cfg: DataConfig, out_dir: str | Path = "data_cache", progress: bool = True) -> Splits:
+    """The train, validation and test CropStores of a generated data set; a cache found corrupt while
+    loading is rebuilt once."""
     path = generated_cache(cfg, out_dir, progress)
     try:
-        return CropStore.load(path, "train"), CropStore.load(path, "test")
+        return Splits.load(path)
     except cache.CacheError as err:
         print(f"rebuilding cache: {err}")
         path.unlink(missing_ok=True)
-        path = build_generated_cache(cfg, out_dir, progress=progress)
-        return CropStore.load(path, "train"), CropStore.load(path, "test")
+        return Splits.load(build_generated_cache(cfg, out_dir, progress=progress))
 
 
 def nyu_crops(folder: NYUFolder, indices: np.ndarray, crop: CropConfig) -> dict[str, np.ndarray]:

@@ -8,14 +8,13 @@ Depth PNGs are 640x480 RGB with depth in mm = (G << 8) | B.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import scipy.io
 from PIL import Image, UnidentifiedImageError
 
+from mlib.atomic import atomic_write
 from mlib.data.camera import JOINT_NAMES, NUM_JOINTS, NYU, Intrinsics
 
 # In NYU's test split, frames from 2441 on (1-based) show a second, smaller person;
@@ -56,14 +55,6 @@ def read_depth_png(path: str | Path, intr: Intrinsics = NYU) -> np.ndarray:
     return ((rgb[..., 1].astype(np.uint16) << 8) | rgb[..., 2]).astype(np.float32)
 
 
-def _atomic_target(path: Path):
-    """A temp file beside `path`; the caller renames it into place when complete."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    return Path(tmp)
-
-
 def write_depth_png(path: str | Path, depth_mm: np.ndarray) -> None:
     """Encode depth in mm (rounded, clipped to 0..65535) as an NYU depth PNG, atomically."""
     path = Path(path)
@@ -71,12 +62,8 @@ def write_depth_png(path: str | Path, depth_mm: np.ndarray) -> None:
     rgb = np.zeros(d.shape + (3,), dtype=np.uint8)
     rgb[..., 1] = d >> 8
     rgb[..., 2] = d & 0xFF
-    tmp = _atomic_target(path)
-    try:
+    with atomic_write(path) as tmp:
         Image.fromarray(rgb, mode="RGB").save(tmp, format="PNG")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def read_joint_data(folder: str | Path) -> dict[str, np.ndarray]:
@@ -117,12 +104,8 @@ def write_joint_data(folder: str | Path, joint_uvd: np.ndarray, joint_xyz: np.nd
     path = Path(folder) / "joint_data.mat"
     names = np.empty((1, NUM_JOINTS), dtype=object)
     names[0, :] = JOINT_NAMES
-    tmp = _atomic_target(path)
-    try:
+    with atomic_write(path) as tmp:
         scipy.io.savemat(tmp, {"joint_names": names, "joint_uvd": joint_uvd, "joint_xyz": joint_xyz})
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 class NYUFolder:

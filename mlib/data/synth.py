@@ -24,7 +24,7 @@ from mlib.data.camera import NUM_JOINTS, NYU, xyz_to_uvd
 from mlib.data.render import cast, occluded, rays
 from mlib.data.sensor import SensorConfig, dropout, hash_key, measure, pixel_noise, stream, to_uniform
 
-SPLITS = {"train": 0, "test": 1}
+SPLITS = {"train": 0, "test": 1, "val": 2}
 N_UNIFORMS = 64  # per frame: pose (first H.N_POSE_UNIFORMS), then scene
 PIXELS_PER_STEP = 1 << 13  # pixels rendered at once: small steps stay in cache (measured fastest)
 
@@ -34,6 +34,9 @@ class GeneratorConfig:
     seed: int = 0
     n_train_subjects: int = 8
     n_test_subjects: int = 2
+    # Validation subjects are in neither the train nor the test split (SPEC §1.1): every tuned
+    # setting is chosen on them, the test subjects are read for reported numbers only.
+    n_val_subjects: int = 2
     # palm centre in camera 1: pixel u range, pixel v range, depth range (mm)
     workspace: tuple[float, float, float, float, float, float] = (200.0, 440.0, 150.0, 330.0, 650.0, 850.0)
     body_behind_mm: tuple[float, float] = (100.0, 400.0)  # torso plane behind the palm centre (real domain)
@@ -145,19 +148,25 @@ def _rect(centre, normal, e1, e2, h1, h2) -> np.ndarray:
 class HandGenerator:
     def __init__(self, cfg: GeneratorConfig = GeneratorConfig()):
         self.cfg = cfg
-        n = cfg.n_train_subjects + cfg.n_test_subjects
+        n = cfg.n_train_subjects + cfg.n_test_subjects + cfg.n_val_subjects
         subjects = [H.sample_subject(np.random.default_rng([cfg.seed, 101, sid])) for sid in range(n)]
         self.skeletons = H.Skeleton.stack([s for s, _ in subjects])
         self.surfaces = H.Surface.stack([s for _, s in subjects])
         self.canonical = H.Surface.stack([H.canonical_surface()])
 
     def subject_ids(self, split: str) -> np.ndarray:
-        """Subject ids of a split: train 0..n_train-1, test after them."""
+        """Subject ids of a split: train 0..n_train-1, test after them, validation last (so adding
+        validation subjects leaves every train and test frame as it was)."""
+        c = self.cfg
         if split == "train":
-            return np.arange(self.cfg.n_train_subjects)
+            return np.arange(c.n_train_subjects)
         if split == "test":
-            return self.cfg.n_train_subjects + np.arange(self.cfg.n_test_subjects)
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+            return c.n_train_subjects + np.arange(c.n_test_subjects)
+        if split == "val":
+            if c.n_val_subjects < 1:
+                raise ValueError("this generator has no validation subjects (n_val_subjects=0)")
+            return c.n_train_subjects + c.n_test_subjects + np.arange(c.n_val_subjects)
+        raise ValueError(f"split must be one of {sorted(SPLITS)}, got {split!r}")
 
     def uniforms(self, split: str, index: np.ndarray) -> np.ndarray:
         """(B, N_UNIFORMS) in (0, 1): everything random about a frame, hashed from (seed, split, index)."""

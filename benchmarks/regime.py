@@ -1,0 +1,336 @@
+"""The regime a preset runs in (SPEC §1.1), and each unlabeled-data mechanism on its own.
+
+    python benchmarks/regime.py --preset laptop --seeds 3 --lr-grid 1e-3 3e-3
+
+measures, per seed, on the real test split:
+* the regime: Synth only's error on the synthetic renders (the predictor's floor) and on the real
+  frames (floor + domain gap), and Real only with every label;
+* view prediction alone: `real_view` (Real only + Lg on unlabeled real frames) against `real_only`
+  at n = 100 and 1000;
+* distribution matching alone: `synth_adapt` (m trained by Lm from the Synth only model, no labels)
+  against `synth_only`, by error and by a fresh linear probe's real/synthetic separability;
+and writes `regime-<preset>.json` (it documents itself) to --out.
+
+The base learning rate is chosen on the validation split: with --lr-grid, a Synth only model of
+seed 0 is trained per rate (each in its own folder `<run-dir>/lr-<rate>`) and the rate with the lowest
+validation error on the validation subjects' synthetic renders is used for every cell. Cells are
+resumable; `--cells` and `--only-seeds` let several one-thread workers share a grid, and
+`--only-finished` reports what has finished without training.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import platform
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mlib.analysis import domain_separability, latents
+from mlib.atomic import write_json
+from mlib.evaluate import evaluate_store
+from mlib.experiment import Experiment, cell_dir
+from mlib.train import VARIANTS, RunResult, stage_iterations
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from benchmarks.ablation import commit  # noqa: E402
+
+CELLS = [
+    ("synth_only", "all"),
+    ("real_only", 100),
+    ("real_only", 1000),
+    ("real_only", "all"),
+    ("real_view", 100),
+    ("real_view", 1000),
+    ("synth_adapt", "all"),
+]
+# SPEC §1.1's targets for the laptop preset (three seeds, test split)
+TARGETS = {
+    "floor_mm": 12.0,  # Synth only on the synthetic renders <=
+    "gap_ratio": 1.6,  # Synth only real / synthetic >=
+    "real_only_all_over_synth_only": 0.8,  # <=
+}
+
+
+def parse_cell(text: str) -> tuple[str, int | str]:
+    variant, _, n = text.partition(":")
+    if variant not in VARIANTS:
+        raise SystemExit(f"--cells: unknown variant {variant!r} in {text!r}; choose from {sorted(VARIANTS)}")
+    return variant, (n if n in ("", "all") else int(n)) or "all"
+
+
+def lr_dir(run_dir: Path, lr: float) -> Path:
+    return run_dir / f"lr-{lr:g}"
+
+
+def finished(run_dir: Path, variant: str, n: int | str, seed: int) -> bool:
+    return (cell_dir(run_dir, variant, n, seed) / "result.json").exists()
+
+
+def stats(values: list[float]) -> dict:
+    """mean, std (only with two or more seeds) and the per-seed values."""
+    return {
+        "mean": float(np.mean(values)),
+        "std": float(np.std(values)) if len(values) > 1 else None,
+        "per_seed": [float(v) for v in values],
+    }
+
+
+def fmt(s: dict, unit: str = " mm") -> str:
+    spread = f" ± {s['std']:.2f}" if s["std"] is not None else ""
+    return f"{s['mean']:.2f}{spread}{unit} ({len(s['per_seed'])} seed(s))"
+
+
+def probe(exp: Experiment, result: RunResult, n_probe: int) -> float:
+    """Held-out accuracy of a fresh linear probe telling the model's real test latents (through m when
+    the model has a stage 2) from the latents of their synthetic renders."""
+    model = exp.model(result)
+    idx = torch.arange(min(n_probe, len(exp.test)))
+    through = VARIANTS[result.variant].stage2
+    z_real = latents(model, exp.test, "real", through, idx, exp.device)
+    z_synth = latents(model, exp.test, "synth", False, idx, exp.device)
+    return domain_separability(z_real, z_synth)
+
+
+def choose_lr(base: Experiment, run_dir: Path, grid: list[float], train: bool) -> tuple[float, list[dict]]:
+    """The base rate whose seed-0 Synth only model has the lowest error on the validation subjects'
+    synthetic renders (the floor stage 1 is trained to lower); every rate's numbers are returned."""
+    rows = []
+    for lr in grid:
+        exp = dataclasses.replace(base, run_dir=lr_dir(run_dir, lr), cfg=dataclasses.replace(base.cfg, base_lr=lr))
+        if not train and not finished(exp.run_dir, "synth_only", "all", 0):
+            continue
+        res = exp.with_seed(0).cell("synth_only")
+        val_synth = evaluate_store(exp.model(res), exp.val, "synth", through_mapping=False, device=exp.device)["mean"]
+        rows.append({"base_lr": lr, "val_synthetic_mm": val_synth, "val_real_mm": res.summary["val_mean"]})
+    if not rows:
+        raise SystemExit("no learning rate of --lr-grid has a finished Synth only model; train them first")
+    best = min(rows, key=lambda r: r["val_synthetic_mm"])
+    return best["base_lr"], rows
+
+
+def adapt_experiment(exp: Experiment, scale: float, seed: int) -> Experiment:
+    """The experiment whose synth_adapt cell runs at stage-2 rate scale `scale`, in a folder of its own
+    that shares the seed's Synth only model by hard links (stage 1 does not depend on the scale)."""
+    sub = dataclasses.replace(
+        exp, run_dir=exp.run_dir / f"adapt-x{scale:g}", cfg=dataclasses.replace(exp.cfg, stage2_lr_scale=scale)
+    ).with_seed(seed)
+    src, dst = exp.run_dir / f"stage1-seed{seed}", sub.run_dir / f"stage1-seed{seed}"
+    if (src / "stage1.pt").exists() and not (dst / "stage1.pt").exists():
+        dst.mkdir(parents=True, exist_ok=True)
+        for f in src.iterdir():
+            if f.is_file() and not (dst / f.name).exists():
+                os.link(f, dst / f.name)
+    return sub
+
+
+def synth_adapt_cells(exp: Experiment, scales: list[float], seeds: list[int], train: bool) -> tuple[list, list[dict]]:
+    """synth_adapt's stage-2 rate scale chosen on seed 0's validation error (real frames through m),
+    then that scale's cells for every seed; the search's numbers are returned with them."""
+    rows = []
+    for scale in scales:
+        sub = adapt_experiment(exp, scale, 0)
+        if train or finished(sub.run_dir, "synth_adapt", "all", 0):
+            res = sub.cell("synth_adapt")
+            rows.append({"stage2_lr_scale": scale, "val_real_mm": res.summary["val_mean"]})
+    if not rows:
+        return [], rows
+    best = min(rows, key=lambda r: r["val_real_mm"])["stage2_lr_scale"]
+    cells = []
+    for seed in seeds:
+        sub = adapt_experiment(exp, best, seed)
+        if train or finished(sub.run_dir, "synth_adapt", "all", seed):
+            cells.append(sub.cell("synth_adapt"))
+    return cells, rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--preset", default="laptop")
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--only-seeds", type=int, nargs="+", default=None, help="a worker: train these seeds' cells")
+    ap.add_argument("--cells", nargs="+", default=None, help="a worker's cells, e.g. real_only:100 synth_adapt")
+    ap.add_argument("--lr-grid", type=float, nargs="+", default=None, help="base rates to choose from on val")
+    ap.add_argument("--base-lr", type=float, default=None, help="use this base rate (no search)")
+    ap.add_argument(
+        "--print-lr",
+        action="store_true",
+        help="print the rate --lr-grid chooses (and write lr-search-<preset>.json to --out), then stop",
+    )
+    ap.add_argument(
+        "--adapt-lr-scales",
+        type=float,
+        nargs="+",
+        default=[1.0],
+        help="synth_adapt's stage-2 rate scales to choose from on validation",
+    )
+    ap.add_argument("--only-finished", action="store_true", help="train nothing, report the finished cells")
+    ap.add_argument("--n-probe", type=int, default=2000, help="test frames per domain for the linear probe")
+    ap.add_argument("--run-dir", default=None, help="default runs/regime-<preset>")
+    ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--stage1-iters", type=int, default=None)
+    ap.add_argument("--stage2-iters", type=int, default=None)
+    ap.add_argument("--frames", type=int, default=None, help="override the preset's number of training frames")
+    args = ap.parse_args(argv)
+    run_dir = Path(args.run_dir or ROOT / "runs" / f"regime-{args.preset}")
+    base = Experiment.open(
+        args.preset,
+        run_dir,
+        args.data_dir,
+        args.device,
+        data_overrides={"frames": args.frames},
+        stage1_iters=args.stage1_iters,
+        stage2_iters=args.stage2_iters,
+    )
+    search: list[dict] = []
+    if args.base_lr is not None:
+        lr = args.base_lr
+    elif args.lr_grid:
+        lr, search = choose_lr(base, run_dir, args.lr_grid, train=not args.only_finished)
+    else:
+        lr = base.cfg.base_lr
+    if args.print_lr:
+        if search:
+            write_json(Path(args.out) / f"lr-search-{args.preset}.json", {"chosen_base_lr": lr, "lr_search": search})
+        print(lr)
+        return 0
+    exp = dataclasses.replace(base, run_dir=lr_dir(run_dir, lr), cfg=dataclasses.replace(base.cfg, base_lr=lr))
+    cells = [parse_cell(c) for c in args.cells] if args.cells else CELLS
+    seeds = args.only_seeds if args.only_seeds is not None else list(range(args.seeds))
+    results: dict[tuple[str, int | str], list[RunResult]] = {}
+    for seed in seeds:
+        for variant, n in cells:
+            if variant == "synth_adapt" or (args.only_finished and not finished(exp.run_dir, variant, n, seed)):
+                continue
+            results.setdefault((variant, n), []).append(exp.with_seed(seed).cell(variant, n))
+    adapt_search: list[dict] = []
+    if ("synth_adapt", "all") in cells:
+        adapt, adapt_search = synth_adapt_cells(exp, args.adapt_lr_scales, seeds, train=not args.only_finished)
+        if adapt:
+            results[("synth_adapt", "all")] = adapt
+    if args.only_seeds is not None or args.cells:  # a worker: the report is the final call's job
+        return 0
+    return report(exp, args, results, lr, search, adapt_search)
+
+
+def report(exp: Experiment, args, results: dict, lr: float, search: list[dict], adapt_search: list[dict]) -> int:
+    def test_errors(variant: str, n: int | str) -> list[float]:
+        return [r.test_error_mm for r in results.get((variant, n), [])]
+
+    regime, mechanisms, validation = {}, {}, {}
+    synth_only = results.get(("synth_only", "all"), [])
+    if synth_only:
+        floor = [r.summary["synthetic_frames_mean"] for r in synth_only]
+        on_real = test_errors("synth_only", "all")
+        regime["synth_only_on_synthetic_mm"] = stats(floor)
+        regime["synth_only_on_real_mm"] = stats(on_real)
+        regime["gap_ratio_real_over_synthetic"] = stats([r / f for r, f in zip(on_real, floor)])
+    if ("real_only", "all") in results:
+        regime["real_only_all_mm"] = stats(test_errors("real_only", "all"))
+        if synth_only and len(synth_only) == len(results[("real_only", "all")]):
+            ratios = [a / b for a, b in zip(test_errors("real_only", "all"), test_errors("synth_only", "all"))]
+            regime["real_only_all_over_synth_only"] = stats(ratios)
+    for variant in ("real_only", "real_view"):
+        for n in (100, 1000):
+            if (variant, n) in results:
+                mechanisms.setdefault(variant, {})[str(n)] = stats(test_errors(variant, n))
+    if ("synth_adapt", "all") in results:
+        mechanisms["synth_adapt_on_real_mm"] = stats(test_errors("synth_adapt", "all"))
+        mechanisms["probe_synth_adapt"] = stats([probe(exp, r, args.n_probe) for r in results[("synth_adapt", "all")]])
+    if synth_only:
+        mechanisms["probe_synth_only"] = stats([probe(exp, r, args.n_probe) for r in synth_only])
+    for (variant, n), rs in results.items():
+        validation[f"{variant}:{n}"] = stats([r.summary["val_mean"] for r in rs])
+
+    verdicts = []
+
+    def verdict(name: str, holds: bool, detail: str) -> None:
+        verdicts.append({"target": name, "holds": bool(holds), "detail": detail})
+
+    if "synth_only_on_synthetic_mm" in regime:
+        f, g = regime["synth_only_on_synthetic_mm"], regime["gap_ratio_real_over_synthetic"]
+        verdict("floor <= 12 mm", f["mean"] <= TARGETS["floor_mm"], fmt(f))
+        verdict("gap: Synth only real >= 1.6 x synthetic", g["mean"] >= TARGETS["gap_ratio"], fmt(g, " x"))
+    if "real_only_all_over_synth_only" in regime:
+        r = regime["real_only_all_over_synth_only"]
+        verdict(
+            "Real only (all) <= 0.8 x Synth only", r["mean"] <= TARGETS["real_only_all_over_synth_only"], fmt(r, " x")
+        )
+    for n in ("100", "1000"):
+        a, b = mechanisms.get("real_view", {}).get(n), mechanisms.get("real_only", {}).get(n)
+        if a and b:
+            spread = max(a["std"] or 0.0, b["std"] or 0.0)
+            holds = a["mean"] < b["mean"] - 2 * spread and min(len(a["per_seed"]), len(b["per_seed"])) >= 2
+            verdict(
+                f"real_view below real_only at n={n} by > 2 std (needs >= 2 seeds)",
+                holds,
+                f"real_view {fmt(a)} vs real_only {fmt(b)}",
+            )
+    if "synth_adapt_on_real_mm" in mechanisms and "synth_only_on_real_mm" in regime:
+        a, b = mechanisms["synth_adapt_on_real_mm"], regime["synth_only_on_real_mm"]
+        pa, pb = mechanisms["probe_synth_adapt"], mechanisms["probe_synth_only"]
+        verdict("synth_adapt below synth_only on real frames", a["mean"] < b["mean"], f"{fmt(a)} vs {fmt(b)}")
+        verdict(
+            "probe lower on synth_adapt than on synth_only", pa["mean"] < pb["mean"], f"{fmt(pa, '')} vs {fmt(pb, '')}"
+        )
+
+    cfg = exp.cfg
+    doc = {
+        "about": (
+            "SPEC §1.1 regime figures and the two unlabeled-data mechanisms measured alone, on the real test "
+            "split unless a key says otherwise. Each figure: mean, std over seeds (null with one seed) and "
+            "per-seed values; errors in mm, probes as held-out accuracy of a fresh linear classifier "
+            "(0.5 = the domains are linearly indistinguishable). 'validation' holds each cell's error on the "
+            "validation subjects (what settings are chosen on); 'lr_search' the base-rate search on them "
+            "(Synth only, seed 0, error on the validation subjects' synthetic renders) and "
+            "'synth_adapt_lr_search' the stage-2 rate scale of synth_adapt (seed 0, validation real frames)."
+        ),
+        "preset": args.preset,
+        "commit": commit(),
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch": torch.__version__},
+        "base_lr": lr,
+        "lr_search": search,
+        "synth_adapt_lr_search": adapt_search,
+        "loss_weights": dataclasses.asdict(cfg.weights),
+        "loss_weights_note": (
+            "the paper's weights; Lg is already scaled to the paper's 128^2 pixel sum (mlib.losses.view_loss); "
+            "synth_adapt trains m alone by Lm, where Adam makes lambda_m's size irrelevant; no weight search was run"
+        ),
+        "train_config": dataclasses.asdict(cfg),
+        "iterations": {
+            v: {"stage1": stage_iterations(cfg, VARIANTS[v], 1), "stage2": stage_iterations(cfg, VARIANTS[v], 2)}
+            for v in sorted({v for v, _ in results})
+        },
+        "wall_s": {f"{v}:{n}": float(sum(r.seconds for r in rs)) for (v, n), rs in results.items()},
+        "regime": regime,
+        "mechanisms": mechanisms,
+        "validation": validation,
+        "targets": verdicts,
+    }
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"regime-{args.preset}.json"
+    write_json(path, doc)
+    print(f"base lr {lr:g}" + (f" (chosen on validation from {[r['base_lr'] for r in search]})" if search else ""))
+    for group in (regime, mechanisms):
+        for key, value in group.items():
+            if isinstance(value, dict) and "mean" in value:
+                print(f"  {key}: {fmt(value, ' mm' if key.endswith('_mm') else '')}")
+            elif isinstance(value, dict):
+                for n, s in value.items():
+                    print(f"  {key} n={n}: {fmt(s)}")
+    for v in verdicts:
+        print(("HOLDS " if v["holds"] else "FAILS ") + v["target"] + ": " + v["detail"])
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""Atomic file writes: a file is either its old self or completely new, never half-written.
+
+    with atomic_write(path) as tmp:
+        save_something(tmp)   # written beside `path`, renamed onto it only if this block succeeds
+
+Every writer in mlib (checkpoints, caches, histories, results, PNGs, prediction files) goes through
+here, so there is one temp-naming scheme and a crash or an exception never leaves a temp file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def atomic_write(path: str | Path) -> Iterator[Path]:
+    """Yield a temp path in `path`'s folder (created if missing); rename it onto `path` when the block
+    ends without an exception, and remove it in every case."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    with atomic_write(path) as tmp:
+        tmp.write_text(text)
+    return Path(path)
+
+
+def write_json(path: str | Path, obj, indent: int = 1) -> Path:
+    return write_text(path, json.dumps(obj, indent=indent, default=str))

@@ -1,0 +1,53 @@
+"""One resolver for a preset's data, model and training settings.
+
+    from mlib.presets import resolve
+    p = resolve("laptop", data={"crop_size": 48}, train={"seed": 1})
+    p.model.crop_size   # 48: the model's crop size always comes from the data
+
+`ci` runs the whole series in minutes on 2 CPU cores, `laptop` shows the paper's effects on a CPU,
+`paper` is the paper's network, crops and iteration counts for a GPU. Below paper scale the
+settings follow SPEC §1.1 (scaled schedule, rates chosen on the validation split).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from mlib.data.generate import DATA_PRESETS, DataConfig, data_config
+from mlib.models import PRESETS as MODEL_PRESETS
+from mlib.models import ModelConfig, model_config
+from mlib.train import TRAIN_PRESETS, TrainConfig, train_config
+
+PRESET_NAMES = ("ci", "laptop", "paper")
+assert set(PRESET_NAMES) == set(DATA_PRESETS) == set(MODEL_PRESETS) == set(TRAIN_PRESETS)
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    data: DataConfig
+    model: ModelConfig
+    train: TrainConfig
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def resolve(name: str, data: dict | None = None, model: dict | None = None, train: dict | None = None) -> Preset:
+    """The named preset with overrides per part (None values are ignored, so papermill parameters can
+    pass through unset). The model's crop size is derived from the data's; asking for another is an error."""
+    if name not in PRESET_NAMES:
+        raise ValueError(f"unknown preset {name!r}; choose one of {list(PRESET_NAMES)}")
+    data, model, train = ({k: v for k, v in (d or {}).items() if v is not None} for d in (data, model, train))
+    data_cfg = data_config(name, **data)
+    crop = data_cfg.crop.size
+    if model.get("crop_size", crop) != crop:
+        raise ValueError(
+            f"model crop_size={model['crop_size']} differs from the data's crop size {crop}: "
+            "set the crop size through the data overrides (data={'crop_size': ...}); the model follows it"
+        )
+    model_cfg = model_config(name, **{**model, "crop_size": crop})
+    if train.get("preset", name) != name:
+        raise ValueError(f"train overrides name preset {train['preset']!r} inside preset {name!r}")
+    return Preset(name, data_cfg, model_cfg, train_config(name, **train))
