@@ -27,21 +27,12 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from mlib.atomic import write_json  # noqa: E402
-from mlib.experiment import Experiment, grid_table, synthetic_frames_error  # noqa: E402
+from mlib.experiment import VARIANT_NAMES as NAMES  # noqa: E402
+from mlib.experiment import Experiment, grid_table, mean_spread, synthetic_frames_error  # noqa: E402
 from mlib.plots import plot_error_vs_n  # noqa: E402
 from mlib.train import VARIANTS, stage_iterations  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-NAMES = {
-    "synth_only": "Synth only",
-    "real_only": "Real only",
-    "real_synth": "Real+Synth",
-    "distr_match": "Real+Synth | Distr. Match",
-    "view_pred": "Real+Synth | View Pred.",
-    "full": "Full (MURAUER)",
-    "real_view": "Real only | View Pred.",
-    "synth_adapt": "Synth only | Distr. Match",
-}
 
 
 def parse_n(values: list[str]) -> list[int | str]:
@@ -229,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         {NAMES[v]: table[v] for v in args.variants if v in table},
         ax=ax,
         title=f"Ablation on the embedded data, {args.preset} preset, {seeds_label(cells)}",
+        n_all=len(exp.train),
     )
     fig.tight_layout()
     fig.savefig(out / f"ablation-{args.preset}.png", dpi=120)
@@ -236,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     width = max(len(NAMES[v]) for v in args.variants)
     print("variant".ljust(width) + "".join(f"n={n}".rjust(18) for n in ns))
     for v in args.variants:
-        print(NAMES[v].ljust(width) + "".join(f"{table[v][n][0]:10.2f} ± {table[v][n][1]:5.2f}" for n in ns))
+        print(NAMES[v].ljust(width) + "".join(mean_spread(*table[v][n]).rjust(18) for n in ns))
     for c in claims:
         print(
             ("HOLDS " if c["holds"] else "FAILS ") + c["claim"],

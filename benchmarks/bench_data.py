@@ -21,7 +21,7 @@ from benchmarks.bench_render import crop_rate
 from mlib.analysis import domain_gap_stats
 from mlib.data.datasets import CropStore
 from mlib.data.generate import build_generated_cache, data_config
-from mlib.data.synth import HandGenerator
+from mlib.data.procedural.generator import HandGenerator
 
 
 def main() -> None:

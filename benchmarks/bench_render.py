@@ -15,7 +15,7 @@ import numpy as np
 
 from mlib.data.camera import PALM_CENTRE
 from mlib.data.crop import CropConfig, source_pixels
-from mlib.data.synth import HandGenerator
+from mlib.data.procedural.generator import HandGenerator
 
 CROPS = [(1, "real"), (2, "real"), (1, "synth"), (2, "synth"), (3, "synth")]
 

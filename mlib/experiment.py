@@ -182,6 +182,24 @@ def grid_table(results: Sequence[RunResult], ns: Sequence[int | str] | None = No
     return {v: {n: (float(np.mean(e)), float(np.std(e)), len(e)) for n, e in by_n.items()} for v, by_n in cells.items()}
 
 
+VARIANT_NAMES = {
+    "synth_only": "Synth only",
+    "real_only": "Real only",
+    "real_synth": "Real+Synth",
+    "distr_match": "Real+Synth | Distr. Match",
+    "view_pred": "Real+Synth | View Pred.",
+    "full": "Full (MURAUER)",
+    "real_view": "Real only | View Pred.",
+    "synth_adapt": "Synth only | Distr. Match",
+}  # the paper's names (§4.3, Fig. 4); the last two are each mechanism on its own (SPEC §1.1)
+assert set(VARIANT_NAMES) == set(VARIANTS)
+
+
+def mean_spread(mean: float, std: float, seeds: int, digits: int = 2) -> str:
+    """'mean ± std' over two or more seeds, the mean alone for one (a spread of one run is no spread)."""
+    return f"{mean:.{digits}f} ± {std:.{digits}f}" if seeds >= 2 else f"{mean:.{digits}f}"
+
+
 def synthetic_frames_error(results: Sequence[RunResult]) -> float | None:
     """Mean over seeds of the error on the synthetic renders of the test frames; None for a variant
     that never learns to read synthetic frames (Real only), or for runs written before it was recorded."""

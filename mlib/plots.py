@@ -61,20 +61,29 @@ def plot_history(history: Sequence[dict], keys: Sequence[str], ax=None, title: s
     return ax
 
 
-def plot_error_vs_n(table: dict[str, dict], ax=None, title: str = "Mean joint error vs. labeled real frames"):
-    """Paper Fig. 4 layout. table[variant][n] = (mean, std) in mm; n may be 'all' (drawn at the largest n)."""
+def plot_error_vs_n(
+    table: dict[str, dict],
+    ax=None,
+    title: str = "Mean joint error vs. labeled real frames",
+    n_all: int | None = None,
+):
+    """Paper Fig. 4 layout. table[variant][n] = (mean, std, seeds) in mm (or (mean, std)); error bars are
+    drawn only over two or more seeds. n = 'all' is drawn at `n_all` (the number of training frames);
+    without it, one step right of the largest n and labelled so."""
     ax = _ax(ax, (7, 4.5))
+    numeric = [int(n) for cells in table.values() for n in cells if n != "all"]
+    at_all = n_all if n_all is not None else (max(numeric) * 2 if numeric else 1)
     for variant, cells in table.items():
-        ns = sorted(cells, key=lambda n: float("inf") if n == "all" else int(n))
-        xs = [n if n != "all" else None for n in ns]
-        numeric = [int(x) for x in xs if x is not None]
-        top = max(numeric) * 2 if numeric else 1
-        xs = [int(x) if x is not None else top for x in xs]
+        ns = sorted(cells, key=lambda n: at_all if n == "all" else int(n))
+        xs = [at_all if n == "all" else int(n) for n in ns]
         means = [cells[n][0] for n in ns]
-        stds = [cells[n][1] for n in ns]
-        ax.errorbar(xs, means, yerr=stds, marker="o", capsize=3, label=variant)
+        spread = [cells[n][1] if len(cells[n]) < 3 or cells[n][2] >= 2 else 0.0 for n in ns]
+        ax.errorbar(xs, means, yerr=spread if any(spread) else None, marker="o", capsize=3, label=variant)
     ax.set_xscale("log")
-    ax.set_xlabel("labeled real frames n (log scale; the last point is 'all')")
+    if n_all is not None:
+        ax.set_xlabel(f"labeled real frames n (log scale; 'all' = {n_all})")
+    else:
+        ax.set_xlabel("labeled real frames n (log scale; the last point is 'all')")
     ax.set_ylabel("mean joint error on real test frames (mm)")
     ax.set_title(title)
     ax.legend(fontsize=8)

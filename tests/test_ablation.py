@@ -100,3 +100,28 @@ def test_headroom_plot_shows_both_errors_and_the_gap():
     assert heights == [20.0, 21.0, 23.5, 24.0]
     assert [t.get_text() for t in ax.texts] == ["+3.0", "+3.5"]
     assert ax.get_title() and "mm" in ax.get_ylabel() and len(ax.get_legend().get_texts()) == 2
+
+
+def test_error_vs_n_draws_all_at_its_real_n_and_spreads_only_over_seeds():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from mlib.plots import plot_error_vs_n
+
+    table = {
+        "one seed": {10: (30.0, 0.0, 1), "all": (20.0, 0.0, 1)},
+        "three": {10: (28.0, 1.5, 3), "all": (19.0, 0.5, 3)},
+    }
+    ax = plot_error_vs_n(table, n_all=10_000)
+    one, three = ax.lines[0], ax.lines[-1]
+    assert list(one.get_xdata()) == [10, 10_000] and list(one.get_ydata()) == [30.0, 20.0]
+    assert "'all' = 10000" in ax.get_xlabel()
+    assert len(ax.collections) == 1  # error bars for the three-seed curve only
+    assert ax.get_title() and ax.get_ylabel()
+
+
+def test_a_spread_is_printed_only_over_two_or_more_seeds():
+    from mlib.experiment import VARIANT_NAMES, mean_spread
+
+    assert mean_spread(12.345, 0.0, 1) == "12.35" and mean_spread(12.345, 0.5, 3) == "12.35 ± 0.50"
+    assert VARIANT_NAMES["full"] == "Full (MURAUER)" and "synth_adapt" in VARIANT_NAMES

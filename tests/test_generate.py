@@ -15,7 +15,7 @@ from mlib.data.generate import (
     render_crops,
 )
 from mlib.data.nyu import NYUFolder
-from mlib.data.synth import HandGenerator
+from mlib.data.procedural.generator import HandGenerator
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,12 @@ import json
 import numpy as np
 import pytest
 
-from mlib.data import hand as H
 from mlib.data.camera import JOINT_NAMES, NYU, PALM_CENTRE, uvd_to_xyz, xyz_to_uvd
 from mlib.data.crop import CropConfig, crop_depth, normalize_depth, source_pixels
-from mlib.data.render import cast
-from mlib.data.sensor import SensorConfig
-from mlib.data.synth import CAMERAS, Frames, GeneratorConfig, HandGenerator, rig
+from mlib.data.procedural import hand as H
+from mlib.data.procedural.generator import CAMERAS, Frames, GeneratorConfig, HandGenerator, rig
+from mlib.data.procedural.render import cast
+from mlib.data.procedural.sensor import SensorConfig
 
 GEN = HandGenerator(GeneratorConfig(seed=3))
 

@@ -3,7 +3,7 @@
 import numpy as np
 
 from mlib.data.camera import uvd_to_xyz, xyz_to_uvd
-from mlib.data.render import _capsule_t, capsule_boxes, cast, occluded, rays
+from mlib.data.procedural.render import _capsule_t, capsule_boxes, cast, occluded, rays
 
 
 def _grid(u0: int, u1: int, v0: int, v1: int):

@@ -27,7 +27,7 @@ from mlib.data.camera import PALM_CENTRE, xyz_to_uvd
 from mlib.data.crop import CropConfig, crop_depth, normalize_depth, source_pixels
 from mlib.data.datasets import Splits
 from mlib.data.nyu import GENERATOR_MARKER, NYUFolder, depth_filename, write_depth_png, write_joint_data
-from mlib.data.synth import Frames, GeneratorConfig, HandGenerator
+from mlib.data.procedural.generator import Frames, GeneratorConfig, HandGenerator
 
 VIEW_CAMERA = 2  # the side camera whose real frames are the view-prediction targets
 

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mlib.data import hand as H
 from mlib.data.camera import NUM_JOINTS, NYU, xyz_to_uvd
-from mlib.data.render import cast, occluded, rays
-from mlib.data.sensor import SensorConfig, dropout, hash_key, measure, pixel_noise, stream, to_uniform
+from mlib.data.procedural import hand as H
+from mlib.data.procedural.render import cast, occluded, rays
+from mlib.data.procedural.sensor import SensorConfig, dropout, hash_key, measure, pixel_noise, stream, to_uniform
 
 SPLITS = {"train": 0, "test": 1, "val": 2}
 N_UNIFORMS = 64  # per frame: pose (first H.N_POSE_UNIFORMS), then scene
