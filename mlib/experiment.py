@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from mlib.data import load_splits
 from mlib.data.datasets import CropStore
-from mlib.data.generate import load_generated
 from mlib.models import ModelConfig, Murauer
 from mlib.presets import resolve
 from mlib.train import (
@@ -107,20 +107,31 @@ class Experiment:
         progress: bool = True,
         data_overrides: dict | None = None,
         model_overrides: dict | None = None,
+        data: str = "generated",
+        nyu_dir: str | Path | None = None,
         **train_overrides,
     ) -> Experiment:
         """Load (or build) the preset's data and prepare a run folder (default runs/series-<preset>).
 
         The preset is resolved by `mlib.presets.resolve`: `data_overrides` go to the data settings
         (crop_size, frames, test_frames, ...), `model_overrides` to the model's (its crop size follows the
-        data's), the rest to the training config. None values are ignored.
+        data's), the rest to the training config. None values are ignored. `data="nyu"` with `nyu_dir`
+        trains and evaluates on an NYU-layout folder instead of the generated data set.
         """
         setup = resolve(preset, data=data_overrides, model=model_overrides, train=train_overrides)
         run_dir = Path(run_dir) if run_dir else ROOT / "runs" / f"series-{preset}"
         run_dir.mkdir(parents=True, exist_ok=True)
-        data = load_generated(setup.data, data_dir or ROOT / "data_cache", progress=progress)
+        splits = load_splits(setup.data, data, nyu_dir, data_dir or ROOT / "data_cache", progress)
         return cls(
-            preset, run_dir, setup.train, data.train, data.test, pick_device(device), progress, data.val, setup.model
+            preset,
+            run_dir,
+            setup.train,
+            splits.train,
+            splits.test,
+            pick_device(device),
+            progress,
+            splits.val,
+            setup.model,
         )
 
     def pretrained(self) -> Path:

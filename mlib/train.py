@@ -21,7 +21,7 @@ import torch
 from tqdm.auto import tqdm
 
 from mlib.atomic import atomic_write, write_json
-from mlib.data import load_data
+from mlib.data import SOURCES, load_data
 from mlib.data.augment import AugmentConfig
 from mlib.data.datasets import (
     LABELED_SETS,
@@ -34,7 +34,7 @@ from mlib.data.datasets import (
     labeled_subset,
     make_batch,
 )
-from mlib.evaluate import evaluate_store
+from mlib.evaluate import evaluate_store, predict_store, save_predictions
 from mlib.losses import (
     TERM_KEYS,
     LossWeights,
@@ -652,7 +652,13 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="let Lm move f as well as m (default: yes; the authors' release: no)",
     )
+    ap.add_argument("--data", default="generated", choices=SOURCES, help="the generated data set or an NYU folder")
+    ap.add_argument("--nyu-dir", default=None, help="with --data nyu: the folder holding NYU's train/ and test/")
+    ap.add_argument("--save-predictions", default=None, help="write the test predictions (uvd, NYU's text format)")
     ap.add_argument("--data-dir", default="data_cache")
+    ap.add_argument("--frames", type=int, default=None, help="at most this many training frames (preset's otherwise)")
+    ap.add_argument("--test-frames", type=int, default=None)
+    ap.add_argument("--val-frames", type=int, default=None)
     ap.add_argument("--device", default="auto")
     ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args(argv)
@@ -663,7 +669,9 @@ def main(argv: list[str] | None = None) -> None:
     out = Path(args.out)
     if out.exists() and any(out.glob("stage*.pt")) and not args.resume:
         raise SystemExit(f"{out} already holds checkpoints; pass --resume to continue or choose another --out")
-    data = load_data(args.preset, args.data_dir, progress=not args.no_progress)
+    sizes = {"frames": args.frames, "test_frames": args.test_frames, "val_frames": args.val_frames}
+    sizes = {k: v for k, v in sizes.items() if v is not None}
+    data = load_data(args.preset, args.data_dir, not args.no_progress, args.data, args.nyu_dir, **sizes)
     res = train_variant(
         args.variant,
         n,
@@ -677,6 +685,11 @@ def main(argv: list[str] | None = None) -> None:
         progress=not args.no_progress,
         val=data.val,
     )
+    predictions = None
+    if args.save_predictions:  # the field's text format, scored by `python -m mlib.evaluate`
+        model = load_trained_model(res.checkpoint, pick_device(args.device))
+        xyz = predict_store(model, data.test, "real", VARIANTS[args.variant].stage2, next(model.parameters()).device)
+        predictions = str(save_predictions(args.save_predictions, xyz, fmt="uvd"))
     print(
         json.dumps(
             {
@@ -686,6 +699,7 @@ def main(argv: list[str] | None = None) -> None:
                 "val_error_mm": None if res.summary["val_mean"] is None else round(res.summary["val_mean"], 3),
                 "seconds": round(res.seconds, 1),
                 "out": res.out_dir,
+                "predictions": predictions,
             }
         )
     )

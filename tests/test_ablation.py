@@ -115,6 +115,7 @@ def test_error_vs_n_draws_all_at_its_real_n_and_spreads_only_over_seeds():
     ax = plot_error_vs_n(table, n_all=10_000)
     one, three = ax.lines[0], ax.lines[-1]
     assert list(one.get_xdata()) == [10, 10_000] and list(one.get_ydata()) == [30.0, 20.0]
+    assert list(three.get_xdata()) == [10, 10_000]
     assert "'all' = 10000" in ax.get_xlabel()
     assert len(ax.collections) == 1  # error bars for the three-seed curve only
     assert ax.get_title() and ax.get_ylabel()

@@ -26,10 +26,17 @@ from mlib.data import cache
 from mlib.data.camera import PALM_CENTRE, xyz_to_uvd
 from mlib.data.crop import CropConfig, crop_depth, normalize_depth, source_pixels
 from mlib.data.datasets import Splits
-from mlib.data.nyu import GENERATOR_MARKER, NYUFolder, depth_filename, write_depth_png, write_joint_data
+from mlib.data.nyu import (
+    GENERATED_VIEW_CAMERA,
+    GENERATOR_MARKER,
+    NYUFolder,
+    depth_filename,
+    write_depth_png,
+    write_joint_data,
+)
 from mlib.data.procedural.generator import Frames, GeneratorConfig, HandGenerator
 
-VIEW_CAMERA = 2  # the side camera whose real frames are the view-prediction targets
+VIEW_CAMERA = GENERATED_VIEW_CAMERA  # the side camera whose real frames are the view-prediction targets
 
 
 @dataclass(frozen=True)
@@ -142,11 +149,12 @@ def nyu_crops(folder: NYUFolder, indices: np.ndarray, crop: CropConfig) -> dict[
     def one(i: int, row: int, camera: int, synthetic: bool) -> np.ndarray:
         cfg = dataclasses.replace(crop, cube_mm=float(cubes[row]))
         image = folder.depth(i, camera, synthetic)[None]
-        return crop_depth(image, centres[row, camera - 1][None], cfg, frame_ids=[str(folder.depth_path(i))])[0]
+        path = str(folder.depth_path(i, camera, synthetic))
+        return crop_depth(image, centres[row, camera - 1][None], cfg, frame_ids=[path])[0]
 
     for row, i in enumerate(int(i) for i in indices):
         out["real"].append(one(i, row, 1, False))
-        out["real_view"].append(one(i, row, VIEW_CAMERA, False))
+        out["real_view"].append(one(i, row, folder.view_camera(i), False))
         out["synth"].append(np.stack([one(i, row, k, True) for k in (1, 2, 3)]))
     return {
         "real": np.stack(out["real"]).astype(np.float16),
@@ -160,27 +168,61 @@ def nyu_crops(folder: NYUFolder, indices: np.ndarray, crop: CropConfig) -> dict[
     }
 
 
+def nyu_split_frames(root: str | Path, max_frames: dict[str, int] | None = None, val_frames: int = 0):
+    """Which frames of which folder make each split: (folder split, 0-based frame indices) per split.
+
+    A `val/` folder (the generator's export writes one) is the validation split. Real NYU has none: its
+    training frames show one person, so the validation split holds out the last `val_frames` training
+    frames (a contiguous block of the recording, so neighbouring near-duplicates stay on one side)."""
+    root = Path(root)
+    if not (root / "test").is_dir():
+        raise FileNotFoundError(f"{root / 'test'}: NYU test folder not found; an NYU folder holds train/ and test/")
+    limit = max_frames or {}
+    n_train = len(NYUFolder(root, "train"))
+    n_test = len(NYUFolder(root, "test"))
+    frames = {"test": ("test", np.arange(min(n_test, limit.get("test", n_test))))}
+    if (root / "val").is_dir():
+        n_val = len(NYUFolder(root, "val"))
+        frames["val"] = ("val", np.arange(min(n_val, limit.get("val", n_val))))
+        frames["train"] = ("train", np.arange(min(n_train, limit.get("train", n_train))))
+    else:
+        k = min(val_frames, n_train // 5)
+        if k < 1:
+            raise ValueError(f"{root}: no val/ folder and no training frames to hold out (val_frames={val_frames})")
+        frames["val"] = ("train", np.arange(n_train - k, n_train))
+        frames["train"] = ("train", np.arange(min(n_train - k, limit.get("train", n_train))))
+    return {s: frames[s] for s in ("train", "val", "test")}
+
+
 def nyu_cache(
     root: str | Path,
     crop: CropConfig,
     out_dir: str | Path = "data_cache",
     max_frames: dict[str, int] | None = None,
     progress: bool = True,
+    val_frames: int = 0,
 ) -> Path:
-    """Preprocess an NYU-layout folder (train/ and test/) into a cache file, reusing a valid one."""
-    folders = {s: NYUFolder(root, s, cube_mm=crop.cube_mm) for s in ("train", "test")}
-    sizes = {s: min(len(f), (max_frames or {}).get(s, len(f))) for s, f in folders.items()}
-    settings = {"source": str(Path(root).resolve()), "crop": dataclasses.asdict(crop), "frames": sizes}
+    """Preprocess an NYU-layout folder (train/, test/ and, if present, val/) into a cache file with the
+    three splits, reusing a valid one. Every file a split needs is checked before any is read."""
+    splits = nyu_split_frames(root, max_frames, val_frames)
+    folders = {s: NYUFolder(root, s, cube_mm=crop.cube_mm) for s in {src for src, _ in splits.values()}}
+    for folder in folders.values():
+        views = (2, 3) if not folder.is_generated else (folder.view_camera(0),)
+        folder.check_files(cameras=(1, *views), synthetic=(1, 2, 3))
+    sizes = {s: len(idx) for s, (_, idx) in splits.items()}
+    ranges = {s: [src, int(idx[0]), int(idx[-1])] for s, (src, idx) in splits.items()}
+    settings = {"source": str(Path(root).resolve()), "crop": dataclasses.asdict(crop), "frames": ranges}
     path = Path(out_dir) / f"nyu-{crop.size}px-{cache.settings_key(settings)}.h5"
 
     def build() -> Path:
         bar = tqdm(total=sum(sizes.values()), desc="cropping NYU frames", unit="frame", disable=not progress)
 
         def chunks(split: str) -> Iterator[dict[str, np.ndarray]]:
-            for start in range(0, sizes[split], 64):
-                idx = np.arange(start, min(start + 64, sizes[split]))
-                yield nyu_crops(folders[split], idx, crop)
-                bar.update(len(idx))
+            src, idx = splits[split]
+            for start in range(0, len(idx), 64):
+                part = idx[start : start + 64]
+                yield nyu_crops(folders[src], part, crop)
+                bar.update(len(part))
 
         try:
             return cache.write_cache(path, settings, crop.size, sizes, chunks)
@@ -188,6 +230,13 @@ def nyu_cache(
             bar.close()
 
     return cache.ensure_cache(path, settings, build)
+
+
+def load_nyu(root: str | Path, cfg: DataConfig, out_dir: str | Path = "data_cache", progress: bool = True) -> Splits:
+    """The train, validation and test stores of an NYU-layout folder, cropped at the preset's crop
+    settings; at most the preset's frame counts per split (the `paper` preset's are NYU's own)."""
+    limit = {"train": cfg.train_frames, "test": cfg.test_frames, "val": cfg.val_frames}
+    return Splits.load(nyu_cache(root, cfg.crop, out_dir, limit, progress, val_frames=cfg.val_frames))
 
 
 def export_nyu(
@@ -226,8 +275,8 @@ def main(argv: list[str] | None = None) -> None:
     cfg = data_config(args.preset, args.crop_size, args.frames)
     t0 = time.perf_counter()
     if args.export_nyu:
-        n_test = min(cfg.test_frames, max(1, cfg.train_frames // 5))
-        out = export_nyu(HandGenerator(cfg.generator), args.export_nyu, {"train": cfg.train_frames, "test": n_test})
+        frames = {"train": cfg.train_frames, "val": cfg.val_frames, "test": cfg.test_frames}
+        out = export_nyu(HandGenerator(cfg.generator), args.export_nyu, frames)
     else:
         out = generated_cache(cfg, args.out)
     print(json.dumps({"path": str(out), "seconds": round(time.perf_counter() - t0, 2)}))

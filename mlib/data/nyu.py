@@ -20,7 +20,12 @@ from mlib.data.camera import JOINT_NAMES, NUM_JOINTS, NYU, Intrinsics
 # In NYU's test split, frames from 2441 on (1-based) show a second, smaller person;
 # the usual protocol crops them with a 250 mm cube instead of 300 mm.
 NYU_TEST_SECOND_SUBJECT_FRAME = 2441
+# The view-prediction target: the authors' release reads camera 3, and from training frame 29116 on
+# (1-based) cameras 2 and 3 swap places in the rig, so camera 2 is then the one to read.
+NYU_VIEW_CAMERA = 3
+NYU_VIEW_SWAP_FRAME = 29116
 GENERATOR_MARKER = "mlib_generator.json"
+GENERATED_VIEW_CAMERA = 2  # the side camera whose real frames the generator writes as view targets
 
 
 class NYUFormatError(ValueError):
@@ -129,8 +134,36 @@ class NYUFolder:
         self.joint_xyz = joints["joint_xyz"]
         self.num_cameras, self.num_frames = self.joint_xyz.shape[:2]
         # Folders written by our generator carry this marker; the real NYU's second-subject
-        # cube rule does not apply to them.
+        # cube rule and camera swap do not apply to them.
         self.is_generated = (self.folder / GENERATOR_MARKER).is_file()
+
+    def check_files(self, cameras: tuple[int, ...] = (1,), synthetic: tuple[int, ...] = ()) -> None:
+        """Raise naming the first missing file, or the count that disagrees with joint_data.mat, for the
+        real depth frames of `cameras` and the synthetic ones of `synthetic`."""
+        names = {p.name for p in self.folder.iterdir()}
+        for camera, synth in [(k, False) for k in cameras] + [(k, True) for k in synthetic]:
+            prefix = f"{'synthdepth' if synth else 'depth'}_{camera}_"
+            count = sum(1 for n in names if n.startswith(prefix) and n.endswith(".png"))
+            missing = next(
+                (i for i in range(self.num_frames) if depth_filename(camera, i + 1, synth) not in names), None
+            )
+            if missing is not None:
+                raise FileNotFoundError(
+                    f"{self.depth_path(missing, camera, synth)}: missing; {self.folder / 'joint_data.mat'} lists "
+                    f"{self.num_frames} frames and the folder has {count} {prefix}*.png files"
+                )
+            if count != self.num_frames:
+                raise NYUFormatError(
+                    f"{self.folder}: {count} {prefix}*.png files but joint_data.mat lists {self.num_frames} frames"
+                )
+
+    def view_camera(self, index: int) -> int:
+        """The camera whose real frame is the view-prediction target of frame `index` (0-based)."""
+        if self.is_generated:
+            return GENERATED_VIEW_CAMERA
+        if self.split == "train" and index + 1 >= NYU_VIEW_SWAP_FRAME:
+            return 2
+        return NYU_VIEW_CAMERA
 
     def __len__(self) -> int:
         return self.num_frames
