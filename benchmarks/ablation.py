@@ -150,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     ap.add_argument("--run-dir", default=None, help="where cells are trained (default runs/ablation-<preset>)")
     ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--data", default="generated", choices=["generated", "nyu"])
+    ap.add_argument("--nyu-dir", default=None, help="with --data nyu: the folder holding NYU's train/ and test/")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--stage1-iters", type=int, default=None)
     ap.add_argument("--stage2-iters", type=int, default=None)
@@ -161,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         run_dir,
         args.data_dir,
         args.device,
+        data=args.data,
+        nyu_dir=args.nyu_dir,
         data_overrides={"frames": args.frames, "test_frames": args.test_frames},
         stage1_iters=args.stage1_iters,
         stage2_iters=args.stage2_iters,

@@ -124,7 +124,7 @@ def adapt_experiment(exp: Experiment, scale: float, seed: int) -> Experiment:
     if (src / "stage1.pt").exists() and not (dst / "stage1.pt").exists():
         dst.mkdir(parents=True, exist_ok=True)
         for f in src.iterdir():
-            if f.is_file() and not (dst / f.name).exists():
+            if f.is_file() and not f.name.startswith(".") and not (dst / f.name).exists():
                 os.link(f, dst / f.name)
     return sub
 
@@ -173,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n-probe", type=int, default=2000, help="test frames per domain for the linear probe")
     ap.add_argument("--run-dir", default=None, help="default runs/regime-<preset>")
     ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--data", default="generated", choices=["generated", "nyu"])
+    ap.add_argument("--nyu-dir", default=None, help="with --data nyu: the folder holding NYU's train/ and test/")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     ap.add_argument("--device", default="auto")
     ap.add_argument("--stage1-iters", type=int, default=None)
@@ -185,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
         run_dir,
         args.data_dir,
         args.device,
+        data=args.data,
+        nyu_dir=args.nyu_dir,
         data_overrides={"frames": args.frames},
         stage1_iters=args.stage1_iters,
         stage2_iters=args.stage2_iters,

@@ -41,3 +41,33 @@ def write_text(path: str | Path, text: str) -> Path:
 
 def write_json(path: str | Path, obj, indent: int = 1) -> Path:
     return write_text(path, json.dumps(obj, indent=indent, default=str))
+
+
+@contextmanager
+def folder_lock(folder: str | Path, what: str, log=print) -> Iterator[None]:
+    """Hold an exclusive lock on `folder` (its `.lock` file) for the block, so two processes sharing
+    a run folder (two notebooks, a notebook and a benchmark) never train or write the same thing at
+    once. A second process waits, saying who holds the lock, and then finds the work done or resumes
+    it. The operating system drops the lock when its holder dies, even by SIGKILL."""
+    import fcntl
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            log(f"{what}: {folder} is locked by {holder}; waiting for it to finish")
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}")
+        fh.flush()
+        try:
+            yield
+        finally:
+            fh.seek(0)
+            fh.truncate()
+            fcntl.flock(fh, fcntl.LOCK_UN)

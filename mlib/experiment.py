@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from mlib.atomic import folder_lock
 from mlib.data import load_splits
 from mlib.data.datasets import CropStore
 from mlib.models import ModelConfig, Murauer
@@ -48,7 +49,8 @@ def shared_pretrained(
     """The stage-1 checkpoint of a run folder for cfg.seed, trained once and shared by every variant."""
     device = device or pick_device()
     out = Path(run_dir) / f"stage1-seed{cfg.seed}"
-    return pretrain(cfg, train, val, out, device, progress=progress, model_cfg=model_cfg)
+    with folder_lock(out, f"stage 1 of seed {cfg.seed}"):
+        return pretrain(cfg, train, val, out, device, progress=progress, model_cfg=model_cfg)
 
 
 def cell_dir(run_dir: str | Path, variant_name: str, n_labeled: int | str, seed: int) -> Path:
@@ -77,9 +79,10 @@ def run_cell(
     if VARIANTS[variant_name].pretrained:
         pretrained = shared_pretrained(run_dir, cfg, train, val, device, progress, model_cfg)
     out = cell_dir(run_dir, variant_name, n_labeled, cfg.seed)
-    return train_variant(
-        variant_name, n_labeled, cfg, train, test, out, device, pretrained, True, progress, model_cfg, val=val
-    )
+    with folder_lock(out, f"cell {out.name}"):
+        return train_variant(
+            variant_name, n_labeled, cfg, train, test, out, device, pretrained, True, progress, model_cfg, val=val
+        )
 
 
 # ----------------------------------------------------------------------------- the notebook-facing object

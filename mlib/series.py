@@ -78,7 +78,9 @@ def run_series(
     for nb in notebooks(only, notebook_dir):
         executed = out / nb.name
         params = {"preset": preset, "run_dir": str(out.resolve()), "data_dir": str(data_dir.resolve()), **(extra or {})}
-        if "live_widgets" in pm.inspect_notebook(str(nb)):
+        declared = pm.inspect_notebook(str(nb))
+        params = {k: v for k, v in params.items() if k in declared or k in ("preset", "run_dir", "data_dir")}
+        if "live_widgets" in declared:
             # Live widgets die with the kernel anyway, and nbclient can hang on their comm traffic
             # (jupyter/nbclient#312): batch runs draw the static figures only.
             params["live_widgets"] = False
@@ -110,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--preset", default="ci", choices=["ci", "laptop", "paper"])
     ap.add_argument("--out", default=None, help="run folder (default runs/series-<preset>)")
     ap.add_argument("--data-dir", default=str(ROOT / "data_cache"))
+    ap.add_argument("--data", default="generated", choices=["generated", "nyu"], help="data set of notebooks 01-06")
+    ap.add_argument("--nyu-dir", default=None, help="with --data nyu: the folder holding NYU's train/ and test/")
     ap.add_argument("--kernel", default="murauer", help="Jupyter kernel name (scripts/setup.sh installs 'murauer')")
     ap.add_argument("--only", nargs="*", help="notebook numbers to run, e.g. 00 03")
     ap.add_argument("--check", action="store_true", help="fail if a notebook shows an error or no figure")
@@ -124,8 +128,18 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     try:
         timeout = args.cell_timeout if args.cell_timeout is not None else (900 if args.preset == "ci" else None)
+        if args.data == "nyu" and not args.nyu_dir:
+            ap.error("--data nyu needs --nyu-dir")
+        extra = {"dataset": args.data, "nyu_dir": str(Path(args.nyu_dir).resolve()) if args.nyu_dir else None}
         times = run_series(
-            args.preset, out, Path(args.data_dir), args.kernel, args.only, check=args.check, cell_timeout=timeout
+            args.preset,
+            out,
+            Path(args.data_dir),
+            args.kernel,
+            args.only,
+            extra=extra,
+            check=args.check,
+            cell_timeout=timeout,
         )
     except pm.PapermillExecutionError as err:
         print(f"\nseries stopped: {err.ename} in cell {err.exec_count}: {err.evalue}", file=sys.stderr)

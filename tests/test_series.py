@@ -49,3 +49,14 @@ def test_a_cell_past_the_timeout_stops_the_series(folders):
     write_notebook(src / "00_a.ipynb", "preset = 'ci'", "import time\ntime.sleep(60)")
     with pytest.raises(TimeoutError):
         run_series("ci", out, out / "data", kernel="python3", notebook_dir=src, cell_timeout=3)
+
+
+def test_the_data_source_reaches_the_notebooks_that_declare_it(folders):
+    src, out = folders
+    plot = "import matplotlib.pyplot as plt\nplt.plot([0, 1]); plt.title('t'); plt.show()\n"
+    write_notebook(src / "00_a.ipynb", "preset = 'ci'", plot + "assert 'dataset' not in globals()")
+    write_notebook(
+        src / "01_b.ipynb", "preset = 'ci'\ndataset = 'generated'\nnyu_dir = None", plot + "assert dataset == 'nyu'"
+    )
+    run_series("ci", out, out / "data", kernel="python3", notebook_dir=src, extra={"dataset": "nyu", "nyu_dir": "/x"})
+    assert check_executed(out / "00_a.ipynb") == [] and check_executed(out / "01_b.ipynb") == []

@@ -1,0 +1,73 @@
+"""Run folders are safe to share: one process at a time per cell, and a run killed with SIGKILL at
+any moment resumes to the result of an uninterrupted run."""
+
+import subprocess
+import sys
+import textwrap
+import time
+
+import torch
+
+from mlib.atomic import folder_lock
+
+TRAIN_SCRIPT = textwrap.dedent(
+    """
+    import sys, torch
+    sys.path.insert(0, {tests!r})
+    from test_train import fake_store
+    from mlib.experiment import run_cell
+    from mlib.train import train_config
+    torch.set_num_threads(1)
+    store = fake_store()
+    cfg = train_config("ci", stage1_iters=16, stage2_iters=16, log_every=2, eval_every=0, ckpt_every=2)
+    run_cell({run_dir!r}, "real_synth", 20, cfg, store, store, torch.device("cpu"), progress=False)
+    """
+)
+
+
+def run_script(run_dir, tests_dir) -> subprocess.Popen:
+    code = TRAIN_SCRIPT.format(tests=str(tests_dir), run_dir=str(run_dir))
+    return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def final_state(run_dir):
+    return torch.load(run_dir / "real_synth-n20-seed0" / "stage2.pt", weights_only=True)["model"]
+
+
+def test_a_second_process_waits_for_the_lock(tmp_path):
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"from mlib.atomic import folder_lock\nimport time\nwith folder_lock({str(tmp_path)!r}, 'x'):\n"
+            "    print('held', flush=True); time.sleep(2)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline().strip() == "held"
+    said = []
+    t0 = time.perf_counter()
+    with folder_lock(tmp_path, "cell x", log=said.append):
+        waited = time.perf_counter() - t0
+    holder.wait()
+    assert waited > 0.5 and len(said) == 1 and "locked by pid" in said[0] and "waiting" in said[0]
+
+
+def test_sigkill_at_any_moment_resumes_to_the_uninterrupted_result(tmp_path, request):
+    tests_dir = request.path.parent
+    clean = tmp_path / "clean"
+    assert run_script(clean, tests_dir).wait() == 0
+    killed = tmp_path / "killed"
+    # kill after the first, then after a later checkpoint of either stage, then let it finish
+    for marker in ("stage1-seed0/stage1.pt", "real_synth-n20-seed0/stage2.pt"):
+        proc = run_script(killed, tests_dir)
+        while not (killed / marker).exists() and proc.poll() is None:
+            time.sleep(0.05)
+        proc.kill()
+        proc.wait()
+    assert run_script(killed, tests_dir).wait() == 0
+    a, b = final_state(clean), final_state(killed)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert (killed / "real_synth-n20-seed0" / "result.json").exists()
+    assert not list(killed.rglob("*.tmp")), "no temp file left by the kills"
