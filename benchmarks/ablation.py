@@ -30,6 +30,7 @@ from mlib.atomic import write_json  # noqa: E402
 from mlib.experiment import VARIANT_NAMES as NAMES  # noqa: E402
 from mlib.experiment import Experiment, grid_table, mean_spread, synthetic_frames_error  # noqa: E402
 from mlib.plots import plot_error_vs_n  # noqa: E402
+from mlib.presets import PRESET_NAMES  # noqa: E402
 from mlib.train import VARIANTS, stage_iterations  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,7 +134,7 @@ def check_claims(table: dict, ns: list) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--preset", default="laptop", choices=["ci", "laptop", "paper"])
+    ap.add_argument("--preset", default="laptop", choices=PRESET_NAMES)
     ap.add_argument("--n", nargs="+", default=["10", "100", "1000", "all"])
     ap.add_argument("--variants", nargs="+", default=list(NAMES), choices=list(NAMES))
     ap.add_argument("--seeds", type=int, default=3, help="number of seeds (0 .. seeds-1)")

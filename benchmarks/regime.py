@@ -34,6 +34,7 @@ from mlib.analysis import domain_separability, latents
 from mlib.atomic import write_json
 from mlib.evaluate import evaluate_store
 from mlib.experiment import Experiment, cell_dir
+from mlib.presets import PRESET_NAMES
 from mlib.train import VARIANTS, RunResult, stage_iterations
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -151,7 +152,7 @@ def synth_adapt_cells(exp: Experiment, scales: list[float], seeds: list[int], tr
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--preset", default="laptop")
+    ap.add_argument("--preset", default="laptop", choices=PRESET_NAMES)
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--only-seeds", type=int, nargs="+", default=None, help="a worker: train these seeds' cells")
     ap.add_argument("--cells", nargs="+", default=None, help="a worker's cells, e.g. real_only:100 synth_adapt")

@@ -35,7 +35,7 @@ Array = np.ndarray | torch.Tensor
 # ----------------------------------------------------------------------------- metric
 
 
-def _numpy(a: Array) -> np.ndarray:
+def to_numpy(a: Array) -> np.ndarray:
     if isinstance(a, torch.Tensor):
         a = a.detach().cpu().numpy()
     return np.asarray(a, dtype=np.float64)  # float64: means over 100k errors should not drift
@@ -43,7 +43,7 @@ def _numpy(a: Array) -> np.ndarray:
 
 def joint_errors(pred_xyz: Array, gt_xyz: Array) -> np.ndarray:
     """Euclidean distance per frame and joint (mm), shape (N, J), from two (N, J, 3) xyz arrays."""
-    pred, gt = _numpy(pred_xyz), _numpy(gt_xyz)
+    pred, gt = to_numpy(pred_xyz), to_numpy(gt_xyz)
     if pred.shape != gt.shape or pred.shape[-1] != 3:
         raise ValueError(f"predictions {pred.shape} and ground truth {gt.shape} must both be (N, J, 3)")
     return np.linalg.norm(pred - gt, axis=-1)
@@ -51,29 +51,29 @@ def joint_errors(pred_xyz: Array, gt_xyz: Array) -> np.ndarray:
 
 def mean_error(errors: Array) -> float:
     """The headline number: mean over all frames and joints (mm)."""
-    return float(np.mean(_numpy(errors)))
+    return float(np.mean(to_numpy(errors)))
 
 
 def success_rate(errors: Array, thresholds: float | Sequence[float] = THRESHOLDS) -> np.ndarray:
     """Fraction of frames whose *worst* joint is within tau mm, one value per threshold."""
-    worst = _numpy(errors).reshape(len(errors), -1).max(axis=1)
+    worst = to_numpy(errors).reshape(len(errors), -1).max(axis=1)
     t = np.asarray(thresholds, dtype=np.float64)
     return (worst[:, None] <= t.ravel()[None, :]).mean(axis=0).reshape(t.shape)
 
 
-def _joint_names(n_joints: int) -> list[str]:
+def joint_labels(n_joints: int) -> list[str]:
     return list(EVAL_JOINT_NAMES) if n_joints == len(EVAL_JOINT_NAMES) else [f"joint_{j}" for j in range(n_joints)]
 
 
 def summarize(errors: Array, thresholds: Sequence[float] = THRESHOLDS) -> dict:
     """Mean, median (over all frame-joint errors), per-joint means and success rates, JSON-ready."""
-    e = _numpy(errors)
+    e = to_numpy(errors)
     rates = success_rate(e, thresholds)
     return {
         "n_frames": int(e.shape[0]),
         "mean": mean_error(e),
         "median": float(np.median(e)),
-        "per_joint": {name: float(m) for name, m in zip(_joint_names(e.shape[1]), e.mean(axis=0), strict=True)},
+        "per_joint": {name: float(m) for name, m in zip(joint_labels(e.shape[1]), e.mean(axis=0), strict=True)},
         "success_rate": {t: float(r) for t, r in zip(thresholds, rates, strict=True)},
     }
 
@@ -194,7 +194,7 @@ def save_predictions(path: str | os.PathLike, joints_xyz: Array, fmt: str = "uvd
     """
     if fmt not in ("uvd", "xyz"):
         raise ValueError(f"format must be 'uvd' or 'xyz', got {fmt!r}")
-    xyz = _numpy(joints_xyz)
+    xyz = to_numpy(joints_xyz)
     if xyz.ndim != 3 or xyz.shape[-1] != 3:
         raise ValueError(f"joints must be (N, J, 3), got {xyz.shape}")
     values = xyz_to_uvd(xyz) if fmt == "uvd" else xyz
@@ -252,65 +252,6 @@ def format_table(summaries: dict[str, dict], markdown: bool = False, per_joint: 
     return out
 
 
-# ----------------------------------------------------------------------------- plots
-
-
-def _axes(ax, figsize):
-    if ax is None:
-        import matplotlib.pyplot as plt  # lazily: importing the metric must not pick a GUI backend
-
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
-
-
-def plot_success_curves(results: dict[str, Array], ax=None, max_threshold: float = 80, title: str | None = None):
-    """Fraction of frames with all joints within tau, as a function of tau, one curve per method."""
-    ax = _axes(ax, (6, 4.5))
-    taus = np.linspace(0, max_threshold, 161)
-    for name, errors in results.items():
-        ax.plot(taus, 100 * success_rate(errors, taus), label=name)
-    ax.set(xlim=(0, max_threshold), ylim=(0, 100), xlabel="threshold τ (mm)")
-    ax.set_ylabel("frames with max joint error ≤ τ (%)")
-    ax.set_title(title or "Success rate (worst joint within τ)")
-    ax.grid(alpha=0.3)
-    if len(results) > 1:
-        ax.legend(fontsize="small", loc="lower right")
-    return ax
-
-
-def plot_per_joint(results: dict[str, Array], ax=None, title: str | None = None):
-    """Mean error per joint (and overall) as grouped bars, one colour per method."""
-    ax = _axes(ax, (10, 4.5))
-    first = _numpy(next(iter(results.values())))
-    labels = _joint_names(first.shape[1]) + ["mean"]
-    x = np.arange(len(labels))
-    width = 0.8 / len(results)
-    for i, (name, errors) in enumerate(results.items()):
-        e = _numpy(errors)
-        ax.bar(x + (i - (len(results) - 1) / 2) * width, [*e.mean(axis=0), e.mean()], width, label=name)
-    ax.set_ylim(0, ax.get_ylim()[1] * (1 + 0.1 * np.ceil(len(results) / 3)))  # headroom for the legend
-    ax.set_xticks(x, labels, rotation=45, ha="right", fontsize="small")
-    ax.set(xlabel="joint", ylabel="mean error (mm)")
-    ax.set_title(title or "Mean error per joint")
-    ax.grid(axis="y", alpha=0.3)
-    if len(results) > 1:
-        ax.legend(fontsize="small", ncol=min(3, len(results)), loc="upper left")
-    return ax
-
-
-def plot_comparison(results: dict[str, Array], fig=None):
-    """The two plots side by side; pass a matplotlib Figure to draw without pyplot (e.g. headless)."""
-    if fig is None:
-        import matplotlib.pyplot as plt
-
-        fig = plt.figure(figsize=(16, 5))
-    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.8]})
-    plot_success_curves(results, ax=left)
-    plot_per_joint(results, ax=right)
-    fig.tight_layout()
-    return fig
-
-
 # ----------------------------------------------------------------------------- CLI
 
 
@@ -334,6 +275,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(json.dumps(summaries, indent=2) if args.json else format_table(summaries))
     if args.plot:
         from matplotlib.figure import Figure  # no pyplot: works without a display
+
+        from mlib.plots import plot_comparison  # plots import this module, not the other way round
 
         plot_comparison(results, fig=Figure(figsize=(16, 5))).savefig(args.plot, dpi=120)
         print(f"saved {args.plot}", file=sys.stderr)

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from mlib.data.crop import CropConfig, joints_to_crop_pixels
+from mlib.evaluate import Array, joint_labels, success_rate, to_numpy
 
 # Bones between the 14 evaluation joints (in EVAL_JOINTS order; 13 is the palm centre).
 BONES = [(0, 1), (1, 13), (2, 3), (3, 13), (4, 5), (5, 13), (6, 7), (7, 13), (8, 9), (9, 10), (10, 13), (11, 13),
@@ -154,3 +155,54 @@ def plot_separability(scores: dict[str, float], ax=None, title: str = "Can a fre
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=2)  # below: bars reach 1.0
     ax.figure.tight_layout()
     return ax
+
+
+# ----------------------------------------------------------------------------- evaluation plots
+
+
+def plot_success_curves(results: dict[str, Array], ax=None, max_threshold: float = 80, title: str | None = None):
+    """Fraction of frames with all joints within tau, as a function of tau, one curve per method."""
+    ax = _ax(ax, (6, 4.5))
+    taus = np.linspace(0, max_threshold, 161)
+    for name, errors in results.items():
+        ax.plot(taus, 100 * success_rate(errors, taus), label=name)
+    ax.set(xlim=(0, max_threshold), ylim=(0, 100), xlabel="threshold τ (mm)")
+    ax.set_ylabel("frames with max joint error ≤ τ (%)")
+    ax.set_title(title or "Success rate (worst joint within τ)")
+    ax.grid(alpha=0.3)
+    if len(results) > 1:
+        ax.legend(fontsize="small", loc="lower right")
+    return ax
+
+
+def plot_per_joint(results: dict[str, Array], ax=None, title: str | None = None):
+    """Mean error per joint (and overall) as grouped bars, one colour per method."""
+    ax = _ax(ax, (10, 4.5))
+    first = to_numpy(next(iter(results.values())))
+    labels = joint_labels(first.shape[1]) + ["mean"]
+    x = np.arange(len(labels))
+    width = 0.8 / len(results)
+    for i, (name, errors) in enumerate(results.items()):
+        e = to_numpy(errors)
+        ax.bar(x + (i - (len(results) - 1) / 2) * width, [*e.mean(axis=0), e.mean()], width, label=name)
+    ax.set_ylim(0, ax.get_ylim()[1] * (1 + 0.1 * np.ceil(len(results) / 3)))  # headroom for the legend
+    ax.set_xticks(x, labels, rotation=45, ha="right", fontsize="small")
+    ax.set(xlabel="joint", ylabel="mean error (mm)")
+    ax.set_title(title or "Mean error per joint")
+    ax.grid(axis="y", alpha=0.3)
+    if len(results) > 1:
+        ax.legend(fontsize="small", ncol=min(3, len(results)), loc="upper left")
+    return ax
+
+
+def plot_comparison(results: dict[str, Array], fig=None):
+    """The two plots side by side; pass a matplotlib Figure to draw without pyplot (e.g. headless)."""
+    if fig is None:
+        import matplotlib.pyplot as plt
+
+        fig = plt.figure(figsize=(16, 5))
+    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.8]})
+    plot_success_curves(results, ax=left)
+    plot_per_joint(results, ax=right)
+    fig.tight_layout()
+    return fig

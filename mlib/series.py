@@ -20,6 +20,8 @@ from pathlib import Path
 import nbformat
 import papermill as pm
 
+from mlib.presets import PRESET_NAMES
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 
@@ -109,7 +111,7 @@ def run_series(
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Run the MURAUER notebook series with papermill.")
-    ap.add_argument("--preset", default="ci", choices=["ci", "laptop", "paper"])
+    ap.add_argument("--preset", default="ci", choices=PRESET_NAMES)
     ap.add_argument("--out", default=None, help="run folder (default runs/series-<preset>)")
     ap.add_argument("--data-dir", default=str(ROOT / "data_cache"))
     ap.add_argument("--data", default="generated", choices=["generated", "nyu"], help="data set of notebooks 01-06")

@@ -580,11 +580,7 @@ def train_variant(
     if variant.pretrained and pretrained is None:
         pretrained = pretrain(cfg, train, val, out_dir, device, resume, progress, model_cfg)
     model, mcfg = build_model(model_cfg or default_model_config(cfg, train), cfg.seed, device)
-    history: list[dict] = []
-    if pretrained is not None:
-        ckpt = load_checkpoint(pretrained, map_location=device)
-        load_model_state(model, ckpt["model"], str(pretrained), modules=("f", "p"))
-        history = list(ckpt.get("history", []))
+    history = start_from_pretrained(model, pretrained, device) if pretrained is not None else []
     trained_now = False
     if variant.stage2:
         labeled = labeled_subset(len(train), n_labeled, cfg.seed)
@@ -595,20 +591,7 @@ def train_variant(
             trainer.run(progress)
             trained_now = True
         history = history + trainer.history
-    summary = evaluate_store(model, test, "real", through_mapping=variant.stage2, device=device)
-    summary["val_mean"] = (
-        evaluate_store(model, val, "real", through_mapping=variant.stage2, device=device)["mean"]
-        if val is not None
-        else None
-    )
-    # The same model on the synthetic renders of the test frames, p(f(x)): the error a perfect
-    # real->synthetic mapping would leave. What lies between the two is all domain adaptation can win.
-    # None for a model that never saw a synthetic frame (Real only): its number would mean nothing.
-    summary["synthetic_frames_mean"] = (
-        evaluate_store(model, test, "synth", through_mapping=False, device=device)["mean"]
-        if variant.synthetic
-        else None
-    )
+    summary = evaluate_cell(model, variant, test, val, device)
     final = out_dir / "stage2.pt" if variant.stage2 else Path(pretrained)
     seconds = time.perf_counter() - t0
     if not variant.stage2 and history:  # Synth only: its training time is the shared stage 1's
@@ -618,6 +601,31 @@ def train_variant(
     result = RunResult(variant_name, n_labeled, summary["mean"], summary, history, str(out_dir), seconds, str(final))
     write_json(out_dir / "result.json", {k: v for k, v in dataclasses.asdict(result).items() if k != "history"})
     return result
+
+
+def start_from_pretrained(model: Murauer, pretrained: str | Path, device: torch.device) -> list[dict]:
+    """Load f and p from a stage-1 checkpoint into `model`; returns stage 1's history."""
+    ckpt = load_checkpoint(pretrained, map_location=device)
+    load_model_state(model, ckpt["model"], str(pretrained), modules=("f", "p"))
+    return list(ckpt.get("history", []))
+
+
+def evaluate_cell(
+    model: Murauer, variant: Variant, test: CropStore, val: CropStore | None, device: torch.device
+) -> dict:
+    """A trained cell's summary on the real test frames, plus `val_mean` (the validation error, what
+    settings are chosen on) and `synthetic_frames_mean`: the same model on the synthetic renders of the
+    test frames, p(f(x)), the error a perfect real->synthetic mapping would leave (what lies between the
+    two is all domain adaptation can win; None for a model that never saw a synthetic frame)."""
+    through = variant.stage2  # a stage-2 model reads real frames through m
+    summary = evaluate_store(model, test, "real", through_mapping=through, device=device)
+    summary["val_mean"] = evaluate_store(model, val, "real", through, device)["mean"] if val is not None else None
+    summary["synthetic_frames_mean"] = (
+        evaluate_store(model, test, "synth", through_mapping=False, device=device)["mean"]
+        if variant.synthetic
+        else None
+    )
+    return summary
 
 
 def load_trained_model(path: str | Path, device: torch.device | str = "cpu") -> Murauer:

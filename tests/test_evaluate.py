@@ -16,13 +16,12 @@ from mlib.evaluate import (
     load_joints,
     main,
     mean_error,
-    plot_per_joint,
-    plot_success_curves,
     predict_store,
     save_predictions,
     success_rate,
     summarize,
 )
+from mlib.plots import plot_per_joint, plot_success_curves
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 NYU_GT = SHARED / "nyu" / "nyu_test_groundtruth_label.txt"
