@@ -22,18 +22,7 @@ from mlib.train import VARIANTS, Trainer, build_model, pick_device, train_config
 
 
 def random_store(n: int, size: int) -> CropStore:
-    g = torch.Generator().manual_seed(0)
-    joints = torch.randn(n, 3, 36, 3, generator=g) * 40 + torch.tensor([0.0, 0.0, 750.0])
-    return CropStore(
-        real=(torch.rand(n, size, size, generator=g) * 2 - 1).half(),
-        real_view=(torch.rand(n, size, size, generator=g) * 2 - 1).half(),
-        synth=(torch.rand(n, 3, size, size, generator=g) * 2 - 1).half(),
-        joints=joints,
-        centres=joints[:, :, 32].clone(),
-        cube=torch.full((n,), 300.0),
-        frame_ids=torch.arange(n),
-        subjects=torch.zeros(n, dtype=torch.long),
-    )
+    return CropStore.random(n, size)
 
 
 def sync(device: torch.device) -> None:

@@ -32,16 +32,7 @@ def _store(n=6, size=8):
     real[:, 3:6, 2:6] += 10 / 150  # and reads 10 mm further away on the rest
     real[:, 0, 0] = 0.5  # one clutter pixel off the hand
     joints = torch.randn(n, 3, 36, 3) * 20 + torch.tensor([0.0, 0.0, 700.0])
-    return CropStore(
-        real=real.half(),
-        real_view=real.half(),
-        synth=synth.half(),
-        joints=joints,
-        centres=joints[:, :, 32].clone(),
-        cube=torch.full((n,), 300.0),
-        frame_ids=torch.arange(n),
-        subjects=torch.zeros(n, dtype=torch.long),
-    )
+    return CropStore.from_crops(real, synth, joints=joints)
 
 
 def test_domain_gap_stats_measure_what_they_say():

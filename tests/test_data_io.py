@@ -101,18 +101,7 @@ def test_nested_subsets():
 
 
 def _fake_store(n=200, size=16) -> CropStore:
-    g = torch.Generator().manual_seed(0)
-    joints = torch.randn(n, 3, 36, 3, generator=g) * 40 + torch.tensor([0.0, 0.0, 750.0])
-    return CropStore(
-        real=torch.rand(n, size, size, generator=g).half(),
-        real_view=torch.rand(n, size, size, generator=g).half(),
-        synth=torch.rand(n, 3, size, size, generator=g).half(),
-        joints=joints,
-        centres=joints[:, :, 32].clone(),
-        cube=torch.full((n,), 300.0),
-        frame_ids=torch.arange(n),
-        subjects=torch.zeros(n, dtype=torch.long),
-    )
+    return CropStore.random(n, size)
 
 
 def test_four_set_sampler_composition_and_resume():

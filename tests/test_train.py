@@ -31,16 +31,7 @@ def fake_store(n: int = 96, size: int = 32, seed: int = 0) -> CropStore:
     blob = ((xx - tip[:, 0, None, None]) ** 2 + (yy + tip[:, 1, None, None]) ** 2).sqrt() < 0.4
     img = torch.where(blob, torch.full_like(xx, -0.2), torch.ones_like(xx)).half()
     real = torch.where(img < 1, img - 0.1, img)  # a domain gap: real surfaces sit 15 mm closer
-    return CropStore(
-        real=real,
-        real_view=img.flip(-1).clone(),
-        synth=img[:, None].repeat(1, 3, 1, 1),
-        joints=joints,
-        centres=joints[:, :, 32].clone(),
-        cube=torch.full((n,), 300.0),
-        frame_ids=torch.arange(n),
-        subjects=torch.zeros(n, dtype=torch.long),
-    )
+    return CropStore.from_crops(real, img, real_view=img.flip(-1).clone(), joints=joints)
 
 
 def make_trainer(tmp_path, variant="full", stage=2, store=None, **cfg_overrides):

@@ -38,6 +38,45 @@ class CropStore:
         arrays = read_split(Path(path), split)
         return cls(**{k: torch.from_numpy(v) for k, v in arrays.items()})
 
+    @classmethod
+    def from_crops(
+        cls,
+        real: torch.Tensor,
+        synth: torch.Tensor,
+        real_view: torch.Tensor | None = None,
+        joints: torch.Tensor | None = None,
+        cube_mm: float = 300.0,
+        seed: int = 0,
+    ) -> CropStore:
+        """A store from crops in memory (tests, benchmarks, a user's own data). real (N,S,S); synth
+        (N,S,S), used for all three cameras, or (N,3,S,S); real_view defaults to real; joints (N,3,36,3)
+        mm default to random hands 750 mm in front of the cameras (seeded); crop centres are the palm
+        centres, frame ids 0..N-1, one subject."""
+        n = real.shape[0]
+        if joints is None:
+            g = torch.Generator().manual_seed(seed)
+            joints = torch.randn(n, 3, 36, 3, generator=g) * 40 + torch.tensor([0.0, 0.0, 750.0])
+        if synth.dim() == 3:
+            synth = synth[:, None].repeat(1, 3, 1, 1)
+        return cls(
+            real=real.half(),
+            real_view=(real if real_view is None else real_view).half(),
+            synth=synth.half(),
+            joints=joints.float(),
+            centres=joints[:, :, 32].clone().float(),
+            cube=torch.full((n,), float(cube_mm)),
+            frame_ids=torch.arange(n),
+            subjects=torch.zeros(n, dtype=torch.long),
+        )
+
+    @classmethod
+    def random(cls, n: int, size: int, seed: int = 0) -> CropStore:
+        """Uniform random crops in [-1, 1] and random joints: for timing and plumbing, not learning."""
+        g = torch.Generator().manual_seed(seed)
+        real, view = (torch.rand(n, size, size, generator=g) * 2 - 1 for _ in range(2))
+        synth = torch.rand(n, 3, size, size, generator=g) * 2 - 1
+        return cls.from_crops(real, synth, view, seed=seed)
+
     def __len__(self) -> int:
         return self.real.shape[0]
 
