@@ -299,6 +299,7 @@ class Trainer:
         self.amp = device.type == "cuda"
         # The sets drawn without rotation and carrying Lg; empty when Lg covers every (rotated) set.
         self.unrotated = VIEW_SETS if variant.view and stage == 2 and cfg.view_sets_unrotated else ()
+        self.view_sets = VIEW_SETS if cfg.view_sets_unrotated else REAL_SETS + SYNTH_SETS  # the sets Lg covers
         self.train_mode()
 
     # -- one step ----------------------------------------------------------------------------
@@ -341,7 +342,7 @@ class Trainer:
                 z_pair = z["pair_real"] if cfg.corr_trains_encoder else model.m(z_f[: len(z["pair_real"])].detach())
                 terms["corr"] = correspondence_loss(z_pair.float(), z["pair_synth"].float())
             if v.view and stage2:  # Lg (Eq. 10): the other camera's view from each view set's latent
-                view_sets = tuple(k for k in z if k in self.unrotated or not self.unrotated)
+                view_sets = tuple(k for k in z if k in self.view_sets)
                 pred_view = model.g(torch.cat([z[k] for k in view_sets]), batch.stack(view_sets, "centre"))
                 terms["view"] = view_loss(pred_view.float(), batch.stack(view_sets, "view"))
             if v.adversarial and stage2:  # Lm (Eq. 13): every real latent should look synthetic to h
