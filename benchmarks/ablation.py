@@ -28,7 +28,13 @@ import torch  # noqa: E402
 
 from mlib.atomic import write_json  # noqa: E402
 from mlib.experiment import VARIANT_NAMES as NAMES  # noqa: E402
-from mlib.experiment import Experiment, grid_table, mean_spread, synthetic_frames_error  # noqa: E402
+from mlib.experiment import (  # noqa: E402
+    add_experiment_arguments,
+    grid_table,
+    mean_spread,
+    open_from_args,
+    synthetic_frames_error,
+)
 from mlib.plots import plot_error_vs_n  # noqa: E402
 from mlib.presets import PRESET_NAMES  # noqa: E402
 from mlib.train import VARIANTS, stage_iterations  # noqa: E402
@@ -141,8 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--only-seeds", type=int, nargs="+", default=None, help="train just these seeds (parallel workers); no report"
     )
-    ap.add_argument("--frames", type=int, default=None, help="override the preset's number of training frames")
-    ap.add_argument("--test-frames", type=int, default=None, help="override the preset's number of test frames")
+    add_experiment_arguments(ap)
     ap.add_argument(
         "--only-finished",
         action="store_true",
@@ -150,26 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     ap.add_argument("--run-dir", default=None, help="where cells are trained (default runs/ablation-<preset>)")
-    ap.add_argument("--data-dir", default=None)
-    ap.add_argument("--data", default="generated", choices=["generated", "nyu"])
-    ap.add_argument("--nyu-dir", default=None, help="with --data nyu: the folder holding NYU's train/ and test/")
-    ap.add_argument("--device", default="auto")
-    ap.add_argument("--stage1-iters", type=int, default=None)
-    ap.add_argument("--stage2-iters", type=int, default=None)
     args = ap.parse_args(argv)
     ns = parse_n(args.n)
     run_dir = Path(args.run_dir or ROOT / "runs" / f"ablation-{args.preset}")
-    exp = Experiment.open(
-        args.preset,
-        run_dir,
-        args.data_dir,
-        args.device,
-        data=args.data,
-        nyu_dir=args.nyu_dir,
-        data_overrides={"frames": args.frames, "test_frames": args.test_frames},
-        stage1_iters=args.stage1_iters,
-        stage2_iters=args.stage2_iters,
-    )
+    exp = open_from_args(args, run_dir)
     if args.only_seeds is not None:  # a worker of a parallel grid: train its cells, the final call reports
         exp.grid(args.variants, ns, args.only_seeds)
         return 0

@@ -33,7 +33,7 @@ import torch
 from mlib.analysis import domain_separability, latents
 from mlib.atomic import write_json
 from mlib.evaluate import evaluate_store
-from mlib.experiment import Experiment, cell_dir
+from mlib.experiment import Experiment, add_experiment_arguments, cell_dir, open_from_args
 from mlib.presets import PRESET_NAMES
 from mlib.train import VARIANTS, RunResult, stage_iterations
 
@@ -170,30 +170,14 @@ def main(argv: list[str] | None = None) -> int:
         default=[1.0],
         help="synth_adapt's stage-2 rate scales to choose from on validation",
     )
+    add_experiment_arguments(ap)
     ap.add_argument("--only-finished", action="store_true", help="train nothing, report the finished cells")
     ap.add_argument("--n-probe", type=int, default=2000, help="test frames per domain for the linear probe")
     ap.add_argument("--run-dir", default=None, help="default runs/regime-<preset>")
-    ap.add_argument("--data-dir", default=None)
-    ap.add_argument("--data", default="generated", choices=["generated", "nyu"])
-    ap.add_argument("--nyu-dir", default=None, help="with --data nyu: the folder holding NYU's train/ and test/")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
-    ap.add_argument("--device", default="auto")
-    ap.add_argument("--stage1-iters", type=int, default=None)
-    ap.add_argument("--stage2-iters", type=int, default=None)
-    ap.add_argument("--frames", type=int, default=None, help="override the preset's number of training frames")
     args = ap.parse_args(argv)
     run_dir = Path(args.run_dir or ROOT / "runs" / f"regime-{args.preset}")
-    base = Experiment.open(
-        args.preset,
-        run_dir,
-        args.data_dir,
-        args.device,
-        data=args.data,
-        nyu_dir=args.nyu_dir,
-        data_overrides={"frames": args.frames},
-        stage1_iters=args.stage1_iters,
-        stage2_iters=args.stage2_iters,
-    )
+    base = open_from_args(args, run_dir)
     search: list[dict] = []
     if args.base_lr is not None:
         lr = args.base_lr

@@ -219,3 +219,30 @@ def synthetic_frames_error(results: Sequence[RunResult]) -> float | None:
     that never learns to read synthetic frames (Real only), or for runs written before it was recorded."""
     values = [r.summary.get("synthetic_frames_mean") for r in results]
     return None if any(v is None for v in values) else float(np.mean(values))
+
+
+def add_experiment_arguments(ap) -> None:
+    """The command-line options every grid script shares: data source, sizes, device, iterations."""
+    ap.add_argument("--data-dir", default=None, help="where the data cache lives (default data_cache/)")
+    ap.add_argument("--data", default="generated", choices=["generated", "nyu"])
+    ap.add_argument("--nyu-dir", default=None, help="with --data nyu: the folder holding NYU's train/ and test/")
+    ap.add_argument("--frames", type=int, default=None, help="override the preset's number of training frames")
+    ap.add_argument("--test-frames", type=int, default=None, help="override the preset's number of test frames")
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--stage1-iters", type=int, default=None)
+    ap.add_argument("--stage2-iters", type=int, default=None)
+
+
+def open_from_args(args, run_dir: str | Path) -> Experiment:
+    """`Experiment.open` from the options of `add_experiment_arguments` (and `--preset`)."""
+    return Experiment.open(
+        args.preset,
+        run_dir,
+        args.data_dir,
+        args.device,
+        data=args.data,
+        nyu_dir=args.nyu_dir,
+        data_overrides={"frames": args.frames, "test_frames": args.test_frames},
+        stage1_iters=args.stage1_iters,
+        stage2_iters=args.stage2_iters,
+    )
