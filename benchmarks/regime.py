@@ -318,7 +318,33 @@ def report(exp: Experiment, args, results: dict, lr: float, search: list[dict], 
     for v in verdicts:
         print(("HOLDS " if v["holds"] else "FAILS ") + v["target"] + ": " + v["detail"])
     print(f"wrote {path}")
+    print(markdown(doc))
     return 0
+
+
+def markdown(doc: dict) -> str:
+    """The report as a Markdown table (for benchmarks/results/README.md), from the JSON's own numbers."""
+    rows = [("Synth only on the synthetic renders (the floor)", doc["regime"].get("synth_only_on_synthetic_mm"))]
+    rows += [("Synth only on real frames", doc["regime"].get("synth_only_on_real_mm"))]
+    rows += [("Real only, all labels", doc["regime"].get("real_only_all_mm"))]
+    for n in ("100", "1000"):
+        for v, name in (("real_only", "Real only"), ("real_view", "Real only + Lg on unlabeled (real_view)")):
+            rows.append((f"{name}, n={n}", doc["mechanisms"].get(v, {}).get(n)))
+    rows += [
+        ("Synth only + Lm on unlabeled (synth_adapt), real frames", doc["mechanisms"].get("synth_adapt_on_real_mm"))
+    ]
+    rows += [("probe accuracy, Synth only latents", doc["mechanisms"].get("probe_synth_only"))]
+    rows += [("probe accuracy, synth_adapt latents", doc["mechanisms"].get("probe_synth_adapt"))]
+    lines = ["| figure (test split) | mean | std | per seed |", "|---|---|---|---|"]
+    for name, s in rows:
+        if s is None:
+            lines.append(f"| {name} | not run | | |")
+        else:
+            std = "–" if s["std"] is None else f"{s['std']:.2f}"
+            lines.append(f"| {name} | {s['mean']:.2f} | {std} | {', '.join(f'{v:.2f}' for v in s['per_seed'])} |")
+    lines.append("")
+    lines += [f"* {'holds' if t['holds'] else 'does not hold'}: {t['target']} ({t['detail']})" for t in doc["targets"]]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
