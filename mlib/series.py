@@ -24,6 +24,7 @@ from mlib.presets import PRESET_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
+DATA_SOURCE_PARAMS = ("dataset", "nyu_dir")  # reach only the notebooks that declare `dataset` (01-06)
 
 
 def notebooks(only: list[str] | None = None, folder: Path = NOTEBOOKS) -> list[Path]:
@@ -82,6 +83,8 @@ def run_series(
         params = {"preset": preset, "run_dir": str(out.resolve()), "data_dir": str(data_dir.resolve()), **(extra or {})}
         declared = pm.inspect_notebook(str(nb))
         params = {k: v for k, v in params.items() if k in declared or k in ("preset", "run_dir", "data_dir")}
+        if "dataset" not in declared:  # 00 and 07 read real NYU files of their own (their nyu_dir means that)
+            params = {k: v for k, v in params.items() if k not in DATA_SOURCE_PARAMS}
         if "live_widgets" in declared:
             # Live widgets die with the kernel anyway, and nbclient can hang on their comm traffic
             # (jupyter/nbclient#312): batch runs draw the static figures only.
@@ -132,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         timeout = args.cell_timeout if args.cell_timeout is not None else (900 if args.preset == "ci" else None)
         if args.data == "nyu" and not args.nyu_dir:
             ap.error("--data nyu needs --nyu-dir")
-        extra = {"dataset": args.data, "nyu_dir": str(Path(args.nyu_dir).resolve()) if args.nyu_dir else None}
+        extra = {"dataset": "nyu", "nyu_dir": str(Path(args.nyu_dir).resolve())} if args.data == "nyu" else {}
         times = run_series(
             args.preset,
             out,

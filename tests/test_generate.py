@@ -25,8 +25,8 @@ def small_cfg():
 
 def test_export_then_nyu_reader_gives_the_direct_crops(tmp_path, small_cfg):
     gen = HandGenerator(small_cfg.generator)
-    export_nyu(gen, tmp_path, {"train": 4, "test": 3}, progress=False)
-    for split, n in (("train", 4), ("test", 3)):
+    export_nyu(gen, tmp_path, {"train": 4, "val": 2, "test": 3}, progress=False)
+    for split, n in (("train", 4), ("val", 2), ("test", 3)):
         folder = NYUFolder(tmp_path, split)
         assert folder.is_generated and len(folder) == n
         via_disk = nyu_crops(folder, np.arange(n), small_cfg.crop)

@@ -54,7 +54,12 @@ def test_a_cell_past_the_timeout_stops_the_series(folders):
 def test_the_data_source_reaches_the_notebooks_that_declare_it(folders):
     src, out = folders
     plot = "import matplotlib.pyplot as plt\nplt.plot([0, 1]); plt.title('t'); plt.show()\n"
-    write_notebook(src / "00_a.ipynb", "preset = 'ci'", plot + "assert 'dataset' not in globals()")
+    # 00 and 07 have an nyu_dir of their own (real NYU files), which the data source must not overwrite
+    write_notebook(
+        src / "00_a.ipynb",
+        "preset = 'ci'\nnyu_dir = 'own'",
+        plot + "assert 'dataset' not in globals() and nyu_dir == 'own'",
+    )
     write_notebook(
         src / "01_b.ipynb", "preset = 'ci'\ndataset = 'generated'\nnyu_dir = None", plot + "assert dataset == 'nyu'"
     )
