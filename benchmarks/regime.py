@@ -33,7 +33,7 @@ import torch
 from mlib.analysis import domain_separability, latents
 from mlib.atomic import write_json
 from mlib.evaluate import evaluate_store
-from mlib.experiment import Experiment, add_experiment_arguments, cell_dir, open_from_args
+from mlib.experiment import Experiment, add_experiment_arguments, cell_dir, mean_spread, open_from_args
 from mlib.presets import PRESET_NAMES
 from mlib.train import VARIANTS, RunResult, stage_iterations
 
@@ -83,8 +83,8 @@ def stats(values: list[float]) -> dict:
 
 
 def fmt(s: dict, unit: str = " mm") -> str:
-    spread = f" ± {s['std']:.2f}" if s["std"] is not None else ""
-    return f"{s['mean']:.2f}{spread}{unit} ({len(s['per_seed'])} seed(s))"
+    seeds = len(s["per_seed"])
+    return f"{mean_spread(s['mean'], s['std'] or 0.0, seeds)}{unit} ({seeds} seed(s))"
 
 
 def probe(exp: Experiment, result: RunResult, n_probe: int) -> float:
