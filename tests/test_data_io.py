@@ -171,3 +171,43 @@ def test_truncated_cache_is_rebuilt(tmp_path):
     )
     assert rebuilt == [1] and out == path
     cache.check_cache(path, {"a": 1})
+
+
+def test_memory_mapped_split_equals_the_loaded_one_and_follows_the_cache(tmp_path):
+    from mlib.data.datasets import CropStore
+
+    path, arrays = _write_small_cache(tmp_path / "c.h5")
+    whole = CropStore.load(path, "train", mmap=False)
+    mapped = CropStore.load(path, "train", mmap=True, progress=False)
+    for k in cache.FIELDS:
+        assert torch.equal(getattr(whole, k), getattr(mapped, k)), k
+    folder = cache.mapped_dir(path)
+    copies = sorted(p.name for p in folder.glob("train-*.npy"))
+    assert copies == ["train-real.npy", "train-real_view.npy", "train-synth.npy"]
+    assert not list(folder.glob(".*tmp")), "no temp file is left behind"
+    # a batch gathered from the mapped store is the same batch
+    idx = torch.tensor([3, 0, 2])
+    assert torch.equal(whole.images(idx, "synth", camera=2), mapped.images(idx, "synth", camera=2))
+    # reused while the cache is unchanged, redone when it changes
+    stamp = (folder / "train-real.npy").stat().st_mtime_ns
+    CropStore.load(path, "train", mmap=True, progress=False)
+    assert (folder / "train-real.npy").stat().st_mtime_ns == stamp
+    cache.write_cache(path, {"a": 1}, arrays["real"].shape[-1], {"train": len(arrays["real"])},
+                      lambda split: iter([{**arrays, "real": arrays["real"] * 0}]))
+    assert float(CropStore.load(path, "train", mmap=True, progress=False).real.abs().sum()) == 0.0
+
+
+def test_memory_mapping_a_corrupt_cache_names_the_file(tmp_path):
+    from mlib.data.datasets import CropStore
+
+    path, _ = _write_small_cache(tmp_path / "c.h5")
+    with h5py.File(path, "r") as f:
+        offset = f["train/synth"].id.get_chunk_info(0).byte_offset
+    raw = bytearray(path.read_bytes())
+    raw[offset + 10 : offset + 20] = b"\xff" * 10
+    path.write_bytes(bytes(raw))
+    with pytest.raises(cache.CacheError, match=r"c\.h5"):
+        CropStore.load(path, "train", mmap=True, progress=False)
+    assert not list(cache.mapped_dir(path).glob("train-synth.npy")), "no half-unpacked copy is kept"
+    with pytest.raises(cache.CacheError, match="no split 'nope'"):
+        CropStore.load(path, "nope")

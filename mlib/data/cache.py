@@ -9,6 +9,9 @@ Layout, per split group ("train", "test"), N frames, crop side S:
   cube       (N,)          float32  crop cube side, mm
   frame_ids  (N,)          int64    0-based frame index in the split
   subjects   (N,)          int64    subject id (-1 when unknown)
+A split whose images would not fit comfortably in memory (the full NYU set at 128² is about 12 GB) is
+unpacked once, chunk by chunk, into uncompressed `.npy` files beside the cache and memory-mapped
+(`read_split_mapped`): training then pages in the frames it gathers instead of holding the set.
 The file name carries a hash of every setting that changes its content. Files are
 written to a temp name and renamed when complete, carry a `complete` flag and a
 Fletcher-32 checksum per chunk, and are checked on open; a bad file is rebuilt.
@@ -23,11 +26,15 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+from tqdm.auto import tqdm
 
-from mlib.atomic import atomic_write
+from mlib.atomic import atomic_write, folder_lock
 
 FORMAT_VERSION = 1
 FIELDS = ("real", "real_view", "synth", "joints", "centres", "cube", "frame_ids", "subjects")
+IMAGE_FIELDS = ("real", "real_view", "synth")
+# Splits whose images take more than this are memory-mapped by default (CropStore.load, mmap=None).
+MMAP_ABOVE_BYTES = 2 << 30
 
 
 class CacheError(RuntimeError):
@@ -131,19 +138,87 @@ def read_split(path: Path, split: str) -> dict[str, np.ndarray]:
         raise CacheError(f"{path}: unreadable cache ({err}); delete it to rebuild") from err
 
 
+def image_bytes(path: Path, split: str) -> int:
+    """Bytes the split's image fields take once read (uncompressed)."""
+    try:
+        with h5py.File(path, "r") as f:
+            if split not in f:
+                raise CacheError(f"{path}: no split {split!r}; it has {sorted(f)}")
+            return sum(f[split][k].size * f[split][k].dtype.itemsize for k in IMAGE_FIELDS)
+    except (OSError, KeyError) as err:
+        raise CacheError(f"{path}: unreadable cache ({err}); delete it to rebuild") from err
+
+
+def mapped_dir(path: Path) -> Path:
+    """Where the memory-mappable copies of a cache's images live: beside the cache, one folder per file."""
+    return Path(path).with_name(Path(path).name + ".mmap")
+
+
+def read_split_mapped(path: Path, split: str, progress: bool = True, rows_per_read: int = 1024) -> dict[str, np.ndarray]:
+    """One split with its images memory-mapped (read-only pages of uncompressed `.npy` copies) and
+    the small fields in memory. The copies are written once per cache file, `rows_per_read` frames at
+    a time (every chunk's checksum is verified on the way), each atomically, and are redone when the
+    cache file changes (its size and modification time are stamped beside them)."""
+    path = Path(path)
+    folder = mapped_dir(path)
+    st = path.stat()
+    stamp = {"cache": path.name, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    stamp_file = folder / f"{split}.stamp.json"
+    try:
+        with h5py.File(path, "r") as f:
+            if split not in f:
+                raise CacheError(f"{path}: no split {split!r}; it has {sorted(f)}")
+            grp = f[split]
+            out = {k: grp[k][...] for k in FIELDS if k not in IMAGE_FIELDS}
+            fresh = stamp_file.exists() and json.loads(stamp_file.read_text()) == stamp
+            for k in IMAGE_FIELDS:
+                target = folder / f"{split}-{k}.npy"
+                if not fresh or not target.exists():
+                    _unpack(grp[k], target, f"unpacking {path.name} {split}/{k}", progress, rows_per_read)
+            if not fresh:
+                folder.mkdir(parents=True, exist_ok=True)
+                with atomic_write(stamp_file) as tmp:
+                    tmp.write_text(json.dumps(stamp))
+    except CacheError:
+        raise
+    except (OSError, KeyError, ValueError) as err:
+        raise CacheError(f"{path}: unreadable cache ({err}); delete it to rebuild") from err
+    for k in IMAGE_FIELDS:
+        # copy-on-write mapping: torch can wrap it without a read-only warning, and nothing reaches the file
+        out[k] = np.load(folder / f"{split}-{k}.npy", mmap_mode="c")
+        if out[k].shape[0] != len(out["frame_ids"]):
+            raise CacheError(f"{folder / f'{split}-{k}.npy'}: {out[k].shape[0]} frames, the cache has "
+                             f"{len(out['frame_ids'])}; delete {folder} to redo it")
+    return out
+
+
+def _unpack(dset: h5py.Dataset, target: Path, desc: str, progress: bool, rows: int) -> None:
+    n = dset.shape[0]
+    with atomic_write(target) as tmp, tqdm(total=n, desc=desc, unit="frame", disable=not progress) as bar:
+        mm = np.lib.format.open_memmap(tmp, mode="w+", dtype=dset.dtype, shape=dset.shape)
+        for start in range(0, n, rows):
+            mm[start : start + rows] = dset[start : start + rows]
+            bar.update(min(rows, n - start))
+        mm.flush()
+        del mm
+
+
 def read_settings(path: Path) -> dict:
     with h5py.File(path, "r") as f:
         return json.loads(f.attrs["settings"])
 
 
 def ensure_cache(path: Path, settings: dict, build: Callable[[], Path], log: Callable[[str], None] = print) -> Path:
-    """Return a valid cache at `path`, building it (or rebuilding a bad one) when needed."""
+    """Return a valid cache at `path`, building it (or rebuilding a bad one) when needed. Two processes
+    asking for the same cache at once (two grid workers) build it once: the second waits on the lock
+    and then finds the file valid."""
     path = Path(path)
-    if path.exists():
-        try:
-            check_cache(path, settings)
-            return path
-        except CacheError as err:
-            log(f"rebuilding cache: {err}")
-            path.unlink()
-    return build()
+    with folder_lock(path.parent / f".{path.name}.lock.d", f"cache {path.name}", log=log):
+        if path.exists():
+            try:
+                check_cache(path, settings)
+                return path
+            except CacheError as err:
+                log(f"rebuilding cache: {err}")
+                path.unlink()
+        return build()

@@ -1,7 +1,7 @@
 """In-memory crop stores, nested labeled subsets, and MURAUER's four-set mini-batches.
 
-A `CropStore` holds one split of a cache as torch tensors (images stay float16 in memory,
-converted per batch). Training draws index sets with `FourSetSampler` and turns them into
+A `CropStore` holds one split of a cache as torch tensors (images stay float16, converted per batch;
+a split too large for memory has its images memory-mapped, see `mlib.data.cache.read_split_mapped`). Training draws index sets with `FourSetSampler` and turns them into
 tensors with `make_batch`, so a step costs a few gathers, not a Python loop over samples.
 """
 
@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from mlib.data.augment import AugmentConfig, augment_centres, augment_images, augment_joints, sample_params
-from mlib.data.cache import read_split
+from mlib.data.cache import MMAP_ABOVE_BYTES, image_bytes, read_split, read_split_mapped
 from mlib.data.camera import EVAL_JOINTS
 from mlib.data.crop import normalize_joints
 
@@ -34,8 +34,13 @@ class CropStore:
     subjects: torch.Tensor  # (N,) int64
 
     @classmethod
-    def load(cls, path: str | Path, split: str) -> CropStore:
-        arrays = read_split(Path(path), split)
+    def load(cls, path: str | Path, split: str, mmap: bool | None = None, progress: bool = True) -> CropStore:
+        """One split of a cache. mmap=None memory-maps the images when they take more than
+        `MMAP_ABOVE_BYTES`; True or False forces either way. Both give the same tensors."""
+        path = Path(path)
+        if mmap is None:
+            mmap = image_bytes(path, split) > MMAP_ABOVE_BYTES
+        arrays = read_split_mapped(path, split, progress) if mmap else read_split(path, split)
         return cls(**{k: torch.from_numpy(v) for k, v in arrays.items()})
 
     @classmethod
@@ -107,8 +112,8 @@ class Splits(NamedTuple):
     test: CropStore
 
     @classmethod
-    def load(cls, path: str | Path) -> Splits:
-        return cls(*(CropStore.load(path, split) for split in cls._fields))
+    def load(cls, path: str | Path, mmap: bool | None = None, progress: bool = True) -> Splits:
+        return cls(*(CropStore.load(path, split, mmap, progress) for split in cls._fields))
 
 
 def labeled_subset(num_frames: int, n: int | str | None, seed: int = 0) -> np.ndarray:
