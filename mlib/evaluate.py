@@ -252,6 +252,28 @@ def format_table(summaries: dict[str, dict], markdown: bool = False, per_joint: 
     return out
 
 
+# ----------------------------------------------------------------------------- mean-pose baseline (B)
+
+
+def mean_training_pose(train, indices: Sequence[int] | torch.Tensor | None = None) -> torch.Tensor:
+    """The mean of the training frames' normalised camera-1 targets (14, 3), in cube units around the
+    crop centre: the one pose a predictor that ignores its input would output."""
+    idx = torch.arange(len(train)) if indices is None else torch.as_tensor(indices, dtype=torch.long)
+    return train.targets(idx).float().mean(0)
+
+
+def mean_pose_errors(
+    train, test, indices: Sequence[int] | torch.Tensor | None = None, train_indices=None
+) -> np.ndarray:
+    """Errors (N, 14) in mm of the mean-pose baseline on a store's camera-1 frames: every frame gets
+    the mean training pose, placed at its own crop centre and scaled by its own cube. A model worth
+    its training beats this number; one that does not has learned little more than the average hand."""
+    idx = torch.arange(len(test)) if indices is None else torch.as_tensor(indices, dtype=torch.long)
+    pose = mean_training_pose(train, train_indices)
+    pred = denormalize_joints(pose.expand(len(idx), -1, -1), test.centres[idx, 0], test.cube[idx].view(-1, 1, 1))
+    return joint_errors(pred, test.joints[idx, 0][:, EVAL_JOINTS])
+
+
 # ----------------------------------------------------------------------------- CLI
 
 

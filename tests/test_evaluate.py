@@ -262,3 +262,29 @@ def test_published_file_in_xyz_gives_the_same_errors(nyu_gt, tmp_path):
     # the file format keeps the projection: uvd written back equals the published numbers
     published_uvd = np.loadtxt(path).reshape(-1, 14, 3)
     np.testing.assert_allclose(xyz_to_uvd(pred), published_uvd, atol=1e-6)
+
+
+# ----------------------------------------------------------------------------- mean-pose baseline (B)
+
+
+def test_mean_pose_baseline_predicts_the_mean_training_pose_at_each_frames_centre():
+    from mlib.data.camera import EVAL_JOINTS
+    from mlib.data.crop import denormalize_joints
+    from mlib.data.datasets import CropStore
+    from mlib.evaluate import mean_pose_errors, mean_training_pose
+
+    train, test = CropStore.random(50, 16, seed=1), CropStore.random(20, 16, seed=2)
+    pose = mean_training_pose(train)
+    assert pose.shape == (14, 3)
+    assert torch.allclose(pose, train.targets(torch.arange(50)).mean(0))
+    e = mean_pose_errors(train, test)
+    assert e.shape == (20, 14) and np.all(e >= 0)
+    # by hand for one frame: the mean pose at frame 3's centre and cube
+    want = denormalize_joints(pose, test.centres[3, 0], float(test.cube[3]))
+    got = np.linalg.norm(want.numpy() - test.joints[3, 0][EVAL_JOINTS].numpy(), axis=-1)
+    np.testing.assert_allclose(e[3], got, rtol=1e-5)
+    # the truth scores zero: a store whose every frame has the mean pose
+    same = CropStore.random(5, 16, seed=3)
+    same.joints[:] = same.joints[:1]
+    same.centres[:] = same.centres[:1]
+    assert mean_pose_errors(same, same).max() < 1e-3
