@@ -6,7 +6,9 @@
 Shares one stage-1 checkpoint per seed across variants, trains every (variant, n, seed) cell in
 a run folder (default runs/ablation-<preset>), evaluates on the real test split, and writes
 ablation-<preset>.json and ablation-<preset>.png to --out. Interrupted grids resume: finished
-cells are reloaded, a half-trained one continues from its checkpoint.
+cells are reloaded, a half-trained one continues from its checkpoint. `--workers K` trains the grid
+as K processes on the one run folder (one CPU thread each, or K processes on one GPU): each takes the
+first cell nobody holds, so stage 1 of different seeds and the cells without stage 1 run side by side.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from mlib.experiment import VARIANT_NAMES as NAMES  # noqa: E402
 from mlib.experiment import (  # noqa: E402
     add_experiment_arguments,
     grid_table,
+    launch_workers,
     mean_spread,
     open_from_args,
     synthetic_frames_error,
@@ -40,6 +43,19 @@ from mlib.presets import PRESET_NAMES  # noqa: E402
 from mlib.train import VARIANTS, stage_iterations  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def strip_option(argv: list[str], name: str) -> list[str]:
+    """argv without `name VALUE` or `name=VALUE`."""
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == name:
+            skip = True
+        elif not a.startswith(name + "="):
+            out.append(a)
+    return out
 
 
 def parse_n(values: list[str]) -> list[int | str]:
@@ -153,15 +169,29 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="train nothing: report the cells that finished (each cell says over how many seeds)",
     )
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="train the grid as K processes sharing the run folder (one CPU thread each, or one GPU), then report",
+    )
+    ap.add_argument("--grid-worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     ap.add_argument("--run-dir", default=None, help="where cells are trained (default runs/ablation-<preset>)")
     args = ap.parse_args(argv)
     ns = parse_n(args.n)
     run_dir = Path(args.run_dir or ROOT / "runs" / f"ablation-{args.preset}")
     exp = open_from_args(args, run_dir)
+    if args.grid_worker:  # one of --workers K processes: take free cells until the grid is done
+        exp.grid(args.variants, ns, range(args.seeds), shared=True)
+        return 0
     if args.only_seeds is not None:  # a worker of a parallel grid: train its cells, the final call reports
         exp.grid(args.variants, ns, args.only_seeds)
         return 0
+    if args.workers > 1 and not args.only_finished:
+        worker_argv = strip_option(list(argv if argv is not None else sys.argv[1:]), "--workers")
+        n_cells = args.seeds * sum(len(ns) if VARIANTS[v].uses_n else 1 for v in args.variants)
+        launch_workers(Path(__file__), worker_argv, args.workers, run_dir, exp.device, n_cells)
     results = exp.grid(args.variants, ns, range(args.seeds), only_finished=args.only_finished)
     table = grid_table(results, ns)
 

@@ -43,12 +43,17 @@ def write_json(path: str | Path, obj, indent: int = 1) -> Path:
     return write_text(path, json.dumps(obj, indent=indent, default=str))
 
 
+class LockHeld(RuntimeError):
+    """Another process holds a folder lock that was asked for without waiting."""
+
+
 @contextmanager
-def folder_lock(folder: str | Path, what: str, log=print) -> Iterator[None]:
+def folder_lock(folder: str | Path, what: str, log=print, wait: bool = True) -> Iterator[None]:
     """Hold an exclusive lock on `folder` (its `.lock` file) for the block, so two processes sharing
     a run folder (two notebooks, a notebook and a benchmark) never train or write the same thing at
     once. A second process waits, saying who holds the lock, and then finds the work done or resumes
-    it. The operating system drops the lock when its holder dies, even by SIGKILL."""
+    it; with wait=False it gets LockHeld instead (a grid worker then takes another cell). The operating
+    system drops the lock when its holder dies, even by SIGKILL."""
     import fcntl
 
     folder = Path(folder)
@@ -59,6 +64,8 @@ def folder_lock(folder: str | Path, what: str, log=print) -> Iterator[None]:
         except BlockingIOError:
             fh.seek(0)
             holder = fh.read().strip() or "another process"
+            if not wait:
+                raise LockHeld(f"{what}: {folder} is locked by {holder}") from None
             log(f"{what}: {folder} is locked by {holder}; waiting for it to finish")
             fcntl.flock(fh, fcntl.LOCK_EX)
         fh.seek(0)

@@ -9,6 +9,7 @@ models, so each notebook runs on its own and reuses what an earlier one trained:
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mlib.atomic import folder_lock
+from mlib.atomic import LockHeld, folder_lock
 from mlib.data import load_splits
 from mlib.data.datasets import CropStore
 from mlib.models import ModelConfig, Murauer
@@ -45,11 +46,13 @@ def shared_pretrained(
     device=None,
     progress=True,
     model_cfg: ModelConfig | None = None,
+    wait: bool = True,
 ) -> Path:
-    """The stage-1 checkpoint of a run folder for cfg.seed, trained once and shared by every variant."""
+    """The stage-1 checkpoint of a run folder for cfg.seed, trained once and shared by every variant.
+    wait=False raises LockHeld while another process trains it."""
     device = device or pick_device()
     out = Path(run_dir) / f"stage1-seed{cfg.seed}"
-    with folder_lock(out, f"stage 1 of seed {cfg.seed}"):
+    with folder_lock(out, f"stage 1 of seed {cfg.seed}", wait=wait):
         return pretrain(cfg, train, val, out, device, progress=progress, model_cfg=model_cfg)
 
 
@@ -70,16 +73,18 @@ def run_cell(
     progress: bool = True,
     val: CropStore | None = None,
     model_cfg: ModelConfig | None = None,
+    wait: bool = True,
 ) -> RunResult:
     """One (variant, n, seed) cell under `run_dir`, sharing the stage-1 checkpoint; finished cells are
-    not retrained (their checkpoint is complete), interrupted ones resume."""
+    not retrained (their checkpoint is complete), interrupted ones resume. wait=False raises LockHeld
+    when another process holds the cell or its stage 1, instead of waiting for it."""
     device = device or pick_device()
     n_labeled = VARIANTS[variant_name].cell_n(n_labeled)  # no real labels used: one cell serves every n
+    out = cell_dir(run_dir, variant_name, n_labeled, cfg.seed)
     pretrained = None
     if VARIANTS[variant_name].pretrained:
-        pretrained = shared_pretrained(run_dir, cfg, train, val, device, progress, model_cfg)
-    out = cell_dir(run_dir, variant_name, n_labeled, cfg.seed)
-    with folder_lock(out, f"cell {out.name}"):
+        pretrained = shared_pretrained(run_dir, cfg, train, val, device, progress, model_cfg, wait)
+    with folder_lock(out, f"cell {out.name}", wait=wait):
         return train_variant(
             variant_name, n_labeled, cfg, train, test, out, device, pretrained, True, progress, model_cfg, val=val
         )
@@ -143,7 +148,7 @@ class Experiment:
             self.run_dir, self.cfg, self.train, self.val, self.device, self.progress, self.model_cfg
         )
 
-    def cell(self, variant: str, n_labeled: int | str = 100) -> RunResult:
+    def cell(self, variant: str, n_labeled: int | str = 100, wait: bool = True) -> RunResult:
         """Train (or reload) one variant at n labeled real frames, evaluated on the real test split."""
         return run_cell(
             self.run_dir,
@@ -156,6 +161,7 @@ class Experiment:
             self.progress,
             self.val,
             self.model_cfg,
+            wait,
         )
 
     def model(self, result: RunResult | str | Path) -> Murauer:
@@ -167,20 +173,42 @@ class Experiment:
         return dataclasses.replace(self, cfg=dataclasses.replace(self.cfg, seed=seed))
 
     def grid(
-        self, variants: Sequence[str], ns: Sequence[int | str], seeds: Sequence[int], only_finished: bool = False
+        self,
+        variants: Sequence[str],
+        ns: Sequence[int | str],
+        seeds: Sequence[int],
+        only_finished: bool = False,
+        shared: bool = False,
+        poll_s: float = 5.0,
     ) -> list[RunResult]:
-        """Every (seed, variant, n) cell; finished cells are reloaded, so an interrupted grid resumes.
-        `only_finished` trains nothing: it reloads the cells that finished and skips the others."""
-        results = []
-        for seed in seeds:
-            exp = self.with_seed(seed)
-            for variant in variants:
-                # a variant that uses no real labels has one cell per seed, whatever n
-                for n in ns if VARIANTS[variant].uses_n else ["all"]:
-                    if only_finished and not (cell_dir(self.run_dir, variant, n, seed) / "result.json").exists():
-                        continue
-                    results.append(exp.cell(variant, n))
-        return results
+        """Every (seed, variant, n) cell, in that order; finished cells are reloaded, so an interrupted
+        grid resumes. `only_finished` trains nothing: it reloads the cells that finished and skips the
+        others. `shared=True` makes this process one of several workers on the same run folder: it takes
+        the first cell nobody holds (a cell whose stage 1 another worker is training counts as held),
+        and waits only when every cell left is held; all workers return the whole grid."""
+        cells = [
+            (seed, variant, n)
+            for seed in seeds
+            for variant in variants
+            # a variant that uses no real labels has one cell per seed, whatever n
+            for n in (ns if VARIANTS[variant].uses_n else ["all"])
+        ]
+        if only_finished:
+            cells = [c for c in cells if (cell_dir(self.run_dir, c[1], c[2], c[0]) / "result.json").exists()]
+        results: dict[tuple, RunResult] = {}
+        while len(results) < len(cells):
+            took = False
+            for key in (c for c in cells if c not in results):
+                seed, variant, n = key
+                try:
+                    results[key] = self.with_seed(seed).cell(variant, n, wait=not shared)
+                except LockHeld:
+                    continue
+                took = True
+                break  # start again from the top: earlier cells may have come free
+            if not took:
+                time.sleep(poll_s)
+        return [results[c] for c in cells]
 
 
 def grid_table(results: Sequence[RunResult], ns: Sequence[int | str] | None = None) -> dict[str, dict]:
@@ -246,3 +274,47 @@ def open_from_args(args, run_dir: str | Path) -> Experiment:
         stage1_iters=args.stage1_iters,
         stage2_iters=args.stage2_iters,
     )
+
+
+def launch_workers(
+    script: str | Path, argv: Sequence[str], workers: int, run_dir: Path, device: torch.device, total_cells: int
+) -> None:
+    """Run `script argv --grid-worker` as `workers` processes sharing `run_dir` (Experiment.grid with
+    shared=True), each with an equal share of the CPU threads (one each on a 2-core CPU run), and wait
+    for all of them with one progress bar over the grid's cells. Each worker's output goes to
+    `run_dir/worker-<i>.log`; a failed worker stops the others and raises, naming its log."""
+    import os
+    import subprocess
+    import sys
+
+    from tqdm.auto import tqdm
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    threads = max(1, (os.cpu_count() or 1) // workers) if device.type == "cuda" else 1
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+    procs, logs = [], []
+    for i in range(workers):
+        log = run_dir / f"worker-{i}.log"
+        logs.append(log)
+        with open(log, "w") as fh:
+            cmd = [sys.executable, str(script), *argv, "--grid-worker"]
+            procs.append(subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env))
+    done = lambda: sum(1 for p in run_dir.glob("*-seed*/result.json"))  # noqa: E731
+    with tqdm(total=total_cells, desc=f"grid, {workers} workers", unit="cell") as bar:
+        try:
+            while any(p.poll() is None for p in procs):
+                failed = [i for i, p in enumerate(procs) if p.poll() not in (None, 0)]
+                if failed:
+                    raise RuntimeError(f"grid worker {failed[0]} failed; see {logs[failed[0]]}")
+                bar.n = min(done(), total_cells)
+                bar.refresh()
+                time.sleep(2.0)
+            failed = [i for i, p in enumerate(procs) if p.returncode != 0]
+            if failed:
+                raise RuntimeError(f"grid worker {failed[0]} failed; see {logs[failed[0]]}")
+            bar.n = min(done(), total_cells)
+            bar.refresh()
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.terminate()

@@ -58,7 +58,7 @@ def test_only_finished_reloads_finished_cells_and_trains_nothing(tmp_path, monke
     for v, n, seed in finished:
         cell_dir(tmp_path, v, n, seed).mkdir(parents=True)
         (cell_dir(tmp_path, v, n, seed) / "result.json").write_text(json.dumps({}))
-    monkeypatch.setattr(Experiment, "cell", lambda self, v, n: (v, n, self.cfg.seed))
+    monkeypatch.setattr(Experiment, "cell", lambda self, v, n, wait=True: (v, n, self.cfg.seed))
     got = exp.grid(["synth_only", "real_synth", "full"], [10, 100], [0, 1], only_finished=True)
     assert sorted(got, key=str) == sorted(finished, key=str)
 

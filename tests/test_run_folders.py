@@ -71,3 +71,48 @@ def test_sigkill_at_any_moment_resumes_to_the_uninterrupted_result(tmp_path, req
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     assert (killed / "real_synth-n20-seed0" / "result.json").exists()
     assert not list(killed.rglob("*.tmp")), "no temp file left by the kills"
+
+
+def test_a_held_cell_or_stage_1_raises_instead_of_waiting(tmp_path):
+    import pytest
+    from test_train import fake_store
+
+    from mlib.atomic import LockHeld
+    from mlib.experiment import cell_dir, run_cell
+    from mlib.train import train_config
+
+    store = fake_store()
+    cfg = train_config("ci", stage1_iters=2, stage2_iters=2, log_every=1, eval_every=0, ckpt_every=2)
+    with folder_lock(tmp_path / "stage1-seed0", "test"):
+        with pytest.raises(LockHeld, match="stage 1 of seed 0"):
+            run_cell(tmp_path, "full", 20, cfg, store, store, torch.device("cpu"), progress=False, wait=False)
+    with folder_lock(cell_dir(tmp_path, "real_only", 20, 0), "test"):
+        with pytest.raises(LockHeld, match="real_only-n20-seed0"):
+            run_cell(tmp_path, "real_only", 20, cfg, store, store, torch.device("cpu"), progress=False, wait=False)
+    assert not (cell_dir(tmp_path, "full", 20, 0) / "result.json").exists()
+
+
+def test_a_shared_grid_worker_skips_held_cells_and_returns_the_whole_grid(tmp_path, monkeypatch):
+    from mlib.atomic import LockHeld
+    from mlib.experiment import Experiment
+    from mlib.train import train_config
+
+    held = {("full", 10, 0): 2, ("real_only", 10, 1): 1}  # held by another worker for this many tries
+    calls = []
+
+    def cell(self, variant, n, wait=True):
+        key = (variant, n, self.cfg.seed)
+        calls.append(key)
+        assert wait is False
+        if held.get(key, 0) > 0:
+            held[key] -= 1
+            raise LockHeld(f"{key} is held")
+        return key
+
+    monkeypatch.setattr(Experiment, "cell", cell)
+    exp = Experiment("ci", tmp_path, train_config("ci"), None, None, torch.device("cpu"), progress=False)
+    got = exp.grid(["real_only", "full"], [10], [0, 1], shared=True, poll_s=0.0)
+    assert got == [("real_only", 10, 0), ("full", 10, 0), ("real_only", 10, 1), ("full", 10, 1)]
+    # the held cell was passed over for the next free one, then taken once it came free
+    assert calls[:3] == [("real_only", 10, 0), ("full", 10, 0), ("real_only", 10, 1)]
+    assert calls.count(("full", 10, 0)) == 3 and len(set(calls)) == 4
