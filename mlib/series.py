@@ -4,8 +4,12 @@
 
 Each notebook gets the parameters `preset`, `run_dir` and `data_dir`; executed copies and
 the figures they show land in the run folder. A failing notebook stops the series with
-papermill's error (it names the cell). `--check` verifies that every executed notebook has
-no error output and shows at least one figure.
+papermill's error (it names the cell). Every kernel starts with `mlib.batch.install()`: text
+progress bars instead of widgets, and a record of each displayed figure's titles and axis labels.
+Text bars are saved at their final state (carriage-return updates collapsed). `--check` verifies
+that every executed notebook has no error output, shows at least one figure, holds no widget output
+(saved frozen) or progress bar that stopped short of its total, and that every figure has a title
+and labelled axes (image panels without ticks: a title; colour bars: a label).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -20,11 +25,16 @@ from pathlib import Path
 import nbformat
 import papermill as pm
 
+from mlib.batch import FIGURE_RECORD_MIME
 from mlib.presets import PRESET_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 DATA_SOURCE_PARAMS = ("dataset", "nyu_dir")  # reach only the notebooks that declare `dataset` (01-06)
+# Run in every kernel before the first cell (a kernel start option, so the notebook itself is unchanged).
+KERNEL_SETUP = "__import__('mlib.batch').batch.install()"
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+BAR_STATE = re.compile(r"(\d+)/(\d+) \[")  # tqdm's "n/total [elapsed<remaining" part
 
 
 def notebooks(only: list[str] | None = None, folder: Path = NOTEBOOKS) -> list[Path]:
@@ -49,17 +59,96 @@ def extract_figures(executed: Path, figure_dir: Path) -> list[Path]:
     return out
 
 
+def final_text(text: str) -> str:
+    """Stream text as a terminal shows it: of each line, only what the last carriage return left."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    return "\n".join(next((seg for seg in reversed(line.split("\r")) if seg), "") for line in lines)
+
+
+def merged_streams(outputs: list) -> list:
+    """Outputs with each run of consecutive stream outputs of one name (stdout, stderr) joined, as a
+    notebook front end shows them (the kernel sends each refresh of a text bar as its own message).
+    The outputs passed in are not changed."""
+    merged: list = []
+    for output in outputs:
+        last = merged[-1] if merged else None
+        if output.get("output_type") == "stream":
+            if last is not None and last.get("output_type") == "stream" and last.get("name") == output.get("name"):
+                last["text"] = last.get("text", "") + output.get("text", "")
+                continue
+            output = nbformat.from_dict(dict(output))  # a copy: its text may grow
+        merged.append(output)
+    return merged
+
+
+def collapse_progress(executed: Path) -> None:
+    """Rewrite an executed notebook's stream outputs as a front end shows them (consecutive streams
+    joined, carriage-return updates collapsed), so a text progress bar is saved once, at its final state."""
+    nb = nbformat.read(executed, as_version=4)
+    changed = False
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        merged = merged_streams(cell.outputs)
+        for output in merged:
+            if output.get("output_type") == "stream" and "\r" in output.get("text", ""):
+                output["text"] = final_text(output["text"])
+        if merged != cell.outputs:
+            cell.outputs, changed = merged, True
+    if changed:
+        nbformat.write(nb, executed)
+
+
+def figure_problems(record: dict) -> list[str]:
+    """What a figure lacks, from its `mlib.batch.figure_record`: a title (the figure's or every
+    panel's), axis labels on every panel with data, a title on frameless image panels, a label on
+    every colour bar."""
+    panels = [a for a in record["axes"] if not a["colorbar"] and a["has_data"]]
+    problems = []
+    if not record["suptitle"] and any(not a["title"] for a in panels):
+        problems.append("has no title (neither a figure title nor one on every panel)")
+    for j, a in enumerate(panels):
+        name = f"panel {j + 1}" + (f" '{a['title']}'" if a["title"] else "")
+        if a["frameless"]:
+            if not a["title"]:
+                problems.append(f"{name}: an image without axes needs a title")
+            continue
+        missing = [axis for axis in ("x", "y", "z") if a.get(f"{axis}label") == ""]
+        if missing:
+            problems.append(f"{name}: no {'/'.join(missing)}-axis label")
+    if any(a["colorbar"] and not a["label"] for a in record["axes"]):
+        problems.append("a colour bar has no label (its units)")
+    return problems
+
+
 def check_executed(executed: Path) -> list[str]:
-    """Problems of an executed notebook: error outputs, or no figure at all."""
+    """Problems of an executed notebook: error outputs, no figure at all, widget outputs (saved
+    frozen), progress bars that stopped short of their total, figures without a title or labels."""
     nb = nbformat.read(executed, as_version=4)
     problems = []
     n_figures = 0
     for i, cell in enumerate(nb.cells):
-        for output in cell.get("outputs", []):
+        where = f"{executed.name}: cell {i}"
+        for output in merged_streams(cell.get("outputs", [])):
+            data = output.get("data", {})
             if output.get("output_type") == "error":
-                problems.append(f"{executed.name}: cell {i} raised {output.get('ename')}: {output.get('evalue')}")
-            if "image/png" in output.get("data", {}):
+                problems.append(f"{where} raised {output.get('ename')}: {output.get('evalue')}")
+            if WIDGET_MIME in data:
+                shown = str(data.get("text/plain", "")).strip()[:60]
+                problems.append(f"{where}: a widget output, saved frozen ({shown!r}); batch runs need text bars")
+            if output.get("output_type") == "stream":
+                for line in final_text(output.get("text", "")).split("\n"):
+                    state = BAR_STATE.findall(line)
+                    if state and int(state[-1][0]) < int(state[-1][1]):
+                        problems.append(f"{where}: a progress bar stopped at {state[-1][0]}/{state[-1][1]}")
+            if "image/png" in data:
+                figure = f"figure {n_figures:02d}"
                 n_figures += 1
+                record = data.get(FIGURE_RECORD_MIME)
+                if record is None:
+                    problems.append(f"{where}, {figure}: no axes record (not run through mlib.series)")
+                    continue
+                problems += [f"{where}, {figure}: {p}" for p in figure_problems(record)]
     if n_figures == 0:
         problems.append(f"{executed.name}: shows no figure")
     return problems
@@ -100,10 +189,12 @@ def run_series(
                 cwd=str(notebook_dir),
                 progress_bar=False,
                 execution_timeout=cell_timeout,
+                extra_arguments=[f"--IPKernelApp.exec_lines={KERNEL_SETUP}"],
             )
         finally:
             times[nb.name] = time.perf_counter() - t0
             if executed.exists():
+                collapse_progress(executed)
                 extract_figures(executed, out / "figures")
         if check:
             problems = check_executed(executed)
@@ -121,7 +212,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--nyu-dir", default=None, help="with --data nyu: the folder holding NYU's train/ and test/")
     ap.add_argument("--kernel", default="murauer", help="Jupyter kernel name (scripts/setup.sh installs 'murauer')")
     ap.add_argument("--only", nargs="*", help="notebook numbers to run, e.g. 00 03")
-    ap.add_argument("--check", action="store_true", help="fail if a notebook shows an error or no figure")
+    ap.add_argument(
+        "--check",
+        action="store_true",
+        help="fail on an error, no figure, a frozen widget or progress bar, or a figure without a title or axis labels",
+    )
     ap.add_argument(
         "--cell-timeout",
         type=float,

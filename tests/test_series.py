@@ -1,18 +1,23 @@
-"""The series runner: parameters reach the notebooks, a hanging cell fails instead of blocking."""
+"""The series runner: parameters reach the notebooks, a hanging cell fails instead of blocking, and
+`--check` flags errors, missing figures, frozen widgets and bars, and figures without title or labels."""
 
 from pathlib import Path
 
 import nbformat
+import papermill as pm
 import pytest
 
-from mlib.series import check_executed, run_series
+from mlib.series import check_executed, figure_problems, final_text, run_series
+
+PLOT = "import matplotlib.pyplot as plt\nplt.plot([0, 1]); plt.title('t'); plt.xlabel('x (mm)'); plt.ylabel('y (mm)')\n"
 
 
-def write_notebook(path: Path, parameters: str, body: str) -> None:
+def write_notebook(path: Path, parameters: str, *bodies: str) -> None:
+    """A notebook of a parameters cell and one code cell per body (cell i + 1 holds bodies[i])."""
     nb = nbformat.v4.new_notebook()
     params = nbformat.v4.new_code_cell(parameters)
     params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(body)]
+    nb.cells = [params, *map(nbformat.v4.new_code_cell, bodies)]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, path)
 
@@ -29,7 +34,7 @@ def test_batch_runs_switch_live_widgets_off_and_pass_the_preset(folders):
     body = (
         "import matplotlib.pyplot as plt\n"
         "assert live_widgets is False and preset == 'ci', (live_widgets, preset)\n"
-        "plt.plot([0, 1]); plt.title('t'); plt.show()"
+        "plt.plot([0, 1]); plt.title('t'); plt.xlabel('x (mm)'); plt.ylabel('y (mm)'); plt.show()"
     )
     write_notebook(src / "00_a.ipynb", "preset = 'laptop'\nlive_widgets = True", body)
     times = run_series("ci", out, out / "data", kernel="python3", notebook_dir=src)
@@ -53,7 +58,7 @@ def test_a_cell_past_the_timeout_stops_the_series(folders):
 
 def test_the_data_source_reaches_the_notebooks_that_declare_it(folders):
     src, out = folders
-    plot = "import matplotlib.pyplot as plt\nplt.plot([0, 1]); plt.title('t'); plt.show()\n"
+    plot = PLOT + "plt.show()\n"
     # 00 and 07 have an nyu_dir of their own (real NYU files), which the data source must not overwrite
     write_notebook(
         src / "00_a.ipynb",
@@ -65,3 +70,114 @@ def test_the_data_source_reaches_the_notebooks_that_declare_it(folders):
     )
     run_series("ci", out, out / "data", kernel="python3", notebook_dir=src, extra={"dataset": "nyu", "nyu_dir": "/x"})
     assert check_executed(out / "00_a.ipynb") == [] and check_executed(out / "01_b.ipynb") == []
+
+
+# ----------------------------------------------------------------------------- the output check
+
+
+def test_final_text_keeps_what_the_last_carriage_return_left():
+    raw = "start\n\rx:   0%| | 0/30 [00:00<?]\rx: 100%|#| 30/30 [00:01<00:00]\ndone\r\n"
+    assert final_text(raw) == "start\nx: 100%|#| 30/30 [00:01<00:00]\ndone\n"
+
+
+def panel(**kw) -> dict:
+    base = {"colorbar": False, "title": "t", "xlabel": "x (mm)", "ylabel": "y (mm)", "zlabel": None}
+    return base | {"has_data": True, "image": False, "frameless": False} | kw
+
+
+def test_figure_rules_on_records():
+    assert figure_problems({"suptitle": "", "axes": [panel()]}) == []
+    # a figure title stands in for the panels' titles, not for their axis labels
+    assert figure_problems({"suptitle": "S", "axes": [panel(title=""), panel(title="")]}) == []
+    assert figure_problems({"suptitle": "", "axes": [panel(title="", xlabel="")]}) == [
+        "has no title (neither a figure title nor one on every panel)",
+        "panel 1: no x-axis label",
+    ]
+    frameless = panel(title="", xlabel="", ylabel="", image=True, frameless=True)
+    assert figure_problems({"suptitle": "S", "axes": [frameless]}) == ["panel 1: an image without axes needs a title"]
+    assert figure_problems({"suptitle": "", "axes": [panel(zlabel="")]}) == ["panel 1 't': no z-axis label"]
+    # empty panels (no data) need nothing; a colour bar needs its units
+    bar = {"colorbar": True, "label": ""}
+    assert figure_problems({"suptitle": "", "axes": [panel(), panel(title="", xlabel="", has_data=False), bar]}) == [
+        "a colour bar has no label (its units)"
+    ]
+
+
+CLEAN_FIGURES = """import numpy as np
+import matplotlib.pyplot as plt
+from tqdm.auto import tqdm
+for _ in tqdm(range(30), desc="stage 1"):
+    pass
+fig, axes = plt.subplots(2, 2, sharex=True)
+axes[0, 0].plot([0, 1]); axes[0, 0].set_title("a"); axes[0, 0].set_ylabel("error (mm)")
+axes[1, 0].plot([0, 1]); axes[1, 0].set_title("b"); axes[1, 0].set_ylabel("error (mm)")
+axes[1, 0].set_xlabel("iteration")  # labels the shared x axis of the column
+im = axes[0, 1].imshow(np.zeros((4, 4))); axes[0, 1].set_axis_off(); axes[0, 1].set_title("crop")
+fig.colorbar(im, ax=axes[0, 1], label="depth (mm)")
+axes[1, 1].imshow(np.zeros((4, 4))); axes[1, 1].set_xticks([]); axes[1, 1].set_yticks([])
+axes[1, 1].set_title("another crop")
+plt.show()
+ax = plt.figure().add_subplot(projection="3d")
+ax.plot([0, 1], [0, 1], [0, 1]); ax.set(title="3d", xlabel="x (mm)", ylabel="y (mm)", zlabel="z (mm)")
+plt.show()
+"""
+
+
+def test_a_clean_notebook_passes_and_its_text_bar_is_saved_at_its_end(folders):
+    src, out = folders
+    write_notebook(src / "00_a.ipynb", "preset = 'ci'", CLEAN_FIGURES)
+    run_series("ci", out, out / "data", kernel="python3", notebook_dir=src)
+    assert check_executed(out / "00_a.ipynb") == []
+    cell = nbformat.read(out / "00_a.ipynb", as_version=4).cells[-1]
+    assert [o.output_type for o in cell.outputs] == ["stream", "display_data", "display_data"]
+    assert "30/30" in cell.outputs[0].text and "\r" not in cell.outputs[0].text and "| 0/30" not in cell.outputs[0].text
+    assert len(list((out / "figures").glob("00_a_*.png"))) == 2
+
+
+PROBLEMS = [  # (cell body, the problem the check must name for it)
+    (
+        "from IPython.display import display\n"
+        "display({'application/vnd.jupyter.widget-view+json': {'model_id': 'x', 'version_major': 2, "
+        "'version_minor': 0}, 'text/plain': 'stage 1:   0%|  | 0/300'}, raw=True)",
+        "a widget output, saved frozen",
+    ),
+    ("from tqdm.auto import tqdm\nbar = tqdm(total=300, desc='stage 1')\nbar.refresh()", "stopped at 0/300"),
+    ("import matplotlib.pyplot as plt\nplt.plot([0, 1]); plt.xlabel('x (mm)'); plt.ylabel('y (mm)')", "no title"),
+    ("import matplotlib.pyplot as plt\nplt.plot([0, 1]); plt.title('t'); plt.ylabel('y (mm)')", "no x-axis label"),
+    (
+        "import matplotlib.pyplot as plt\nplt.imshow([[0, 1]]); plt.axis('off'); plt.suptitle('crops')",
+        "an image without axes needs a title",
+    ),
+    (
+        "import matplotlib.pyplot as plt\nplt.imshow([[0, 1]]); plt.axis('off'); plt.title('crop'); plt.colorbar()",
+        "a colour bar has no label",
+    ),
+    ("raise ValueError('boom')", "raised ValueError: boom"),
+]
+
+
+def test_each_problem_is_flagged_in_its_own_cell(folders):
+    src, out = folders
+    write_notebook(src / "00_a.ipynb", "preset = 'ci'", *(body for body, _ in PROBLEMS))
+    with pytest.raises(pm.PapermillExecutionError):  # the last cell raises; the check still reads what ran
+        run_series("ci", out, out / "data", kernel="python3", notebook_dir=src)
+    executed = out / "00_a.ipynb"
+    problems = check_executed(executed)
+    index = {cell.source: i for i, cell in enumerate(nbformat.read(executed, as_version=4).cells)}
+    for body, expected in PROBLEMS:
+        found = [p for p in problems if p.startswith(f"00_a.ipynb: cell {index[body]}")]
+        assert len(found) == 1 and expected in found[0], (expected, problems)
+    assert len(problems) == len(PROBLEMS)
+
+
+def test_a_figure_shown_without_the_runner_is_not_taken_as_checked(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("plot")
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"})
+    ]
+    nb.cells = [cell]
+    nbformat.write(nb, tmp_path / "x.ipynb")
+    assert check_executed(tmp_path / "x.ipynb") == [
+        "x.ipynb: cell 0, figure 00: no axes record (not run through mlib.series)"
+    ]

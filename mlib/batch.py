@@ -1,0 +1,106 @@
+"""Kernel-side setup of a batch run (`mlib.series` starts every kernel with `install()`).
+
+Two things change in a kernel that runs a notebook unattended:
+
+* progress bars: `tqdm.auto` would draw ipywidgets, which are saved frozen at their first state
+  ("0/300") because no live kernel updates them later. After `install()` it draws text bars
+  (stdout, refreshed at most every few seconds) that end at their final state;
+* figures: every figure the notebook displays carries, beside its PNG, a small JSON record of what
+  its axes show (titles, axis labels, whether a panel is an image, colour-bar labels), under the
+  MIME type `FIGURE_RECORD_MIME`. Notebook viewers ignore that type; `mlib.series.check_executed`
+  reads it to flag a figure without a title or axis labels.
+"""
+
+from __future__ import annotations
+
+import sys
+
+FIGURE_RECORD_MIME = "application/vnd.mlib.figure-record+json"
+TEXT_BAR_INTERVAL_S = 5.0  # seconds between two refreshes of a text bar (a saved notebook keeps each one)
+
+
+def _axis_label(ax, which: str) -> str:
+    """The label a reader sees for one axis: its own, or that of an axes sharing it (subplots with
+    sharex/sharey usually label only the outer panels)."""
+    own = getattr(ax, f"get_{which}label")()
+    if own or which == "z":
+        return own
+    group = ax.get_shared_x_axes() if which == "x" else ax.get_shared_y_axes()
+    return next((s for s in (getattr(o, f"get_{which}label")() for o in group.get_siblings(ax)) if s), "")
+
+
+def axes_record(ax) -> dict:
+    """What one axes shows, as plain data (see `figure_record`)."""
+    colorbar = getattr(ax, "_colorbar", None)
+    if colorbar is not None:
+        label = ax.get_ylabel() if colorbar.orientation == "vertical" else ax.get_xlabel()
+        return {"colorbar": True, "label": label}
+    has_data = bool(ax.lines or ax.collections or ax.patches or ax.images or ax.tables)
+    three_d = ax.name == "3d"
+    return {
+        "colorbar": False,
+        "title": " ".join(t for t in (ax.get_title(loc) for loc in ("left", "center", "right")) if t),
+        "xlabel": _axis_label(ax, "x"),
+        "ylabel": _axis_label(ax, "y"),
+        "zlabel": ax.get_zlabel() if three_d else None,
+        "has_data": has_data and ax.get_visible(),
+        "image": bool(ax.images),
+        # an image panel shown without a coordinate frame needs a title only
+        "frameless": (not ax.axison) or (not three_d and len(ax.get_xticks()) == 0 and len(ax.get_yticks()) == 0),
+    }
+
+
+def figure_record(fig) -> dict:
+    """Title and per-axes facts of a matplotlib figure, recorded when it is displayed."""
+    suptitle = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) is not None else ""
+    return {"suptitle": suptitle, "axes": [axes_record(ax) for ax in fig.get_axes()]}
+
+
+def text_bars() -> None:
+    """Make `tqdm.auto` (and `tqdm.autonotebook`) hand out text bars on stdout; modules importing
+    `from tqdm.auto import tqdm` after this call get them."""
+    import tqdm.asyncio
+    import tqdm.auto
+    import tqdm.autonotebook
+
+    class TextBar(tqdm.asyncio.tqdm):
+        def __init__(self, *args, **kwargs):
+            kwargs.setdefault("file", sys.stdout)
+            kwargs.setdefault("mininterval", TEXT_BAR_INTERVAL_S)
+            kwargs.setdefault("ncols", 90)
+            super().__init__(*args, **kwargs)
+
+    def trange(*args, **kwargs):
+        return TextBar(range(*args), **kwargs)
+
+    for module in (tqdm.auto, tqdm.autonotebook):
+        module.tqdm, module.trange = TextBar, trange
+
+
+def record_figures(shell=None) -> None:
+    """Register the figure recorder with IPython's display formatters (no-op outside IPython)."""
+    from IPython import get_ipython
+    from IPython.core.formatters import BaseFormatter
+    from matplotlib.figure import FigureBase
+    from traitlets import ObjectName, Unicode
+
+    shell = shell or get_ipython()
+    if shell is None:
+        return
+
+    class FigureRecordFormatter(BaseFormatter):
+        format_type = Unicode(FIGURE_RECORD_MIME)
+        print_method = ObjectName("_mlib_figure_record_")  # no object has it: only `for_type` entries count
+        _return_type = dict
+
+    formatter = FigureRecordFormatter(parent=shell.display_formatter)
+    # Registered for Figure's base class: activating the inline backend removes every formatter's
+    # entry for Figure itself (IPython's select_figure_formats), and lookups follow the class's MRO.
+    formatter.for_type(FigureBase, figure_record)
+    shell.display_formatter.formatters[FIGURE_RECORD_MIME] = formatter
+
+
+def install() -> None:
+    """Everything a batch kernel needs; `mlib.series` runs it before the first cell."""
+    text_bars()
+    record_figures()
