@@ -125,3 +125,47 @@ def nearest_training_poses(query: CropStore, query_idx, train: CropStore, k: int
     dist, idx = nn.kneighbors(centred(query, query_idx))
     # Euclidean distance over 14*3 coordinates -> RMS per joint, a number in mm one can read
     return idx, dist / np.sqrt(len(EVAL_JOINTS))
+
+
+# --- helpers for notebooks 04-06 (helper C, issue 18)
+
+
+def pose_errors(
+    model: torch.nn.Module, store: CropStore, through_mapping: bool = True, device: torch.device | str = "cpu"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ground truth, prediction (both (N, 14, 3) mm, camera 1) and per-joint error (N, 14) mm of a model
+    on the real crops of a store; real crops go through m when `through_mapping` (paper §3)."""
+    from mlib.evaluate import joint_errors, predict_store
+
+    gt = store.joints[:, 0][:, EVAL_JOINTS].numpy()
+    pred = predict_store(model, store, "real", through_mapping, device)
+    return gt, pred, joint_errors(pred, gt)
+
+
+@torch.no_grad()
+def predicted_views(
+    model: torch.nn.Module, store: CropStore, frames, domain: str, device: torch.device | str = "cpu"
+) -> np.ndarray:
+    """The view decoder's side views g(z, centre) (B, S, S) for camera-1 crops of `frames` (paper Eq. 10);
+    z = m(f(x)) for real crops, f(x) for synthetic ones, as in training."""
+    was_training = model.training
+    model.eval()
+    idx = torch.as_tensor(frames)
+    x = store.images(idx, domain).to(device)
+    views = model.g(model.latent(x, real=domain == "real"), store.centres[idx, 0].to(device))
+    model.train(was_training)
+    return views.squeeze(1).float().cpu().numpy()
+
+
+def weighted_terms(history: list[dict], weights, stage: int = 2) -> dict[str, float]:
+    """Median over a stage's logged rows of each term of Eq. 1 as it enters the total: L_p, λc·L_c,
+    λg·L_g, λm·L_m (the trainer logs the unweighted batch sums). Terms a run did not use are left out."""
+    lam = {"pose": 1.0, "corr": weights.lambda_c, "view": weights.lambda_g, "adv": weights.lambda_m}
+    label = {"pose": "L_p", "corr": "λc·L_c", "view": "λg·L_g", "adv": "λm·L_m"}
+    rows = [r for r in history if r.get("stage") == stage]
+    out = {}
+    for key in lam:
+        values = [r[key] for r in rows if key in r and np.isfinite(r[key])]
+        if values:
+            out[label[key]] = float(lam[key] * np.median(values))
+    return out

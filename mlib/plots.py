@@ -132,6 +132,7 @@ def plot_domain_headroom(rows: dict[str, tuple[float, float]], ax=None, title: s
     for xi, r, s in zip(x, real, synth):
         ax.annotate(f"{r - s:+.1f}", (xi - 0.2, r), ha="center", va="bottom", fontsize=8)
     ax.set_xticks(x, names, rotation=20, ha="right", fontsize=8)
+    ax.set_xlabel("model (variant)")
     ax.set_ylabel("mean joint error (mm)")
     ax.set_ylim(0, max(real.max(), synth.max()) * 1.25)  # room for the legend above the bars
     ax.set_title(title)
@@ -206,3 +207,206 @@ def plot_comparison(results: dict[str, Array], fig=None):
     plot_per_joint(results, ax=right)
     fig.tight_layout()
     return fig
+
+
+# --- figure helpers for 04-06 and the paper's figures (helper C, issue 18)
+
+POSE_COLOURS = {"ground truth": "lime", "prediction": "red"}  # a method without its own colour draws in red
+
+
+def show_crop(ax, crop, cube_mm: float, title: str = "", colorbar: bool = True):
+    """A normalised depth crop in mm relative to the crop centre (near = dark), with a colour bar in mm.
+
+    A crop stores depth as (z - centre) / (cube / 2) in [-1, 1], background +1 (SPEC §2.1); drawn here
+    in mm so the colour bar reads as a distance along the camera axis. Returns the image."""
+    crop = crop.detach().float().cpu().numpy() if isinstance(crop, torch.Tensor) else np.asarray(crop, float)
+    half = cube_mm / 2
+    im = ax.imshow(np.squeeze(crop) * half, cmap="viridis", vmin=-half, vmax=half)
+    ax.set_autoscale_on(False)  # a skeleton drawn later that leaves the crop is clipped, not zoomed out to
+    ax.set_title(title, fontsize=8)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if colorbar:
+        cb = ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
+        cb.set_label("depth from crop centre (mm)", fontsize=7)
+        cb.ax.tick_params(labelsize=6)
+    return im
+
+
+def _joint_name(j: int) -> str:
+    return joint_labels(14)[j] if j < 14 else f"joint {j}"
+
+
+def plot_pose_panels(
+    store,
+    frames: Sequence[int],
+    poses: dict[str, np.ndarray],
+    errors: dict[str, np.ndarray] | None = None,
+    title: str = "Ground truth and predictions",
+    colours: dict[str, str] | None = None,
+    panel_size: float = 2.6,
+):
+    """One row per frame, one column per pose source (paper Fig. 1: ground truth / baseline / MURAUER):
+    each panel is the real crop with that source's skeleton alone. `poses[name]` is (N, 14, 3) mm for the
+    whole store (a key 'ground truth' is drawn in green); `errors[name]` (N, 14) mm adds the frame's mean
+    and max joint error to the panel's title. Returns the figure."""
+    frames = [int(i) for i in frames]
+    names = list(poses)
+    colours = {**POSE_COLOURS, "Real+Synth": "orange", "MURAUER": "red", **(colours or {})}
+    fig, axes = plt.subplots(
+        len(frames), len(names), figsize=(panel_size * 1.25 * len(names), panel_size * len(frames)), squeeze=False
+    )
+    for r, i in enumerate(frames):
+        for c, name in enumerate(names):
+            ax = axes[r, c]
+            label = name
+            if errors is not None and name in errors:
+                e = errors[name][i]
+                label = f"{name}\nmean {e.mean():.0f}, max {e.max():.0f} mm"
+            elif name == "ground truth":
+                label = f"frame {i}: ground truth"
+            show_crop(ax, store.real[i], float(store.cube[i]), label, colorbar=c == len(names) - 1)
+            draw_pose(ax, crop_pixels(store, i, poses[name][i]), colours.get(name, "red"))
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_worst_frames(
+    store,
+    gt: np.ndarray,
+    pred: np.ndarray,
+    errors: np.ndarray,
+    k: int = 6,
+    by: str = "max",
+    name: str = "MURAUER",
+    title: str | None = None,
+    columns: int = 3,
+):
+    """Paper Fig. 11: the k test frames with the largest maximum (or mean) joint error, each crop with the
+    ground truth (green) and the prediction (red); the worst joint is ringed and named in the title."""
+    per_frame = errors.max(axis=1) if by == "max" else errors.mean(axis=1)
+    frames = np.argsort(-per_frame)[:k]
+    rows = int(np.ceil(len(frames) / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(3.4 * columns, 3.0 * rows), squeeze=False)
+    for ax in axes.flat[len(frames) :]:
+        ax.axis("off")
+    for ax, i in zip(axes.flat, frames):
+        j = int(errors[i].argmax())
+        show_crop(ax, store.real[i], float(store.cube[i]), f"frame {i}: max {errors[i, j]:.0f} mm\n({_joint_name(j)})")
+        draw_pose(ax, crop_pixels(store, i, gt[i]), "lime", "ground truth")
+        px = crop_pixels(store, i, pred[i])
+        draw_pose(ax, px, "red", name)
+        ax.scatter(px[j, 0], px[j, 1], s=140, facecolors="none", edgecolors="white", lw=1.5, zorder=4)
+    axes.flat[0].legend(fontsize=6, loc="lower left")
+    fig.suptitle(title or f"{name}: the {len(frames)} real test frames with the largest {by} joint error")
+    fig.tight_layout()
+    return fig
+
+
+def plot_semi_supervised_comparison(ours: dict[str, dict] | None = None, ax=None, n_all: int | None = None):
+    """Paper Fig. 3: published semi-supervised methods on NYU, mean joint error against the number of
+    labeled real frames (values read off the paper's plot, `mlib.paper_results`). `ours` adds this run's
+    curves, {name: {n: mm}} ('all' drawn at `n_all`), on the same axes, marked as the embedded data."""
+    from mlib.paper_results import FIG3_SEMI_SUPERVISED, FIG3_SOURCE
+
+    ax = _ax(ax, (8, 4.8))
+    for method, (ref, points) in FIG3_SEMI_SUPERVISED.items():
+        n, mm = zip(*points)
+        ax.plot(n, mm, marker="o", ls="-" if method == "MURAUER" else "--", label=f"{method} (NYU; {ref})")
+    for name, cells in (ours or {}).items():
+        pts = sorted((n_all if n == "all" else int(n), v) for n, v in cells.items() if n != "all" or n_all)
+        ax.plot(*zip(*pts), marker="s", color="black", lw=1.5, label=f"{name} (this run, embedded data)")
+    ax.set_xscale("log")
+    ax.set_xlabel("labeled real frames n (log scale)")
+    ax.set_ylabel("mean joint error (mm)")
+    ax.set_title("Semi-supervised methods vs. labeled frames (paper Fig. 3)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    ax.annotate(f"published values {FIG3_SOURCE}", (0, -0.2), xycoords="axes fraction", fontsize=6.5)
+    ax.figure.tight_layout()
+    return ax
+
+
+def plot_embedding_thumbnails(
+    points: np.ndarray,
+    is_real: np.ndarray,
+    crops: np.ndarray,
+    ax=None,
+    n_thumbs: int = 8,
+    zoom: float | None = None,
+    title: str = "t-SNE of latents with depth crops",
+    seed: int = 0,
+):
+    """Paper Fig. 5: a 2-D embedding of real and synthetic latents with a few depth crops placed at their
+    points (a line joins each crop to its point). `crops` (N, S, S) are the inputs in the same row order
+    as `points`; the crops shown are spread over the map (farthest-point choice from a seeded start).
+    `zoom` scales the thumbnails (default: about 48 pixels whatever the crop size)."""
+    from matplotlib.offsetbox import AnnotationBbox, OffsetImage
+
+    ax = plot_embedding(points, is_real, ax=ax, title=title)
+    zoom = zoom or 48 / crops.shape[-1]
+    chosen = [int(np.random.default_rng(seed).integers(len(points)))]
+    d = np.linalg.norm(points - points[chosen[0]], axis=1)
+    while len(chosen) < min(n_thumbs, len(points)):
+        chosen.append(int(d.argmax()))
+        d = np.minimum(d, np.linalg.norm(points - points[chosen[-1]], axis=1))
+    centre = points.mean(0)
+    span = np.ptp(points, axis=0).max()
+    for i in chosen:
+        crop = crops[i].detach().cpu().numpy() if isinstance(crops, torch.Tensor) else np.asarray(crops[i])
+        away = points[i] - centre
+        away = away / (np.linalg.norm(away) + 1e-9) * 0.12 * span  # push the crop outwards, off the cloud
+        box = AnnotationBbox(
+            OffsetImage(np.squeeze(crop), cmap="viridis", zoom=zoom, norm=plt.Normalize(-1, 1)),
+            points[i], xybox=points[i] + away, xycoords="data", boxcoords="data", pad=0.1,
+            bboxprops={"edgecolor": "tab:red" if is_real[i] else "tab:blue", "lw": 1.5},
+            arrowprops={"arrowstyle": "-", "color": "gray", "lw": 0.8},
+        )  # fmt: skip
+        ax.add_artist(box)
+    ax.margins(0.18)
+    return ax
+
+
+def plot_view_grid(
+    frames: Sequence[int],
+    rows: dict[str, tuple[np.ndarray, np.ndarray]],
+    cube_mm: np.ndarray,
+    title: str = "Side views predicted from real and synthetic inputs (paper Fig. 7)",
+):
+    """Paper Fig. 7 as a grid: one row per entry of `rows` ({row label: (real-side crops, synthetic-side
+    crops)}, each (len(frames), S, S)), two columns per frame (real | synthetic). Every row is
+    different content; each panel's two-line title names its row, frame and domain."""
+    frames = [int(i) for i in frames]
+    fig, axes = plt.subplots(len(rows), 2 * len(frames), figsize=(2.1 * 2 * len(frames) + 1, 2.2 * len(rows)),
+                             squeeze=False)  # fmt: skip
+    for r, (label, (real, synth)) in enumerate(rows.items()):
+        for j, i in enumerate(frames):
+            for k, (dom, crops) in enumerate((("real", real), ("synth.", synth))):
+                ax = axes[r, 2 * j + k]
+                head = f"frame {i}: " if r == 0 else ""
+                show_crop(ax, crops[j], float(cube_mm[j]), f"{head}{label}\n({dom})",
+                          colorbar=j == len(frames) - 1 and k == 1)  # fmt: skip
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_term_scale(scales: dict[str, float], ax=None, title: str = "Size of each term of Eq. 1 in the total"):
+    """Weighted loss terms (λ·L, median over stage 2, from `mlib.analysis.weighted_terms`) as horizontal
+    bars on a log axis: how much each term of Eq. 1 weighs in the total the optimiser sees."""
+    ax = _ax(ax, (7, 3))
+    names = list(scales)
+    ax.barh(names, [scales[k] for k in names], color="tab:green")
+    for i, k in enumerate(names):
+        ax.annotate(f"{scales[k]:.1e}", (scales[k], i), xytext=(3, 0), textcoords="offset points", va="center",
+                    fontsize=8)  # fmt: skip
+    ax.set_xscale("log")
+    lo, hi = min(scales.values()), max(scales.values())
+    ax.set_xlim(lo / 10, hi * 30)
+    ax.set_xlabel("weighted term λ·L, median over stage 2 (loss units, summed over the batch)")
+    ax.set_ylabel("term of Eq. 1")
+    ax.invert_yaxis()
+    ax.set_title(title)
+    ax.figure.tight_layout()
+    return ax

@@ -1,0 +1,157 @@
+"""Figure helpers for notebooks 04-06 and the paper's figures (mlib.plots, helper C section), the
+published Fig. 3 values, and the analysis helpers they use."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from mlib.analysis import pose_errors, predicted_views, relative_pair_distances, weighted_terms  # noqa: E402
+from mlib.data.datasets import CropStore  # noqa: E402
+from mlib.losses import LossWeights  # noqa: E402
+from mlib.paper_results import FIG3_SEMI_SUPERVISED, TABLE1_ALL_LABELS_MM  # noqa: E402
+from mlib.plots import (  # noqa: E402
+    plot_embedding_thumbnails,
+    plot_error_vs_n,
+    plot_pose_panels,
+    plot_semi_supervised_comparison,
+    plot_term_scale,
+    plot_view_grid,
+    plot_worst_frames,
+    show_crop,
+)
+
+
+@pytest.fixture
+def store() -> CropStore:
+    return CropStore.random(6, 16, seed=0)
+
+
+@pytest.fixture(autouse=True)
+def _close():
+    yield
+    plt.close("all")
+
+
+def gt_of(store: CropStore) -> np.ndarray:
+    from mlib.data.camera import EVAL_JOINTS
+
+    return store.joints[:, 0][:, EVAL_JOINTS].numpy()
+
+
+def images(fig) -> list:
+    return [ax for ax in fig.axes if ax.images and ax.get_label() != "<colorbar>"]
+
+
+def test_fig3_read_off_end_points_agree_with_table1():
+    for method, mm in TABLE1_ALL_LABELS_MM.items():
+        n, last = FIG3_SEMI_SUPERVISED[method][1][-1]
+        assert n > 70000 and last == pytest.approx(mm, abs=0.05), method
+    for _, points in FIG3_SEMI_SUPERVISED.values():
+        ns = [n for n, _ in points]
+        assert ns == sorted(ns)  # drawn left to right
+
+
+def test_semi_supervised_comparison_draws_every_method_and_ours():
+    ax = plot_semi_supervised_comparison({"Full": {10: 30.0, 100: 25.0, "all": 20.0}}, n_all=1500)
+    lines = ax.get_lines()
+    assert len(lines) == len(FIG3_SEMI_SUPERVISED) + 1
+    assert list(lines[-1].get_xdata()) == [10, 100, 1500]  # 'all' at its real n
+    assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title()
+
+
+def test_error_vs_n_draws_all_at_its_real_n():
+    ax = plot_error_vs_n({"A": {10: (30.0, 0.0, 1), "all": (20.0, 0.0, 1)}}, n_all=5000)
+    xs = ax.get_lines()[0].get_xdata()
+    assert list(xs) == [10, 5000]
+
+
+def test_show_crop_in_mm_with_a_labelled_colour_bar(store):
+    fig, ax = plt.subplots()
+    im = show_crop(ax, store.real[0], 300.0, "t")
+    assert im.get_clim() == (-150.0, 150.0)
+    assert np.allclose(im.get_array(), store.real[0].float().numpy() * 150, atol=1e-3)
+    bars = [a for a in fig.axes if a is not ax]
+    assert len(bars) == 1 and "mm" in bars[0].get_ylabel()
+
+
+def test_pose_panels_one_skeleton_per_panel_and_the_crop_frame_kept(store):
+    gt = gt_of(store)
+    far = gt + 5000.0  # a prediction far outside the crop must not zoom the panel out
+    err = np.full((len(store), 14), 7.0)
+    fig = plot_pose_panels(store, [1, 3], {"ground truth": gt, "MURAUER": far}, {"MURAUER": err}, title="T")
+    panels = images(fig)
+    assert len(panels) == 4
+    assert all(ax.get_title() for ax in panels)
+    assert "mean 7, max 7 mm" in panels[1].get_title()
+    for ax in panels:
+        assert ax.get_xlim() == pytest.approx((-0.5, 15.5))
+    # each panel carries exactly one skeleton: 13 bones
+    assert all(len(ax.get_lines()) == 13 for ax in panels)
+
+
+def test_worst_frames_are_those_with_the_largest_max_error(store):
+    gt = gt_of(store)
+    err = np.zeros((len(store), 14))
+    err[4, 2], err[1, 0], err[5, 9] = 90.0, 80.0, 10.0
+    err[:, 5] += 1.0
+    fig = plot_worst_frames(store, gt, gt, err, k=2, by="max")
+    titles = [ax.get_title() for ax in images(fig)]
+    assert titles[0].startswith("frame 4: max 90 mm") and titles[1].startswith("frame 1: max 80 mm")
+
+
+def test_view_grid_titles_every_panel(store):
+    a = store.real[:2].numpy()
+    fig = plot_view_grid([0, 1], {"input": (a, a), "view": (a, a)}, np.array([300.0, 300.0]))
+    panels = images(fig)
+    assert len(panels) == 8 and all(ax.get_title() for ax in panels)
+
+
+def test_embedding_thumbnails_places_n_crops(store):
+    from matplotlib.offsetbox import AnnotationBbox
+
+    pts = np.random.default_rng(0).normal(size=(12, 2))
+    crops = torch.cat([store.real, store.synth[:, 0]])
+    ax = plot_embedding_thumbnails(pts, np.r_[np.ones(6), np.zeros(6)], crops, n_thumbs=5)
+    boxes = [a for a in ax.artists if isinstance(a, AnnotationBbox)]
+    assert len(boxes) == 5
+    assert len({tuple(b.xy) for b in boxes}) == 5  # five different points
+
+
+def test_weighted_terms_weights_each_term_and_skips_absent_ones():
+    hist = [
+        {"stage": 1, "pose": 1e6},
+        {"stage": 2, "pose": 100.0, "corr": 10.0, "adv": 2.0},
+        {"stage": 2, "pose": 300.0, "corr": 30.0, "adv": 4.0},
+    ]
+    w = LossWeights(lambda_c=0.2, lambda_g=1e-4, lambda_m=1e-5)
+    out = weighted_terms(hist, w)
+    assert out == pytest.approx({"L_p": 200.0, "λc·L_c": 4.0, "λm·L_m": 3e-5})
+    ax = plot_term_scale(out)
+    assert ax.get_xscale() == "log" and ax.get_ylabel()
+
+
+def test_relative_pair_distances():
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(200, 8))
+    assert np.allclose(relative_pair_distances(z, z), 0.0)
+    other = rng.normal(size=(200, 8))
+    assert np.median(relative_pair_distances(z, other)) == pytest.approx(1.0, abs=0.15)
+    with pytest.raises(ValueError):
+        relative_pair_distances(z[:1], z[:1])
+
+
+def test_pose_errors_and_predicted_views_shapes(store):
+    from mlib.train import build_model
+
+    model, _ = build_model("ci", 0, torch.device("cpu"), crop_size=store.crop_size)
+    gt, pred, err = pose_errors(model, store, True, "cpu")
+    assert gt.shape == pred.shape == (len(store), 14, 3) and err.shape == (len(store), 14)
+    assert np.allclose(err, np.linalg.norm(pred - gt, axis=-1), atol=1e-3)
+    v = predicted_views(model, store, [0, 2], "real", "cpu")
+    assert v.shape == (2, 16, 16) and np.abs(v).max() <= 1.0
+    assert model.training  # restored
