@@ -169,3 +169,67 @@ def weighted_terms(history: list[dict], weights, stage: int = 2) -> dict[str, fl
         if values:
             out[label[key]] = float(lam[key] * np.median(values))
     return out
+
+
+# --- helpers for notebooks 01-03 (helper B, issue 18)
+
+
+def view_mae(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Mean absolute error per frame and pixel (normalised depth units, [-1, 1] over the cube) between
+    (N, S, S) predicted and captured views: the number of the paper's Table 2."""
+    return np.abs(np.asarray(pred, np.float64) - np.asarray(target, np.float64)).reshape(len(pred), -1).mean(1)
+
+
+def mean_view(store: CropStore, domain: str, camera: int = 2, indices=None) -> np.ndarray:
+    """The average side view (S, S) of a store's frames: what a decoder that ignores its input would draw."""
+    idx = torch.arange(len(store)) if indices is None else torch.as_tensor(indices)
+    return torch.cat([store.images(c, domain, camera) for c in idx.split(1024)]).mean(0)[0].numpy()
+
+
+def view_prediction_report(
+    model: torch.nn.Module,
+    store: CropStore,
+    train: CropStore,
+    frames,
+    device: torch.device | str = "cpu",
+    camera: int = 2,
+) -> dict[str, dict[str, float]]:
+    """Table 2 of the paper and what to read it against, per input domain ('real', 'synth'): the view
+    decoder's MAE against the captured side view of the same frame ('own frame'), against the side view
+    of another frame ('other frame': the targets rolled by half the frames, so that neighbours in a
+    sequence do not pair up; a decoder whose output follows the pose does better on its own frame), the all-background guess and the mean training view. Also the mean
+    absolute horizontal and vertical pixel step of the predicted and the captured views ('sharpness',
+    per pixel): a blurred prediction has smaller steps than the capture."""
+    idx = torch.as_tensor(frames)
+    out: dict[str, dict[str, float]] = {}
+    for domain in ("real", "synth"):
+        pred = predicted_views(model, store, idx, domain, device)
+        target = store.images(idx, domain, camera)[:, 0].numpy()
+        average = mean_view(train, domain, camera)
+
+        def steps(v: np.ndarray) -> float:
+            return float((np.abs(np.diff(v, axis=1)).mean() + np.abs(np.diff(v, axis=2)).mean()) / 2)
+
+        out[domain] = {
+            "own frame": float(view_mae(pred, target).mean()),
+            "other frame": float(view_mae(pred, np.roll(target, len(target) // 2, axis=0)).mean()),
+            "all background": float(view_mae(np.ones_like(target), target).mean()),
+            "mean training view": float(view_mae(np.broadcast_to(average, target.shape), target).mean()),
+            "sharpness predicted": steps(pred),
+            "sharpness captured": steps(target),
+        }
+    return out
+
+
+def relative_pair_distances(z_real: np.ndarray, z_synth: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Distance of each real latent to its own synthetic render's latent, over the median distance to the
+    render of another frame (a seeded derangement). Below 1: a real frame sits nearer its own render than
+    a random render; this ratio can be compared across models whose latent spaces differ in scale."""
+    z_real, z_synth = np.asarray(z_real, float), np.asarray(z_synth, float)
+    if len(z_real) < 2:
+        raise ValueError("need at least two frames")
+    perm = np.random.default_rng(seed).permutation(len(z_real))
+    perm = np.where(perm == np.arange(len(perm)), np.roll(perm, 1), perm)  # no frame paired with itself
+    own = np.linalg.norm(z_real - z_synth, axis=1)
+    other = np.linalg.norm(z_real - z_synth[perm], axis=1)
+    return own / np.median(other)

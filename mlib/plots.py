@@ -410,3 +410,142 @@ def plot_term_scale(scales: dict[str, float], ax=None, title: str = "Size of eac
     ax.set_title(title)
     ax.figure.tight_layout()
     return ax
+
+
+# --- figure helpers for 01-03 (helper B, issue 18)
+
+
+def show_crop_grid(
+    crops: Sequence,
+    titles: Sequence[str],
+    cube_mm: float | Sequence[float],
+    ncols: int,
+    title: str,
+    row_labels: Sequence[str] | None = None,
+    panel_size: float = 2.3,
+):
+    """Depth crops in a grid (row-major), each in mm from its crop centre, one colour bar in mm at the
+    end of every row; `row_labels` name the rows on their first panel's left side. Returns the figure."""
+    n = len(crops)
+    nrows = int(np.ceil(n / ncols))
+    cubes = np.broadcast_to(np.asarray(cube_mm, float), (n,))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size * ncols + 1.0, panel_size * nrows + 0.6), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.axis("off")
+    for k, (ax, crop) in enumerate(zip(axes.flat, crops)):
+        last_in_row = k % ncols == ncols - 1 or k == n - 1
+        show_crop(ax, crop, float(cubes[k]), titles[k] if k < len(titles) else "", colorbar=last_in_row)
+        if row_labels is not None and k % ncols == 0:
+            ax.set_ylabel(row_labels[k // ncols], fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+BATCH_SET_LABELS = {
+    "pair_real": "pairs: real\n(labeled; Lp, Lc, Lm)",
+    "pair_synth": "pairs: synthetic\n(labeled, Lp; Lc target)",
+    "real": "labeled real\n(Lp, Lm)",
+    "synth": "synthetic\n(Lp, Lg)",
+    "unlabeled": "unlabeled real\n(Lg, Lm)",
+}  # which terms of Eq. 1 read each set (Trainer.model_step with the default settings)
+
+
+def plot_four_set_batch(batch, cube_mm: float, per_set: int = 4, title: str | None = None):
+    """One MURAUER mini-batch (paper §4.1): a row per set of `mlib.data.datasets.Batch` (the corresponding
+    real/synthetic pairs, labeled real, synthetic, unlabeled real), its first `per_set` crops as the
+    network receives them (augmented), each row labelled with the loss terms that read it."""
+    names = [k for k in BATCH_SET_LABELS if k in batch.sets]
+    crops, titles, labels = [], [], []
+    for name in names:
+        x = batch[name].x[:per_set, 0].detach().cpu()
+        crops += list(x)
+        titles += [f"{name} [{j}]" for j in range(len(x))]
+        labels.append(BATCH_SET_LABELS[name])
+    sizes = ", ".join(f"{k} {len(batch[k].x)}" for k in names)
+    return show_crop_grid(
+        crops, titles, cube_mm, per_set, title or f"One four-set mini-batch ({sizes} samples)", row_labels=labels
+    )
+
+
+def plot_errors_with_baseline(
+    rows: dict[str, float],
+    baseline_mm: float,
+    ax=None,
+    title: str = "Mean joint error",
+    xlabel: str | None = None,
+    ylabel: str = "model and input",
+):
+    """Mean joint errors as horizontal bars, with the mean-pose baseline (the mean training pose for every
+    frame, `mlib.evaluate.mean_pose_errors`) as a dashed line: a bar near the line has learned little."""
+    ax = _ax(ax, (7, 0.6 * len(rows) + 1.6))
+    names = list(rows)
+    ax.barh(names, [rows[k] for k in names], color="tab:blue")
+    ax.axvline(baseline_mm, color="black", ls="--", lw=1.2, label=f"mean-pose baseline ({baseline_mm:.1f} mm)")
+    for i, k in enumerate(names):
+        ax.annotate(f"{rows[k]:.1f}", (rows[k], i), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
+    ax.set_xlim(0, max(max(rows.values()), baseline_mm) * 1.18)
+    ax.set_xlabel(xlabel or "mean joint error on the test split (mm)")
+    ax.set_ylabel(ylabel)
+    ax.invert_yaxis()
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.figure.tight_layout()
+    return ax
+
+
+def plot_probe_and_mixing(
+    probe: dict[str, float], mixing: dict[str, float], k: int = 10, title: str = "Two judges of domain alignment"
+):
+    """The fresh linear probe (held-out accuracy, 0.5 = the domains cannot be split by a hyperplane) beside
+    the kNN mixing score (fraction of each latent's k nearest neighbours from the other domain, 0.5 =
+    well mixed with equal counts, 0 = separate clusters), one bar per model. The probe's axis spans
+    0.5-1.0 and the mixing axis 0-0.5, the full range of each, so that noise is not magnified."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 0.55 * len(probe) + 2.2))
+    names = list(probe)
+    a.barh(names, [probe[n] for n in names], color="tab:purple")
+    a.set_xlim(0.5, 1.0)
+    a.set_xlabel("probe accuracy, held-out (fraction; 0.5 = domains alike)")
+    a.set_ylabel("model")
+    a.set_title("Global: can a hyperplane split real from synthetic?", fontsize=10)
+    b.barh(names, [mixing[n] for n in names], color="tab:orange")
+    b.set_xlim(0.0, 0.5)
+    b.set_xlabel(f"other-domain share of the {k} nearest neighbours (fraction; 0.5 = mixed)")
+    b.set_title("Local: are a latent's neighbours from the other domain?", fontsize=10)
+    b.set_yticks(range(len(names)), [""] * len(names))
+    for ax, vals in ((a, probe), (b, mixing)):
+        for i, n in enumerate(names):
+            ax.annotate(f"{vals[n]:.3f}", (vals[n], i), xytext=(3, 0), textcoords="offset points", va="center")
+        ax.invert_yaxis()
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_pose_overlays(
+    store,
+    frames: Sequence[int],
+    gt: np.ndarray,
+    preds: dict[str, np.ndarray],
+    errors: dict[str, np.ndarray],
+    title: str,
+):
+    """One row per input domain ('synth' or 'real' keys of `preds`, each (N, 14, 3) mm), one column per
+    frame: the domain's camera-1 crop with the ground truth (green) and that domain's prediction (red);
+    each title names the frame and the prediction's mean joint error (`errors[domain]`, (N, 14) mm)."""
+    frames = [int(i) for i in frames]
+    domains = list(preds)
+    fig, axes = plt.subplots(len(domains), len(frames), figsize=(2.9 * len(frames), 2.7 * len(domains)), squeeze=False)
+    for r, dom in enumerate(domains):
+        for c, i in enumerate(frames):
+            ax = axes[r, c]
+            crop = store.images(torch.tensor([i]), dom)[0, 0]
+            label = "synthetic" if dom == "synth" else dom
+            show_crop(ax, crop, float(store.cube[i]), f"{label}, frame {i}: {errors[dom][i].mean():.0f} mm",
+                      colorbar=c == len(frames) - 1)  # fmt: skip
+            draw_pose(ax, crop_pixels(store, i, gt[i]), "lime", "ground truth")
+            draw_pose(ax, crop_pixels(store, i, preds[dom][i]), "red", "prediction")
+    axes[0, 0].legend(fontsize=7, loc="lower left")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
