@@ -93,5 +93,7 @@ def test_figures_have_titles_labels_and_colour_bars_in_mm():
     assert ax.get_xlim()[1] > 30.0  # the baseline line is inside the axes
     fig = plot_probe_and_mixing({"a": 0.9, "b": 0.7}, {"a": 0.1, "b": 0.3})
     probe_ax, mix_ax = fig.axes
-    assert probe_ax.get_xlim() == (0.5, 1.0) and mix_ax.get_xlim() == (0.0, 0.5)
+    assert probe_ax.get_xlim() == (0.5, 1.0) and mix_ax.get_xlim()[0] == 0.0 and mix_ax.get_xlim()[1] >= 0.5
+    fig = plot_probe_and_mixing({"a": 0.9}, {"a": 0.56})  # above 0.5: the bar stays inside the axes
+    assert fig.axes[1].get_xlim()[1] > 0.56
     plt.close("all")
