@@ -81,7 +81,7 @@ def summarize(errors: Array, thresholds: Sequence[float] = THRESHOLDS) -> dict:
 # ----------------------------------------------------------------------------- models
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def predict_store(
     model: torch.nn.Module,
     store,

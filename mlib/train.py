@@ -92,6 +92,9 @@ VARIANTS: dict[str, Variant] = {
 }
 
 
+PRECISIONS = ("auto", "fp32", "bf16")  # TrainConfig.precision
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     preset: str = "laptop"
@@ -126,6 +129,17 @@ class TrainConfig:
     # paper's epoch of real training frames / batch size (the `paper` preset).
     scaled_schedule: bool = True
     stage2_lr_scale: float = 1.0  # stage 2's base rate is base_lr times this (a knob tuned on validation)
+    # How a step runs, not what it computes (so not part of the resume check). precision "auto" uses
+    # bf16 autocast on CUDA and float32 elsewhere; "bf16" also autocasts on a CPU, which pays off where
+    # the CPU has bf16 matrix units (benchmarks/bench_train.py measures it) and changes the numbers at
+    # bf16 precision; "fp32" never autocasts. channels_last stores images and conv weights NHWC, the
+    # layout the CPU and GPU convolution kernels prefer; it reorders float sums, nothing more.
+    precision: str = "auto"
+    channels_last: bool = True
+
+    def __post_init__(self):
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"TrainConfig.precision={self.precision!r}; choose one of {PRECISIONS}")
 
     @property
     def batch_size(self) -> int:
@@ -296,7 +310,7 @@ class Trainer:
         self.sched_h = make_scheduler(self.opt_h, ipe, cfg.gamma)
         self.iteration = 0
         self.history: list[dict] = []
-        self.amp = device.type == "cuda"
+        self.amp = cfg.precision == "bf16" or (cfg.precision == "auto" and device.type == "cuda")
         # The sets drawn without rotation and carrying Lg; empty when Lg covers every (rotated) set.
         self.unrotated = VIEW_SETS if variant.view and stage == 2 and cfg.view_sets_unrotated else ()
         self.view_sets = VIEW_SETS if cfg.view_sets_unrotated else REAL_SETS + SYNTH_SETS  # the sets Lg covers
@@ -324,7 +338,7 @@ class Trainer:
             # One pass of f over both domains, so batch norm normalises them together as it will at
             # test time (its running statistics mix both); then m on the real part only.
             x = torch.cat([t for t in (x_real, x_synth) if t is not None])
-            if self.device.type == "cuda":
+            if cfg.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
             with torch.set_grad_enabled(self.trains_predictor):
                 z_f = model.f(x)
@@ -452,7 +466,7 @@ class Trainer:
         """Train until `self.iters` (or `stop_at`, to simulate an interruption); checkpoint on the way."""
         end = min(self.iters, stop_at) if stop_at is not None else self.iters
         self.train_mode()
-        if self.device.type == "cuda":
+        if self.cfg.channels_last:
             self.model.to(memory_format=torch.channels_last)
         sums: dict[str, torch.Tensor] = {}
         # First non-finite iteration per term, kept on the device so the loop never syncs.
