@@ -154,6 +154,16 @@ def check_executed(executed: Path) -> list[str]:
     return problems
 
 
+def parameter_value(text: str):
+    """A -p value as papermill's command line reads it: int, float, True/False/None, else the text."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return {"True": True, "False": False, "None": None}.get(text, text)
+
+
 def run_series(
     preset: str,
     out: Path,
@@ -164,9 +174,13 @@ def run_series(
     check: bool = False,
     cell_timeout: float | None = None,
     notebook_dir: Path = NOTEBOOKS,
+    params: dict | None = None,
 ) -> dict[str, float]:
+    """Execute the notebooks into `out`. `extra` holds the data source (`dataset`, `nyu_dir`: only
+    notebooks 01-06 get them); `params` are set in every notebook that declares them (`-p NAME VALUE`)."""
     out.mkdir(parents=True, exist_ok=True)
     times: dict[str, float] = {}
+    overrides = params
     for nb in notebooks(only, notebook_dir):
         executed = out / nb.name
         params = {"preset": preset, "run_dir": str(out.resolve()), "data_dir": str(data_dir.resolve()), **(extra or {})}
@@ -178,6 +192,7 @@ def run_series(
             # Live widgets die with the kernel anyway, and nbclient can hang on their comm traffic
             # (jupyter/nbclient#312): batch runs draw the static figures only.
             params["live_widgets"] = False
+        params |= {k: v for k, v in (overrides or {}).items() if k in declared}
         print(f"==> {nb.name}", flush=True)
         t0 = time.perf_counter()
         try:
@@ -218,6 +233,15 @@ def main(argv: list[str] | None = None) -> int:
         help="fail on an error, no figure, a frozen widget or progress bar, or a figure without a title or axis labels",
     )
     ap.add_argument(
+        "-p",
+        "--param",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="set a parameter in every notebook that declares it, as papermill's -p does (e.g. -p nyu_dir /none)",
+    )
+    ap.add_argument(
         "--cell-timeout",
         type=float,
         default=None,
@@ -240,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
             extra=extra,
             check=args.check,
             cell_timeout=timeout,
+            params={name: parameter_value(value) for name, value in args.param},
         )
     except pm.PapermillExecutionError as err:
         print(f"\nseries stopped: {err.ename} in cell {err.exec_count}: {err.evalue}", file=sys.stderr)

@@ -7,7 +7,7 @@ import nbformat
 import papermill as pm
 import pytest
 
-from mlib.series import check_executed, figure_problems, final_text, run_series
+from mlib.series import check_executed, figure_problems, final_text, parameter_value, run_series
 
 PLOT = "import matplotlib.pyplot as plt\nplt.plot([0, 1]); plt.title('t'); plt.xlabel('x (mm)'); plt.ylabel('y (mm)')\n"
 
@@ -70,6 +70,16 @@ def test_the_data_source_reaches_the_notebooks_that_declare_it(folders):
     )
     run_series("ci", out, out / "data", kernel="python3", notebook_dir=src, extra={"dataset": "nyu", "nyu_dir": "/x"})
     assert check_executed(out / "00_a.ipynb") == [] and check_executed(out / "01_b.ipynb") == []
+
+
+def test_explicit_parameters_reach_every_notebook_that_declares_them(folders):
+    src, out = folders
+    plot = PLOT + "plt.show()\n"
+    write_notebook(src / "00_a.ipynb", "preset = 'ci'\nnyu_dir = 'own'", plot + "assert nyu_dir == '/missing', nyu_dir")
+    write_notebook(src / "07_b.ipynb", "preset = 'ci'", plot + "assert 'nyu_dir' not in globals()")
+    run_series("ci", out, out / "data", kernel="python3", notebook_dir=src, params={"nyu_dir": "/missing"})
+    assert check_executed(out / "00_a.ipynb") == [] and check_executed(out / "07_b.ipynb") == []
+    assert [parameter_value(v) for v in ("3", "0.5", "False", "None", "/x")] == [3, 0.5, False, None, "/x"]
 
 
 # ----------------------------------------------------------------------------- the output check
