@@ -180,7 +180,7 @@ def compare(
     b: float,
     relation: str = "<",
     preset: str = "ci",
-    expected: dict[str, float] | None = None,
+    expected: dict[str, float | None] | None = None,
     *,
     factor: float = 1.0,
     unit: str = "mm",
@@ -193,6 +193,8 @@ def compare(
     numbers; ``expected`` gives the committed values under the same names, and the same comparison
     is decided on them too when both are there."""
     ref_holds = None
+    if expected:  # a committed value that is missing or not a number is left out, not compared
+        expected = {k: float(v) for k, v in expected.items() if v is not None and math.isfinite(float(v))}
     if expected and a_name in expected and b_name in expected:
         ref_holds = holds(expected[a_name], expected[b_name], relation, factor)
     return Claim(

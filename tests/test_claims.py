@@ -70,3 +70,10 @@ def test_spread_only_with_two_or_more_seeds():
     # the committed values are printed without spread
     c = compare("t", "a", 1.0, "b", 2.0, "<", "ci", {"a": 1.5, "b": 2.5}, seeds=3, spread={"a": 0.1, "b": 0.2})
     assert str(c).count("±") == 2
+
+
+def test_missing_committed_values_are_left_out_not_compared():
+    c = compare("t", "a", 1.0, "b", 2.0, "<", "ci", {"a": float("nan"), "b": 3.0})
+    assert c.reference_holds is None and c.expected == {"b": 3.0}
+    c = compare("t", "a", 1.0, "b", 2.0, "<", "ci", {"a": None, "b": None})
+    assert c.expected is None and "committed" not in str(c)
