@@ -257,6 +257,13 @@ def add_experiment_arguments(ap) -> None:
     ap.add_argument("--frames", type=int, default=None, help="override the preset's number of training frames")
     ap.add_argument("--test-frames", type=int, default=None, help="override the preset's number of test frames")
     ap.add_argument("--device", default="auto")
+    ap.add_argument(
+        "--stage1-synth-cameras",
+        type=int,
+        default=None,
+        choices=[1, 2, 3],
+        help="stage 1 draws synthetic samples from the renders of this many cameras (default: the preset's)",
+    )
     ap.add_argument("--stage1-iters", type=int, default=None)
     ap.add_argument("--stage2-iters", type=int, default=None)
 
@@ -273,6 +280,7 @@ def open_from_args(args, run_dir: str | Path) -> Experiment:
         data_overrides={"frames": args.frames, "test_frames": args.test_frames},
         stage1_iters=args.stage1_iters,
         stage2_iters=args.stage2_iters,
+        stage1_synth_cameras=getattr(args, "stage1_synth_cameras", None),
     )
 
 

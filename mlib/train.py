@@ -129,6 +129,9 @@ class TrainConfig:
     # paper's epoch of real training frames / batch size (the `paper` preset).
     scaled_schedule: bool = True
     stage2_lr_scale: float = 1.0  # stage 2's base rate is base_lr times this (a knob tuned on validation)
+    # Stage 1 draws each synthetic sample from the renders of this many cameras (1: camera 1 only, as
+    # before; 3: all, as the paper does): more viewpoints of the same poses for the shared predictor.
+    stage1_synth_cameras: int = 1
     # How a step runs, not what it computes (so not part of the resume check). precision "auto" uses
     # bf16 autocast on CUDA and float32 elsewhere; "bf16" also autocasts on a CPU, which pays off where
     # the CPU has bf16 matrix units (benchmarks/bench_train.py measures it) and changes the numbers at
@@ -138,6 +141,8 @@ class TrainConfig:
     channels_last: bool = True
 
     def __post_init__(self):
+        if self.stage1_synth_cameras not in (1, 2, 3):
+            raise ValueError(f"TrainConfig.stage1_synth_cameras={self.stage1_synth_cameras}; the renders have cameras 1-3")
         if self.precision not in PRECISIONS:
             raise ValueError(f"TrainConfig.precision={self.precision!r}; choose one of {PRECISIONS}")
 
@@ -154,6 +159,7 @@ BEFORE_SETTING_EXISTED = {
     "view_sets_unrotated": False,
     "scaled_schedule": False,
     "stage2_lr_scale": 1.0,
+    "stage1_synth_cameras": 1,
 }
 VIEW_SETS = ("synth", "unlabeled")  # the sets that carry Lg when `view_sets_unrotated`
 
@@ -321,7 +327,13 @@ class Trainer:
     def step(self) -> dict[str, torch.Tensor]:
         """One optimisation step; returns the detached loss terms (on the device, no sync)."""
         batch = make_batch(
-            self.train, self.sampler.sample(), self.device, self.cfg.augment, self.aug_gen, unrotated=self.unrotated
+            self.train,
+            self.sampler.sample(),
+            self.device,
+            self.cfg.augment,
+            self.aug_gen,
+            unrotated=self.unrotated,
+            synth_cameras=self.cfg.stage1_synth_cameras if self.stage == 1 else 1,
         )
         terms, z_real, z_synth = self.model_step(batch)
         if self.variant.adversarial and self.stage == 2:
@@ -411,6 +423,8 @@ class Trainer:
         counts and logging intervals may change: continuing to more iterations is a valid resume."""
         v = self.variant
         keys = ["preset", "seed", "set_size", "base_lr", "gamma", "augment", "weight_decay", "scaled_schedule"]
+        if self.stage == 1:
+            keys += ["stage1_synth_cameras"]
         if self.stage == 2:  # only the settings this variant's terms use (Real only ignores the mapping's)
             keys += ["stage2_lr_scale"]
             keys += ["weights"] if v.synthetic or v.view or v.adversarial else []

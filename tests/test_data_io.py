@@ -211,3 +211,19 @@ def test_memory_mapping_a_corrupt_cache_names_the_file(tmp_path):
     assert not list(cache.mapped_dir(path).glob("train-synth.npy")), "no half-unpacked copy is kept"
     with pytest.raises(cache.CacheError, match="no split 'nope'"):
         CropStore.load(path, "nope")
+
+
+def test_synthetic_samples_from_several_cameras_keep_each_cameras_pose():
+    store = _fake_store()
+    sets = FourSetSampler(len(store), labeled_subset(len(store), 20), seed=0).sample()
+    one = make_batch(store, sets, augment=None, generator=torch.Generator().manual_seed(0))
+    three = make_batch(store, sets, augment=None, generator=torch.Generator().manual_seed(0), synth_cameras=3)
+    cams = torch.randint(1, 4, sets["synth"].shape, generator=torch.Generator().manual_seed(0))
+    assert set(cams.tolist()) == {1, 2, 3}
+    idx = sets["synth"]
+    assert torch.equal(three["synth"].x, store.synth[idx, cams - 1].float().unsqueeze(1))
+    assert torch.equal(three["synth"].y, store.targets(idx, cams))
+    for row, c in zip(idx.tolist(), cams.tolist()):  # each sample's pose is its own camera's
+        assert torch.equal(store.targets(torch.tensor([row]), c), store.targets(idx, cams)[idx == row][:1])
+    assert torch.equal(one["synth"].x, store.images(idx, "synth"))  # k = 1: camera 1, as before
+    assert torch.equal(one["pair_synth"].x, three["pair_synth"].x), "only the synthetic set changes"

@@ -89,13 +89,14 @@ class CropStore:
     def crop_size(self) -> int:
         return self.real.shape[-1]
 
-    def targets(self, idx: torch.Tensor, camera: int = 1) -> torch.Tensor:
-        """Normalised 14 evaluation joints (B, 14, 3) of camera `camera`."""
+    def targets(self, idx: torch.Tensor, camera: int | torch.Tensor = 1) -> torch.Tensor:
+        """Normalised 14 evaluation joints (B, 14, 3) of camera `camera` (one for all, or one per sample)."""
         j = self.joints[idx, camera - 1][:, EVAL_JOINTS]
         return normalize_joints(j, self.centres[idx, camera - 1], self.cube[idx].view(-1, 1, 1))
 
-    def images(self, idx: torch.Tensor, domain: str, camera: int = 1) -> torch.Tensor:
-        """(B, 1, S, S) float32 crops: domain 'real' (camera 1 or the view camera) or 'synth'."""
+    def images(self, idx: torch.Tensor, domain: str, camera: int | torch.Tensor = 1) -> torch.Tensor:
+        """(B, 1, S, S) float32 crops: domain 'real' (camera 1 or the view camera) or 'synth' (any of
+        the three cameras, one for all or one per sample)."""
         if domain == "real":
             src = self.real if camera == 1 else self.real_view
             return src[idx].float().unsqueeze(1)
@@ -225,19 +226,26 @@ def make_batch(
     generator: torch.Generator | None = None,
     view_camera: int = 2,
     unrotated: tuple[str, ...] = (),
+    synth_cameras: int = 1,
 ) -> Batch:
     """Gather and augment one mini-batch from the sampler's index sets (pairs, real, synth, unlabeled).
     Batch sets: pair_real, pair_synth, real, synth, unlabeled (sets of size 0 are left out). A pair's
     real and synthetic crops get the same transform. The sets named in `unrotated` (batch names) keep
     their crop-centre jitter and depth noise but are not rotated: a rotated crop shows a hand the side
-    camera never saw, so its view target would not fit it."""
+    camera never saw, so its view target would not fit it. With `synth_cameras` k > 1 each sample of
+    the synthetic set is the render of one of the first k cameras, drawn from `generator` (input, pose
+    and crop centre of that camera): k times the viewpoints for the same poses (the paper trains on the
+    renders of all three cameras). Its view target stays the view camera's render, so only a set
+    without Lg (stage 1) should use it."""
     out: dict[str, Inputs] = {}
 
-    def gather(idx: torch.Tensor, domain: str, labeled: bool, params=None, key: str = "") -> tuple[Inputs, object]:
-        x = store.images(idx, domain).to(device, non_blocking=True)
+    def gather(
+        idx: torch.Tensor, domain: str, labeled: bool, params=None, key: str = "", camera: int | torch.Tensor = 1
+    ) -> tuple[Inputs, object]:
+        x = store.images(idx, domain, camera).to(device, non_blocking=True)
         view_src = store.images(idx, domain, camera=view_camera)
-        y = store.targets(idx).to(device, non_blocking=True) if labeled else None
-        centre = store.centres[idx, 0].to(device, non_blocking=True)
+        y = store.targets(idx, camera).to(device, non_blocking=True) if labeled else None
+        centre = store.centres[idx, camera - 1].to(device, non_blocking=True)
         cube = store.cube[idx].to(device, non_blocking=True)
         if augment is not None:
             if params is None:
@@ -255,7 +263,11 @@ def make_batch(
     if len(sets["real"]):
         out["real"], _ = gather(sets["real"], "real", True, key="real")
     if len(sets["synth"]):
-        out["synth"], _ = gather(sets["synth"], "synth", True, key="synth")
+        cameras = 1
+        if synth_cameras > 1:  # drawn where the generator lives, then moved to the store's (host) side
+            on = generator.device if generator is not None else "cpu"
+            cameras = torch.randint(1, synth_cameras + 1, sets["synth"].shape, generator=generator, device=on).cpu()
+        out["synth"], _ = gather(sets["synth"], "synth", True, key="synth", camera=cameras)
     if len(sets["unlabeled"]):
         out["unlabeled"], _ = gather(sets["unlabeled"], "real", False, key="unlabeled")
     return Batch(out)
