@@ -39,3 +39,31 @@ FIG3_SEMI_SUPERVISED: dict[str, tuple[str, list[tuple[int, float]]]] = {
 
 # paper Table 1 (all labeled frames), the check on the read-off end points above
 TABLE1_ALL_LABELS_MM = {"Crossing Nets": 15.5, "LSPS": 15.4, "MURAUER": 9.5}
+
+
+# --- published NYU numbers of notebook 07 (helper A, issue 18)
+
+# paper §4.3 / Fig. 4: mean joint error (mm) on NYU's test set per variant and number n of labeled real
+# frames (72,757 = all); None where the paper reports no value (Real only below 1k; ≈34 mm at 1k).
+PAPER_N = (10, 100, 1_000, 10_000, 72_757)
+PAPER_ABLATION_MM: dict[str, tuple[float | None, ...]] = {
+    "Synth only": (21.3, 21.3, 21.3, 21.3, 21.3),
+    "Real only": (None, None, 34.0, 15.9, 14.7),
+    "Real+Synth": (20.7, 15.7, 14.9, 13.2, 13.1),
+    "Real+Synth | Distr. Match": (18.9, 13.6, 11.5, 10.4, 10.0),
+    "Real+Synth | View Pred.": (17.7, 13.7, 11.4, 10.1, 10.0),
+    "Full (MURAUER)": (16.4, 12.2, 10.9, 9.9, 9.5),
+}
+# the authors' later release with the mapping's non-linearity restored (SPEC §1), n = 100
+MURAUER_FIXED_RELEASE_N100_MM = 11.9
+
+# Mean errors (mm) that the authors of the released NYU prediction files report in their papers,
+# keyed by the file's stem: (method, mm, reference).
+REPORTED_NYU_MM: dict[str, tuple[str, float, str]] = {
+    "ICCVW17_NYU_DeepPrior++": ("DeepPrior++", 12.24, "Oberweger & Lepetit, ICCV workshops 2017"),
+    "CVPR17_NYU_3DCNN": ("3D CNN", 14.11, "Ge et al., CVPR 2017"),
+    "CVPR18_NYU_DeepPrior++_FM": ("Feature Mapping", 7.44, "Rad et al., CVPR 2018"),
+    "CVPR18_NYU_V2V_PoseNet": ("V2V-PoseNet", 8.42, "Moon et al., CVPR 2018"),
+    "CVPR18_NYU_HandPointNet": ("Hand PointNet", 10.54, "Ge et al., CVPR 2018"),
+    "CVPR18_NYU_denseReg": ("DenseReg", 10.21, "Wan et al., CVPR 2018"),
+}

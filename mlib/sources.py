@@ -147,12 +147,12 @@ def field_files(
         through = VARIANTS[r["variant"]].stage2  # a stage-2 model reads real frames through m
         preds.append(save_predictions(out / f"{stem}.txt", predict_store(model, splits.test, "real", through)))
         names[stem] = f"{VARIANT_NAMES[r['variant']]}, n = {r['n_labeled']} (this series)"
-    missing = "ground truth" if not gt.is_file() else "prediction files"
+    missing = f"no NYU ground truth at {gt}" if not gt.is_file() else f"no prediction files in {published}"
     return FieldFiles(
         gt_file,
         preds,
         False,
-        f"no NYU {missing} here ({gt if not gt.is_file() else published}): the generated {preset} test split "
-        f"({len(splits.test)} frames, real domain, camera 1) and {len(preds)} prediction file(s) written to {out}",
+        f"the generated {preset} test split ({len(splits.test)} frames, real domain, camera 1) with {len(preds)} "
+        f"prediction file(s) written to {out} ({missing})",
         names,
     )
