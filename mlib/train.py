@@ -139,6 +139,7 @@ class TrainConfig:
     # layout the CPU and GPU convolution kernels prefer; it reorders float sums, nothing more.
     precision: str = "auto"
     channels_last: bool = True
+    store_on_device: bool = True  # on a GPU, the training crops live in its memory
 
     def __post_init__(self):
         if self.stage1_synth_cameras not in (1, 2, 3):
@@ -289,6 +290,8 @@ class Trainer:
     ):
         self.model, self.model_cfg, self.cfg, self.variant, self.stage = model, model_cfg, cfg, variant, stage
         self.train, self.val, self.device = train, val, device
+        if device.type == "cuda" and cfg.store_on_device:
+            self.train = train.to(device)  # batches are gathered and augmented on the GPU
         for name, store in (("training", train), ("validation", val)):
             if store is not None and store.crop_size != model_cfg.crop_size:
                 raise ValueError(

@@ -86,6 +86,16 @@ class CropStore:
         return self.real.shape[0]
 
     @property
+    def device(self) -> torch.device:
+        return self.real.device
+
+    def to(self, device: torch.device | str) -> CropStore:
+        """The store with every field on `device` (a GPU trainer gathers its batches there: one gather
+        per set, no host round trip). The float16 images of the paper-sized NYU set take about 12 GB."""
+        fields = {k: getattr(self, k).to(device) for k in self.__dataclass_fields__}
+        return CropStore(**fields)
+
+    @property
     def crop_size(self) -> int:
         return self.real.shape[-1]
 
@@ -242,6 +252,9 @@ def make_batch(
     def gather(
         idx: torch.Tensor, domain: str, labeled: bool, params=None, key: str = "", camera: int | torch.Tensor = 1
     ) -> tuple[Inputs, object]:
+        idx = idx.to(store.device, non_blocking=True)  # a no-op unless the store lives on a GPU
+        if isinstance(camera, torch.Tensor):
+            camera = camera.to(store.device, non_blocking=True)
         x = store.images(idx, domain, camera).to(device, non_blocking=True)
         view_src = store.images(idx, domain, camera=view_camera)
         y = store.targets(idx, camera).to(device, non_blocking=True) if labeled else None
@@ -264,9 +277,9 @@ def make_batch(
         out["real"], _ = gather(sets["real"], "real", True, key="real")
     if len(sets["synth"]):
         cameras = 1
-        if synth_cameras > 1:  # drawn where the generator lives, then moved to the store's (host) side
+        if synth_cameras > 1:  # drawn where the generator lives (gather moves them to the store)
             on = generator.device if generator is not None else "cpu"
-            cameras = torch.randint(1, synth_cameras + 1, sets["synth"].shape, generator=generator, device=on).cpu()
+            cameras = torch.randint(1, synth_cameras + 1, sets["synth"].shape, generator=generator, device=on)
         out["synth"], _ = gather(sets["synth"], "synth", True, key="synth", camera=cameras)
     if len(sets["unlabeled"]):
         out["unlabeled"], _ = gather(sets["unlabeled"], "real", False, key="unlabeled")
