@@ -115,7 +115,10 @@ def test_figure_rules_on_records():
 
 CLEAN_FIGURES = """import numpy as np
 import matplotlib.pyplot as plt
+from tqdm.notebook import tqdm as widget_bar
 from tqdm.auto import tqdm
+import mlib.train
+assert not issubclass(mlib.train.tqdm, widget_bar), mlib.train.tqdm  # the trainer's bars are text too
 for _ in tqdm(range(30), desc="stage 1"):
     pass
 fig, axes = plt.subplots(2, 2, sharex=True)
