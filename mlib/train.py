@@ -177,7 +177,7 @@ TRAIN_PRESETS: dict[str, TrainConfig] = {
         val_frames=200,
         ckpt_every=100,
     ),
-    "laptop": TrainConfig("laptop", base_lr=3e-3, stage1_iters=4000, stage2_iters=1500),
+    "laptop": TrainConfig("laptop", base_lr=1e-2, stage1_iters=4000, stage2_iters=1500),
     "paper": TrainConfig(
         "paper",
         scaled_schedule=False,
