@@ -144,6 +144,15 @@ def _write_small_cache(path, n=10, size=8):
     return cache.write_cache(path, {"a": 1}, size, {"train": n, "test": n}, chunks), arrays
 
 
+def corrupt_first_synth_chunk(path) -> None:
+    """Flip bytes inside the training split's first chunk of synthetic images."""
+    with h5py.File(path, "r") as f:
+        offset = f["train/synth"].id.get_chunk_info(0).byte_offset
+    raw = bytearray(path.read_bytes())
+    raw[offset + 10 : offset + 20] = b"\xff" * 10
+    path.write_bytes(bytes(raw))
+
+
 def test_cache_round_trip_and_corruption_detected(tmp_path):
     path, arrays = _write_small_cache(tmp_path / "c.h5")
     cache.check_cache(path, {"a": 1})
@@ -152,11 +161,7 @@ def test_cache_round_trip_and_corruption_detected(tmp_path):
     with pytest.raises(cache.CacheError, match="other settings"):
         cache.check_cache(path, {"a": 2})
     # flip bytes inside the image data: the checksum catches it
-    with h5py.File(path, "r") as f:
-        offset = f["train/synth"].id.get_chunk_info(0).byte_offset
-    raw = bytearray(path.read_bytes())
-    raw[offset + 10 : offset + 20] = b"\xff" * 10
-    path.write_bytes(bytes(raw))
+    corrupt_first_synth_chunk(path)
     with pytest.raises(cache.CacheError, match=r"c\.h5"):
         cache.read_split(path, "train")
 
@@ -201,11 +206,7 @@ def test_memory_mapping_a_corrupt_cache_names_the_file(tmp_path):
     from mlib.data.datasets import CropStore
 
     path, _ = _write_small_cache(tmp_path / "c.h5")
-    with h5py.File(path, "r") as f:
-        offset = f["train/synth"].id.get_chunk_info(0).byte_offset
-    raw = bytearray(path.read_bytes())
-    raw[offset + 10 : offset + 20] = b"\xff" * 10
-    path.write_bytes(bytes(raw))
+    corrupt_first_synth_chunk(path)
     with pytest.raises(cache.CacheError, match=r"c\.h5"):
         CropStore.load(path, "train", mmap=True, progress=False)
     assert not list(cache.mapped_dir(path).glob("train-synth.npy")), "no half-unpacked copy is kept"
