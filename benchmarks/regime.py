@@ -1,6 +1,6 @@
 """The regime a preset runs in (SPEC §1.1), and each unlabeled-data mechanism on its own.
 
-    python benchmarks/regime.py --preset laptop --seeds 3 --lr-grid 1e-3 3e-3
+    python benchmarks/regime.py --preset laptop --seeds 3 --lr-grid 1e-3 3e-3 1e-2
 
 measures, per seed, on the real test split:
 * the regime: Synth only's error on the synthetic renders (the predictor's floor) and on the real
@@ -13,7 +13,10 @@ and writes `regime-<preset>.json` (it documents itself) to --out.
 
 The base learning rate is chosen on the validation split: with --lr-grid, a Synth only model of
 seed 0 is trained per rate (each in its own folder `<run-dir>/lr-<rate>`) and the rate with the lowest
-validation error on the validation subjects' synthetic renders is used for every cell. Cells are
+validation error on the validation subjects' synthetic renders is used for every cell. Each stage-2
+variant then gets the same small search of its own rate (`--lr-scales`, stage-2 rate = base rate x
+scale, chosen on seed 0's validation error; a from-scratch Real only model may need another rate than
+a pretrained one). Cells are
 resumable; `--cells` and `--only-seeds` let several one-thread workers share a grid, and
 `--only-finished` reports what has finished without training.
 """
@@ -115,11 +118,19 @@ def choose_lr(base: Experiment, run_dir: Path, grid: list[float], train: bool) -
     return best["base_lr"], rows
 
 
-def adapt_experiment(exp: Experiment, scale: float, seed: int) -> Experiment:
-    """The experiment whose synth_adapt cell runs at stage-2 rate scale `scale`, in a folder of its own
-    that shares the seed's Synth only model by hard links (stage 1 does not depend on the scale)."""
+# The cell each variant's stage-2 rate scale is chosen on (seed 0, validation error).
+SEARCH_CELL = {"real_only": 100, "real_view": 100, "synth_adapt": "all"}
+DEFAULT_SCALES = {"real_only": [1.0, 0.3], "real_view": [1.0, 0.3], "synth_adapt": [1.0, 0.1]}
+
+
+def scaled_experiment(exp: Experiment, scale: float, seed: int) -> Experiment:
+    """The experiment whose cells run at stage-2 rate scale `scale`: the folder itself at scale 1, a
+    folder `x<scale>` of its own otherwise, sharing the seed's Synth only model by hard links (stage 1
+    does not depend on the scale)."""
+    if scale == 1.0:
+        return exp.with_seed(seed)
     sub = dataclasses.replace(
-        exp, run_dir=exp.run_dir / f"adapt-x{scale:g}", cfg=dataclasses.replace(exp.cfg, stage2_lr_scale=scale)
+        exp, run_dir=exp.run_dir / f"x{scale:g}", cfg=dataclasses.replace(exp.cfg, stage2_lr_scale=scale)
     ).with_seed(seed)
     src, dst = exp.run_dir / f"stage1-seed{seed}", sub.run_dir / f"stage1-seed{seed}"
     if (src / "stage1.pt").exists() and not (dst / "stage1.pt").exists():
@@ -130,24 +141,32 @@ def adapt_experiment(exp: Experiment, scale: float, seed: int) -> Experiment:
     return sub
 
 
-def synth_adapt_cells(exp: Experiment, scales: list[float], seeds: list[int], train: bool) -> tuple[list, list[dict]]:
-    """synth_adapt's stage-2 rate scale chosen on seed 0's validation error (real frames through m),
-    then that scale's cells for every seed; the search's numbers are returned with them."""
+def choose_scale(exp: Experiment, variant: str, scales: list[float], train: bool) -> tuple[float, list[dict]]:
+    """The stage-2 rate scale with the lowest validation error of the variant's search cell (seed 0),
+    and every scale's number; with one scale (or none for the variant), that scale and no search."""
+    if len(scales) <= 1:
+        return (scales[0] if scales else 1.0), []
     rows = []
+    n = SEARCH_CELL[variant]
     for scale in scales:
-        sub = adapt_experiment(exp, scale, 0)
-        if train or finished(sub.run_dir, "synth_adapt", "all", 0):
-            res = sub.cell("synth_adapt")
-            rows.append({"stage2_lr_scale": scale, "val_real_mm": res.summary["val_mean"]})
+        sub = scaled_experiment(exp, scale, 0)
+        if train or finished(sub.run_dir, variant, n, 0):
+            res = sub.cell(variant, n)
+            rows.append({"stage2_lr_scale": scale, "cell": f"{variant}:{n}", "val_real_mm": res.summary["val_mean"]})
     if not rows:
-        return [], rows
-    best = min(rows, key=lambda r: r["val_real_mm"])["stage2_lr_scale"]
-    cells = []
-    for seed in seeds:
-        sub = adapt_experiment(exp, best, seed)
-        if train or finished(sub.run_dir, "synth_adapt", "all", seed):
-            cells.append(sub.cell("synth_adapt"))
-    return cells, rows
+        return scales[0], rows
+    return min(rows, key=lambda r: r["val_real_mm"])["stage2_lr_scale"], rows
+
+
+def parse_scales(items: list[str] | None) -> dict[str, list[float]]:
+    """`VARIANT=S1,S2 ...` over the defaults (DEFAULT_SCALES)."""
+    scales = {k: list(v) for k, v in DEFAULT_SCALES.items()}
+    for item in items or []:
+        variant, _, values = item.partition("=")
+        if variant not in SEARCH_CELL or not values:
+            raise SystemExit(f"--lr-scales: {item!r}; give VARIANT=S1,S2 with VARIANT one of {sorted(SEARCH_CELL)}")
+        scales[variant] = [float(v) for v in values.split(",")]
+    return scales
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,11 +183,11 @@ def main(argv: list[str] | None = None) -> int:
         help="print the rate --lr-grid chooses (and write lr-search-<preset>.json to --out), then stop",
     )
     ap.add_argument(
-        "--adapt-lr-scales",
-        type=float,
+        "--lr-scales",
         nargs="+",
-        default=[1.0],
-        help="synth_adapt's stage-2 rate scales to choose from on validation",
+        default=None,
+        help="stage-2 rate scales each variant chooses from on validation (seed 0, its search cell), as "
+        f"VARIANT=S1,S2; defaults {DEFAULT_SCALES}",
     )
     add_experiment_arguments(ap)
     ap.add_argument("--only-finished", action="store_true", help="train nothing, report the finished cells")
@@ -193,23 +212,27 @@ def main(argv: list[str] | None = None) -> int:
     exp = dataclasses.replace(base, run_dir=lr_dir(run_dir, lr), cfg=dataclasses.replace(base.cfg, base_lr=lr))
     cells = [parse_cell(c) for c in args.cells] if args.cells else CELLS
     seeds = args.only_seeds if args.only_seeds is not None else list(range(args.seeds))
+    scales = parse_scales(args.lr_scales)
+    chosen: dict[str, float] = {}
+    scale_search: dict[str, list[dict]] = {}
     results: dict[tuple[str, int | str], list[RunResult]] = {}
     for seed in seeds:
         for variant, n in cells:
-            if variant == "synth_adapt" or (args.only_finished and not finished(exp.run_dir, variant, n, seed)):
+            if variant not in chosen:  # trains seed 0's search cells first (a waiting worker finds them done)
+                chosen[variant], scale_search[variant] = choose_scale(
+                    exp, variant, scales.get(variant, []), train=not args.only_finished
+                )
+            sub = scaled_experiment(exp, chosen[variant], seed)
+            if args.only_finished and not finished(sub.run_dir, variant, n, seed):
                 continue
-            results.setdefault((variant, n), []).append(exp.with_seed(seed).cell(variant, n))
-    adapt_search: list[dict] = []
-    if ("synth_adapt", "all") in cells:
-        adapt, adapt_search = synth_adapt_cells(exp, args.adapt_lr_scales, seeds, train=not args.only_finished)
-        if adapt:
-            results[("synth_adapt", "all")] = adapt
+            results.setdefault((variant, n), []).append(sub.cell(variant, n))
     if args.only_seeds is not None or args.cells:  # a worker: the report is the final call's job
         return 0
+    adapt_search = {"chosen_stage2_lr_scale": chosen, "search": {v: r for v, r in scale_search.items() if r}}
     return report(exp, args, results, lr, search, adapt_search)
 
 
-def report(exp: Experiment, args, results: dict, lr: float, search: list[dict], adapt_search: list[dict]) -> int:
+def report(exp: Experiment, args, results: dict, lr: float, search: list[dict], adapt_search: dict) -> int:
     def test_errors(variant: str, n: int | str) -> list[float]:
         return [r.test_error_mm for r in results.get((variant, n), [])]
 
@@ -279,14 +302,15 @@ def report(exp: Experiment, args, results: dict, lr: float, search: list[dict], 
             "(0.5 = the domains are linearly indistinguishable). 'validation' holds each cell's error on the "
             "validation subjects (what settings are chosen on); 'lr_search' the base-rate search on them "
             "(Synth only, seed 0, error on the validation subjects' synthetic renders) and "
-            "'synth_adapt_lr_search' the stage-2 rate scale of synth_adapt (seed 0, validation real frames)."
+            "'stage2_lr_scale_search' each stage-2 variant's rate scale (stage-2 rate = base rate x scale), chosen "
+            "on its search cell's validation error (seed 0) and used for every seed and n of that variant."
         ),
         "preset": args.preset,
         "commit": commit(),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch": torch.__version__},
         "base_lr": lr,
         "lr_search": search,
-        "synth_adapt_lr_search": adapt_search,
+        "stage2_lr_scale_search": adapt_search,
         "loss_weights": dataclasses.asdict(cfg.weights),
         "loss_weights_note": (
             "the paper's weights; Lg is already scaled to the paper's 128^2 pixel sum (mlib.losses.view_loss); "

@@ -1,10 +1,10 @@
-"""The regime report's arithmetic: spreads only over seeds, cell parsing, the adapt folders."""
+"""The regime report's arithmetic: spreads only over seeds, cell parsing, the rate-scale folders and search."""
 
 import os
 
 import pytest
 
-from benchmarks.regime import adapt_experiment, parse_cell, stats
+from benchmarks.regime import choose_scale, parse_cell, parse_scales, scaled_experiment, stats
 
 
 def test_stats_give_a_spread_only_over_two_or_more_seeds():
@@ -20,7 +20,7 @@ def test_cells_parse_and_unknown_variants_are_refused():
         parse_cell("reel_only:100")
 
 
-def test_the_adapt_search_shares_stage_1_by_hard_links(tmp_path):
+def test_a_scaled_folder_shares_stage_1_by_hard_links(tmp_path):
     from types import SimpleNamespace
 
     from mlib.experiment import Experiment
@@ -31,8 +31,30 @@ def test_the_adapt_search_shares_stage_1_by_hard_links(tmp_path):
     (stage1 / "stage1.pt").write_bytes(b"weights")
     (stage1 / ".lock").write_text("")
     exp = Experiment("ci", tmp_path, train_config("ci"), SimpleNamespace(), SimpleNamespace(), "cpu")
-    sub = adapt_experiment(exp, 0.1, 0)
-    assert sub.run_dir == tmp_path / "adapt-x0.1" and sub.cfg.stage2_lr_scale == 0.1
+    assert scaled_experiment(exp, 1.0, 0).run_dir == tmp_path  # scale 1 is the folder itself
+    sub = scaled_experiment(exp, 0.1, 0)
+    assert sub.run_dir == tmp_path / "x0.1" and sub.cfg.stage2_lr_scale == 0.1
     linked = sub.run_dir / "stage1-seed0" / "stage1.pt"
     assert os.path.samefile(linked, stage1 / "stage1.pt")
     assert not (sub.run_dir / "stage1-seed0" / ".lock").exists()  # each folder keeps its own lock
+
+
+def test_each_variant_chooses_its_scale_on_validation_and_the_defaults_can_be_overridden(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from mlib.experiment import Experiment
+    from mlib.train import train_config
+
+    val = {1.0: 30.0, 0.3: 28.5}
+    monkeypatch.setattr(
+        Experiment, "cell", lambda self, v, n: SimpleNamespace(summary={"val_mean": val[self.cfg.stage2_lr_scale]})
+    )
+    exp = Experiment("ci", tmp_path, train_config("ci"), SimpleNamespace(), SimpleNamespace(), "cpu")
+    best, rows = choose_scale(exp, "real_only", [1.0, 0.3], train=True)
+    assert best == 0.3 and [r["val_real_mm"] for r in rows] == [30.0, 28.5] and rows[0]["cell"] == "real_only:100"
+    assert choose_scale(exp, "real_only", [1.0], train=True) == (1.0, [])
+    assert choose_scale(exp, "real_only", [1.0, 0.3], train=False) == (1.0, [])  # nothing finished: no search
+    assert parse_scales(["real_view=1,0.1"])["real_view"] == [1.0, 0.1]
+    assert parse_scales([])["synth_adapt"] == [1.0, 0.1]
+    with pytest.raises(SystemExit, match="VARIANT=S1,S2"):
+        parse_scales(["synth_only=1,0.3"])
