@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mmap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -186,6 +187,10 @@ def read_split_mapped(path: Path, split: str, progress: bool = True, rows_per_re
     for k in IMAGE_FIELDS:
         # copy-on-write mapping: torch can wrap it without a read-only warning, and nothing reaches the file
         out[k] = np.load(folder / f"{split}-{k}.npy", mmap_mode="c")
+        # batches gather random frames: read ahead of a fault would fetch megabytes of frames nobody asked for
+        raw = getattr(out[k], "_mmap", None)
+        if raw is not None and hasattr(mmap, "MADV_RANDOM"):
+            raw.madvise(mmap.MADV_RANDOM)
         if out[k].shape[0] != len(out["frame_ids"]):
             raise CacheError(f"{folder / f'{split}-{k}.npy'}: {out[k].shape[0]} frames, the cache has "
                              f"{len(out['frame_ids'])}; delete {folder} to redo it")
