@@ -194,3 +194,15 @@ def test_a_figure_shown_without_the_runner_is_not_taken_as_checked(tmp_path):
     assert check_executed(tmp_path / "x.ipynb") == [
         "x.ipynb: cell 0, figure 00: no axes record (not run through mlib.series)"
     ]
+
+
+def test_every_notebook_declares_the_parameters_the_runner_passes():
+    # papermill drops a parameter whose line it cannot parse (a quote inside its comment is enough),
+    # and the runner passes only declared ones: a silently dropped nyu_dir would train on generated data
+    from mlib.series import NOTEBOOKS, notebooks
+
+    for nb in notebooks(None, NOTEBOOKS):
+        declared = set(pm.inspect_notebook(str(nb)))
+        assert {"preset", "run_dir", "data_dir", "nyu_dir"} <= declared, (nb.name, sorted(declared))
+        if nb.name[:2] in {"01", "02", "03", "04", "05", "06"}:
+            assert "dataset" in declared, nb.name
