@@ -32,11 +32,13 @@ from mlib.atomic import write_json  # noqa: E402
 from mlib.experiment import VARIANT_NAMES as NAMES  # noqa: E402
 from mlib.experiment import (  # noqa: E402
     add_experiment_arguments,
+    cell_dir,
     grid_table,
     launch_workers,
     mean_spread,
     open_from_args,
     synthetic_frames_error,
+    worker_exits_cleanly,
 )
 from mlib.plots import plot_error_vs_n  # noqa: E402
 from mlib.presets import PRESET_NAMES  # noqa: E402
@@ -183,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     run_dir = Path(args.run_dir or ROOT / "runs" / f"ablation-{args.preset}")
     exp = open_from_args(args, run_dir)
     if args.grid_worker:  # one of --workers K processes: take free cells until the grid is done
+        worker_exits_cleanly()
         exp.grid(args.variants, ns, range(args.seeds), shared=True)
         return 0
     if args.only_seeds is not None:  # a worker of a parallel grid: train its cells, the final call reports
@@ -190,8 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.workers > 1 and not args.only_finished:
         worker_argv = strip_option(list(argv if argv is not None else sys.argv[1:]), "--workers")
-        n_cells = args.seeds * sum(len(ns) if VARIANTS[v].uses_n else 1 for v in args.variants)
-        launch_workers(Path(__file__), worker_argv, args.workers, run_dir, exp.device, n_cells)
+        cells = [cell_dir(run_dir, v, n, s) for s in range(args.seeds) for v in args.variants for n in ns]
+        launch_workers(Path(__file__), worker_argv, args.workers, run_dir, exp.device, cells)
     results = exp.grid(args.variants, ns, range(args.seeds), only_finished=args.only_finished)
     table = grid_table(results, ns)
 

@@ -5,9 +5,10 @@
 Writes a cache of random crops (`--frames` frames at `--size`², the paper's crop; the full NYU set
 at 128² holds 72,757 training frames, about 12 GB) into a temporary folder, then in two child
 processes loads its train split whole or memory-mapped (`CropStore.load(mmap=...)`) and runs
-`--steps` laptop-sized batch gathers over random frames. Each child reports its peak anonymous
-memory (RssAnon: what the process holds itself) and its file-backed pages (RssFile: page cache the
-kernel can drop under pressure). The memory-mapped store's own memory should not grow with the set.
+`--steps` four-set batch gathers over random frames (the data side of a training step, without a
+model). Each child reports, after the gathers, its anonymous memory (RssAnon: what the process holds
+itself), its file-backed pages (RssFile: page cache the kernel can drop under pressure) and its peak
+resident set (VmHWM). The memory-mapped store's own memory should not grow with the set.
 """
 
 from __future__ import annotations

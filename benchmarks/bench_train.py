@@ -47,8 +47,7 @@ def make_trainer(preset: str, stage: int, mode: str, device: torch.device, compi
     store = CropStore.random(1024, mcfg.crop_size)
     variant = VARIANTS["synth_only" if stage == 1 else "full"]
     tr = Trainer(model, mcfg, cfg, variant, store, None, stage, labeled_subset(len(store), 100), "/tmp", device)
-    if cfg.channels_last:
-        model.to(memory_format=torch.channels_last)
+    tr.prepare_device()  # the layout, and on CUDA the crops in GPU memory, as Trainer.run does
     if compile_:
         for name in ("f", "p", "m", "g", "h"):
             setattr(model, name, torch.compile(getattr(model, name)))

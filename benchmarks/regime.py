@@ -128,17 +128,30 @@ def scaled_experiment(exp: Experiment, scale: float, seed: int) -> Experiment:
     folder `x<scale>` of its own otherwise, sharing the seed's Synth only model by hard links (stage 1
     does not depend on the scale)."""
     if scale == 1.0:
-        return exp.with_seed(seed)
+        return dataclasses.replace(exp, cfg=dataclasses.replace(exp.cfg, stage2_lr_scale=1.0)).with_seed(seed)
     sub = dataclasses.replace(
         exp, run_dir=exp.run_dir / f"x{scale:g}", cfg=dataclasses.replace(exp.cfg, stage2_lr_scale=scale)
     ).with_seed(seed)
     src, dst = exp.run_dir / f"stage1-seed{seed}", sub.run_dir / f"stage1-seed{seed}"
-    if (src / "stage1.pt").exists() and not (dst / "stage1.pt").exists():
+    if stage1_complete(src / "stage1.pt", exp.cfg.stage1_iters) and not stage1_complete(
+        dst / "stage1.pt", exp.cfg.stage1_iters
+    ):
         dst.mkdir(parents=True, exist_ok=True)
-        for f in src.iterdir():
-            if f.is_file() and not f.name.startswith(".") and not (dst / f.name).exists():
-                os.link(f, dst / f.name)
+        for f in src.iterdir():  # a stage 1 still training is never linked: the link would keep a partial file
+            if f.is_file() and not f.name.startswith("."):
+                (dst / f.name).unlink(missing_ok=True)
+                try:
+                    os.link(f, dst / f.name)
+                except FileExistsError:  # another worker linked it a moment ago
+                    pass
     return sub
+
+
+def stage1_complete(path: Path, iters: int) -> bool:
+    """Whether a stage-1 checkpoint exists and has reached `iters` iterations."""
+    if not path.exists():
+        return False
+    return int(torch.load(path, map_location="cpu", weights_only=True).get("iteration", 0)) >= iters
 
 
 def choose_scale(exp: Experiment, variant: str, scales: list[float], train: bool) -> tuple[float, list[dict]]:

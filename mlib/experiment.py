@@ -196,7 +196,7 @@ class Experiment:
         if only_finished:
             cells = [c for c in cells if (cell_dir(self.run_dir, c[1], c[2], c[0]) / "result.json").exists()]
         results: dict[tuple, RunResult] = {}
-        while len(results) < len(cells):
+        while any(c not in results for c in cells):  # (a cell listed twice is trained once)
             took = False
             for key in (c for c in cells if c not in results):
                 seed, variant, n = key
@@ -285,11 +285,11 @@ def open_from_args(args, run_dir: str | Path) -> Experiment:
 
 
 def launch_workers(
-    script: str | Path, argv: Sequence[str], workers: int, run_dir: Path, device: torch.device, total_cells: int
+    script: str | Path, argv: Sequence[str], workers: int, run_dir: Path, device: torch.device, cells: Sequence[Path]
 ) -> None:
     """Run `script argv --grid-worker` as `workers` processes sharing `run_dir` (Experiment.grid with
-    shared=True), each with an equal share of the CPU threads (one each on a 2-core CPU run), and wait
-    for all of them with one progress bar over the grid's cells. Each worker's output goes to
+    shared=True), each with an equal share of the CPU threads (one each on 2 cores), and wait for all
+    of them with one progress bar over the grid's cell folders `cells`. Each worker's output goes to
     `run_dir/worker-<i>.log`; a failed worker stops the others and raises, naming its log."""
     import os
     import subprocess
@@ -298,7 +298,7 @@ def launch_workers(
     from tqdm.auto import tqdm
 
     run_dir.mkdir(parents=True, exist_ok=True)
-    threads = max(1, (os.cpu_count() or 1) // workers) if device.type == "cuda" else 1
+    threads = max(1, (os.cpu_count() or 1) // workers)
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     procs, logs = [], []
     for i in range(workers):
@@ -307,7 +307,9 @@ def launch_workers(
         with open(log, "w") as fh:
             cmd = [sys.executable, str(script), *argv, "--grid-worker"]
             procs.append(subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env))
-    done = lambda: sum(1 for p in run_dir.glob("*-seed*/result.json"))  # noqa: E731
+    cells = sorted(set(cells))
+    total_cells = len(cells)
+    done = lambda: sum((c / "result.json").exists() for c in cells)  # noqa: E731
     with tqdm(total=total_cells, desc=f"grid, {workers} workers", unit="cell") as bar:
         try:
             while any(p.poll() is None for p in procs):
@@ -325,4 +327,17 @@ def launch_workers(
         finally:
             for p in procs:
                 if p.poll() is None:
-                    p.terminate()
+                    p.terminate()  # a worker turns SIGTERM into SystemExit, so its temp files go (worker_exits_cleanly)
+            for p in procs:
+                p.wait()
+
+
+def worker_exits_cleanly() -> None:
+    """In a grid worker: SIGTERM (the launcher stopping it) unwinds like an exception, so atomic writes
+    remove their temp files and locks are released, instead of the process dying mid-write."""
+    import signal
+
+    def stop(signum, frame):
+        raise SystemExit(f"stopped by signal {signum}")
+
+    signal.signal(signal.SIGTERM, stop)

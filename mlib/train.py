@@ -132,11 +132,12 @@ class TrainConfig:
     # Stage 1 draws each synthetic sample from the renders of this many cameras (1: camera 1 only, as
     # before; 3: all, as the paper does): more viewpoints of the same poses for the shared predictor.
     stage1_synth_cameras: int = 1
-    # How a step runs, not what it computes (so not part of the resume check). precision "auto" uses
+    # How a step runs. precision "auto" uses
     # bf16 autocast on CUDA and float32 elsewhere; "bf16" also autocasts on a CPU, which pays off where
     # the CPU has bf16 matrix units (benchmarks/bench_train.py measures it) and changes the numbers at
-    # bf16 precision; "fp32" never autocasts. channels_last stores images and conv weights NHWC, the
-    # layout the CPU and GPU convolution kernels prefer; it reorders float sums, nothing more.
+    # bf16 precision (so it is part of the resume check); "fp32" never autocasts. channels_last stores
+    # images and conv weights NHWC, the layout the CPU and GPU convolution kernels prefer; it reorders
+    # float sums, nothing more (so a run may resume in either layout).
     precision: str = "auto"
     channels_last: bool = True
     store_on_device: bool = True  # on a GPU, the training crops live in its memory
@@ -161,6 +162,7 @@ BEFORE_SETTING_EXISTED = {
     "scaled_schedule": False,
     "stage2_lr_scale": 1.0,
     "stage1_synth_cameras": 1,
+    "precision": "auto",
 }
 VIEW_SETS = ("synth", "unlabeled")  # the sets that carry Lg when `view_sets_unrotated`
 
@@ -290,8 +292,6 @@ class Trainer:
     ):
         self.model, self.model_cfg, self.cfg, self.variant, self.stage = model, model_cfg, cfg, variant, stage
         self.train, self.val, self.device = train, val, device
-        if device.type == "cuda" and cfg.store_on_device:
-            self.train = train.to(device)  # batches are gathered and augmented on the GPU
         for name, store in (("training", train), ("validation", val)):
             if store is not None and store.crop_size != model_cfg.crop_size:
                 raise ValueError(
@@ -426,7 +426,8 @@ class Trainer:
         counts and logging intervals may change: continuing to more iterations is a valid resume."""
         v = self.variant
         keys = ["preset", "seed", "set_size", "base_lr", "gamma", "augment", "weight_decay", "scaled_schedule"]
-        if self.stage == 1:
+        keys += ["precision"]  # bf16 changes the numbers; the layout (channels_last) does not
+        if self.stage == 1 or v.pretrained:  # stage 2 starts from stage 1: its settings shape the cell too
             keys += ["stage1_synth_cameras"]
         if self.stage == 2:  # only the settings this variant's terms use (Real only ignores the mapping's)
             keys += ["stage2_lr_scale"]
@@ -479,12 +480,20 @@ class Trainer:
         idx = torch.arange(min(len(self.val), self.cfg.val_frames))
         return evaluate_store(self.model, self.val, "real", through_mapping, self.device, indices=idx)["mean"]
 
+    def prepare_device(self) -> None:
+        """Layout and placement for training, done only when there is training to do (a finished cell
+        that is merely reloaded never copies its store): conv weights channels-last if asked, and on
+        CUDA the training crops in GPU memory, so batches are gathered and augmented there."""
+        if self.cfg.channels_last:
+            self.model.to(memory_format=torch.channels_last)
+        if self.device.type == "cuda" and self.cfg.store_on_device and self.train.device != self.device:
+            self.train = self.train.to(self.device)
+
     def run(self, progress: bool = True, stop_at: int | None = None) -> list[dict]:
         """Train until `self.iters` (or `stop_at`, to simulate an interruption); checkpoint on the way."""
         end = min(self.iters, stop_at) if stop_at is not None else self.iters
         self.train_mode()
-        if self.cfg.channels_last:
-            self.model.to(memory_format=torch.channels_last)
+        self.prepare_device()
         sums: dict[str, torch.Tensor] = {}
         # First non-finite iteration per term, kept on the device so the loop never syncs.
         first_bad = torch.full((len(TERMS),), -1, dtype=torch.long, device=self.device)

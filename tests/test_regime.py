@@ -28,9 +28,14 @@ def test_a_scaled_folder_shares_stage_1_by_hard_links(tmp_path):
 
     stage1 = tmp_path / "stage1-seed0"
     stage1.mkdir()
-    (stage1 / "stage1.pt").write_bytes(b"weights")
+    import torch
+
+    cfg = train_config("ci")
+    torch.save({"iteration": cfg.stage1_iters - 1}, stage1 / "stage1.pt")  # still training
     (stage1 / ".lock").write_text("")
-    exp = Experiment("ci", tmp_path, train_config("ci"), SimpleNamespace(), SimpleNamespace(), "cpu")
+    exp = Experiment("ci", tmp_path, cfg, SimpleNamespace(), SimpleNamespace(), "cpu")
+    assert not (scaled_experiment(exp, 0.1, 0).run_dir / "stage1-seed0" / "stage1.pt").exists()
+    torch.save({"iteration": cfg.stage1_iters}, stage1 / "stage1.pt")  # finished
     assert scaled_experiment(exp, 1.0, 0).run_dir == tmp_path  # scale 1 is the folder itself
     sub = scaled_experiment(exp, 0.1, 0)
     assert sub.run_dir == tmp_path / "x0.1" and sub.cfg.stage2_lr_scale == 0.1

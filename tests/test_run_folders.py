@@ -116,3 +116,16 @@ def test_a_shared_grid_worker_skips_held_cells_and_returns_the_whole_grid(tmp_pa
     # the held cell was passed over for the next free one, then taken once it came free
     assert calls[:3] == [("real_only", 10, 0), ("full", 10, 0), ("real_only", 10, 1)]
     assert calls.count(("full", 10, 0)) == 3 and len(set(calls)) == 4
+
+
+def test_a_cell_listed_twice_is_trained_once_and_returned_twice(tmp_path, monkeypatch):
+    from mlib.experiment import Experiment
+    from mlib.train import train_config
+
+    calls = []
+    monkeypatch.setattr(Experiment, "cell", lambda self, v, n, wait=True: calls.append((v, n)) or (v, n))
+    exp = Experiment("ci", tmp_path, train_config("ci"), None, None, torch.device("cpu"), progress=False)
+    for shared in (False, True):
+        calls.clear()
+        assert exp.grid(["real_only"], [100, 100], [0], shared=shared, poll_s=0.0) == [("real_only", 100)] * 2
+        assert calls == [("real_only", 100)]

@@ -166,12 +166,16 @@ def read_split_mapped(path: Path, split: str, progress: bool = True, rows_per_re
     stamp = {"cache": path.name, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
     stamp_file = folder / f"{split}.stamp.json"
     try:
-        with h5py.File(path, "r") as f:
+        # one process unpacks, the others wait and then find the copies fresh
+        with folder_lock(folder, f"memory-mapped copies of {path.name}"), h5py.File(path, "r") as f:
             if split not in f:
                 raise CacheError(f"{path}: no split {split!r}; it has {sorted(f)}")
             grp = f[split]
             out = {k: grp[k][...] for k in FIELDS if k not in IMAGE_FIELDS}
             fresh = stamp_file.exists() and json.loads(stamp_file.read_text()) == stamp
+            if not fresh:  # stale copies and temp files of a killed unpack go first: they can be gigabytes
+                for old in [*folder.glob(f"{split}-*.npy"), *folder.glob(f".{split}-*.tmp")]:
+                    old.unlink()
             for k in IMAGE_FIELDS:
                 target = folder / f"{split}-{k}.npy"
                 if not fresh or not target.exists():

@@ -136,7 +136,7 @@ def load_generated(cfg: DataConfig, out_dir: str | Path = "data_cache", progress
     except cache.CacheError as err:
         print(f"rebuilding cache: {err}")
         path.unlink(missing_ok=True)
-        return Splits.load(build_generated_cache(cfg, out_dir, progress=progress))
+        return Splits.load(generated_cache(cfg, out_dir, progress))  # rebuilt under the cache's lock
 
 
 def nyu_crops(folder: NYUFolder, indices: np.ndarray, crop: CropConfig) -> dict[str, np.ndarray]:
