@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import platform
 import sys
@@ -245,6 +246,12 @@ def main(argv: list[str] | None = None) -> int:
     return report(exp, args, results, lr, search, adapt_search)
 
 
+def committed_lr_search(out: Path, preset: str) -> list[dict]:
+    """The base-rate search a run given --base-lr took its rate from (lr-search-<preset>.json), if any."""
+    path = out / f"lr-search-{preset}.json"
+    return json.loads(path.read_text()).get("lr_search", []) if path.exists() else []
+
+
 def report(exp: Experiment, args, results: dict, lr: float, search: list[dict], adapt_search: dict) -> int:
     def test_errors(variant: str, n: int | str) -> list[float]:
         return [r.test_error_mm for r in results.get((variant, n), [])]
@@ -322,7 +329,7 @@ def report(exp: Experiment, args, results: dict, lr: float, search: list[dict], 
         "commit": commit(),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch": torch.__version__},
         "base_lr": lr,
-        "lr_search": search,
+        "lr_search": search or committed_lr_search(Path(args.out), args.preset),
         "stage2_lr_scale_search": adapt_search,
         "loss_weights": dataclasses.asdict(cfg.weights),
         "loss_weights_note": (
