@@ -33,6 +33,17 @@ def atomic_write(path: str | Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+def remove_killed_temps(folder: str | Path, target_name: str = "") -> list[Path]:
+    """Remove the temp files `atomic_write` left in `folder` when its process was killed (SIGKILL skips
+    the cleanup), all of them or only those for `target_name`. Call it only while holding the lock that
+    guards the writers of that folder, or a live writer loses its file."""
+    pattern = f".{target_name}.*.tmp" if target_name else ".*.tmp"
+    stale = sorted(Path(folder).glob(pattern)) if Path(folder).is_dir() else []
+    for tmp in stale:
+        tmp.unlink(missing_ok=True)
+    return stale
+
+
 def write_text(path: str | Path, text: str) -> Path:
     with atomic_write(path) as tmp:
         tmp.write_text(text)
@@ -53,7 +64,8 @@ def folder_lock(folder: str | Path, what: str, log=print, wait: bool = True) -> 
     a run folder (two notebooks, a notebook and a benchmark) never train or write the same thing at
     once. A second process waits, saying who holds the lock, and then finds the work done or resumes
     it; with wait=False it gets LockHeld instead (a grid worker then takes another cell). The operating
-    system drops the lock when its holder dies, even by SIGKILL."""
+    system drops the lock when its holder dies, even by SIGKILL; the temp files such a holder left in
+    the folder are removed when the lock is next taken."""
     import fcntl
 
     folder = Path(folder)
@@ -72,6 +84,7 @@ def folder_lock(folder: str | Path, what: str, log=print, wait: bool = True) -> 
         fh.truncate()
         fh.write(f"pid {os.getpid()}")
         fh.flush()
+        remove_killed_temps(folder)  # every writer of this folder holds the lock, so these are orphans
         try:
             yield
         finally:

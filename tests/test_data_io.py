@@ -170,12 +170,17 @@ def test_truncated_cache_is_rebuilt(tmp_path):
     path, _ = _write_small_cache(tmp_path / "c.h5")
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 3])
+    killed_build = tmp_path / ".c.h5.k1ll3d.tmp"  # a build killed mid-write
+    killed_build.write_bytes(data[:100])
+    other = tmp_path / ".d.h5.x.tmp"  # another cache's build: not this lock's business
+    other.write_bytes(b"")
     rebuilt = []
     out = cache.ensure_cache(
         path, {"a": 1}, lambda: rebuilt.append(1) or _write_small_cache(path)[0], log=lambda m: None
     )
     assert rebuilt == [1] and out == path
     cache.check_cache(path, {"a": 1})
+    assert not killed_build.exists() and other.exists()
 
 
 def test_memory_mapped_split_equals_the_loaded_one_and_follows_the_cache(tmp_path):

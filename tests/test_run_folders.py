@@ -8,7 +8,7 @@ import time
 
 import torch
 
-from mlib.atomic import folder_lock
+from mlib.atomic import atomic_write, folder_lock
 
 TRAIN_SCRIPT = textwrap.dedent(
     """
@@ -52,6 +52,19 @@ def test_a_second_process_waits_for_the_lock(tmp_path):
         waited = time.perf_counter() - t0
     holder.wait()
     assert waited > 0.5 and len(said) == 1 and "locked by pid" in said[0] and "waiting" in said[0]
+
+
+def test_taking_a_lock_removes_the_temp_files_of_a_killed_holder_and_nothing_else(tmp_path):
+    orphan = tmp_path / ".stage2.pt.abc123.tmp"  # what SIGKILL inside atomic_write leaves behind
+    orphan.write_bytes(b"half a checkpoint")
+    (tmp_path / "stage2.pt").write_bytes(b"kept")
+    (tmp_path / "notes.tmp").write_bytes(b"not ours: no leading dot")
+    with folder_lock(tmp_path, "cell x"):
+        assert not orphan.exists()
+        with atomic_write(tmp_path / "result.json") as tmp:  # a write of the holder itself survives
+            tmp.write_text("{}")
+    assert (tmp_path / "stage2.pt").read_bytes() == b"kept" and (tmp_path / "notes.tmp").exists()
+    assert (tmp_path / "result.json").read_text() == "{}"
 
 
 def test_sigkill_at_any_moment_resumes_to_the_uninterrupted_result(tmp_path, request):

@@ -29,7 +29,7 @@ import h5py
 import numpy as np
 from tqdm.auto import tqdm
 
-from mlib.atomic import atomic_write, folder_lock
+from mlib.atomic import atomic_write, folder_lock, remove_killed_temps
 
 FORMAT_VERSION = 1
 FIELDS = ("real", "real_view", "synth", "joints", "centres", "cube", "frame_ids", "subjects")
@@ -173,8 +173,8 @@ def read_split_mapped(path: Path, split: str, progress: bool = True, rows_per_re
             grp = f[split]
             out = {k: grp[k][...] for k in FIELDS if k not in IMAGE_FIELDS}
             fresh = stamp_file.exists() and json.loads(stamp_file.read_text()) == stamp
-            if not fresh:  # stale copies and temp files of a killed unpack go first: they can be gigabytes
-                for old in [*folder.glob(f"{split}-*.npy"), *folder.glob(f".{split}-*.tmp")]:
+            if not fresh:  # stale copies go first (folder_lock removed a killed unpack's temps): they can be gigabytes
+                for old in folder.glob(f"{split}-*.npy"):
                     old.unlink()
             for k in IMAGE_FIELDS:
                 target = folder / f"{split}-{k}.npy"
@@ -223,6 +223,7 @@ def ensure_cache(path: Path, settings: dict, build: Callable[[], Path], log: Cal
     and then finds the file valid."""
     path = Path(path)
     with folder_lock(path.parent / f".{path.name}.lock.d", f"cache {path.name}", log=log):
+        remove_killed_temps(path.parent, path.name)  # a build killed mid-write leaves gigabytes behind
         if path.exists():
             try:
                 check_cache(path, settings)
