@@ -120,8 +120,16 @@ def choose_lr(base: Experiment, run_dir: Path, grid: list[float], train: bool) -
 
 
 # The cell each variant's stage-2 rate scale is chosen on (seed 0, validation error).
-SEARCH_CELL = {"real_only": 100, "real_view": 100, "synth_adapt": "all"}
-DEFAULT_SCALES = {"real_only": [1.0, 0.3], "real_view": [1.0, 0.3], "synth_adapt": [1.0, 0.1]}
+# Every variant gets two scales; the pretrained ablation variants start from the scales that worked
+# for the pretrained synth_adapt (1 diverged there) and the from-scratch real_only.
+SEARCH_CELL = {
+    "real_only": 100, "real_view": 100, "synth_adapt": "all",
+    "real_synth": 100, "distr_match": 100, "view_pred": 100, "full": 100,
+}
+DEFAULT_SCALES = {
+    "real_only": [1.0, 0.3], "real_view": [1.0, 0.3], "synth_adapt": [1.0, 0.1],
+    "real_synth": [0.3, 0.1], "distr_match": [0.3, 0.1], "view_pred": [0.3, 0.1], "full": [0.3, 0.1],
+}
 
 
 def scaled_experiment(exp: Experiment, scale: float, seed: int) -> Experiment:
@@ -242,6 +250,11 @@ def main(argv: list[str] | None = None) -> int:
             results.setdefault((variant, n), []).append(sub.cell(variant, n))
     if args.only_seeds is not None or args.cells:  # a worker: the report is the final call's job
         return 0
+    for variant in SEARCH_CELL:  # the ablation variants' searches too, where their cells have finished
+        if variant not in chosen:
+            best, rows = choose_scale(exp, variant, scales.get(variant, []), train=False)
+            if rows:
+                chosen[variant], scale_search[variant] = best, rows
     adapt_search = {"chosen_stage2_lr_scale": chosen, "search": {v: r for v, r in scale_search.items() if r}}
     return report(exp, args, results, lr, search, adapt_search)
 

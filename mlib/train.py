@@ -128,7 +128,9 @@ class TrainConfig:
     # that stage, so the warm-up and decay of Eq. 14-15 keep their shape (SPEC §1.1); False: the
     # paper's epoch of real training frames / batch size (the `paper` preset).
     scaled_schedule: bool = True
-    stage2_lr_scale: float = 1.0  # stage 2's base rate is base_lr times this (a knob tuned on validation)
+    # Stage 2's base rate is base_lr times this, a knob tuned on validation per variant. None: the
+    # preset's choice for the variant (STAGE2_LR_SCALES, resolved by `variant_config`), else 1.
+    stage2_lr_scale: float | None = None
     # Stage 1 draws each synthetic sample from the renders of this many cameras (1: camera 1 only, as
     # before; 3: all, as the paper does): more viewpoints of the same poses for the shared predictor.
     stage1_synth_cameras: int = 1
@@ -191,6 +193,25 @@ TRAIN_PRESETS: dict[str, TrainConfig] = {
         ckpt_every=5000,
     ),
 }
+
+
+# Stage-2 rate scale per variant, chosen on the validation split with two scales per variant
+# (benchmarks/regime.py --lr-scales; the numbers are under "stage2_lr_scale_search" in
+# benchmarks/results/regime-<preset>.json, and a test keeps the two equal). Unlisted variants: 1.
+STAGE2_LR_SCALES: dict[str, dict[str, float]] = {
+    "ci": {},
+    "laptop": {"real_only": 0.3, "real_view": 1.0, "synth_adapt": 0.1},
+    "paper": {},
+}
+
+
+def variant_config(cfg: TrainConfig, variant_name: str) -> TrainConfig:
+    """`cfg` with the stage-2 rate scale resolved for a variant: an explicit scale wins, None takes the
+    preset's validated choice (STAGE2_LR_SCALES), and 1 where there is none."""
+    if cfg.stage2_lr_scale is not None:
+        return cfg
+    scale = STAGE2_LR_SCALES.get(cfg.preset, {}).get(variant_name, 1.0)
+    return dataclasses.replace(cfg, stage2_lr_scale=scale)
 
 
 def train_config(preset: str, **overrides) -> TrainConfig:
@@ -290,6 +311,8 @@ class Trainer:
         device: torch.device,
         n_real_train: int | None = None,
     ):
+        if cfg.stage2_lr_scale is None:  # the scale the preset chose for this variant, stored resolved
+            cfg = variant_config(cfg, next((k for k, v in VARIANTS.items() if v == variant), ""))
         self.model, self.model_cfg, self.cfg, self.variant, self.stage = model, model_cfg, cfg, variant, stage
         self.train, self.val, self.device = train, val, device
         for name, store in (("training", train), ("validation", val)):
@@ -616,6 +639,7 @@ def train_variant(
     if variant_name not in VARIANTS:
         raise ValueError(f"unknown variant {variant_name!r}; choose one of {sorted(VARIANTS)}")
     device = device or pick_device()
+    cfg = variant_config(cfg, variant_name)
     variant, out_dir, t0 = VARIANTS[variant_name], Path(out_dir), time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
     if variant.pretrained and pretrained is None:

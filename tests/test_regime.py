@@ -1,10 +1,13 @@
 """The regime report's arithmetic: spreads only over seeds, cell parsing, the rate-scale folders and search."""
 
 import os
+from pathlib import Path
 
 import pytest
 
 from benchmarks.regime import choose_scale, parse_cell, parse_scales, scaled_experiment, stats
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_stats_give_a_spread_only_over_two_or_more_seeds():
@@ -63,3 +66,28 @@ def test_each_variant_chooses_its_scale_on_validation_and_the_defaults_can_be_ov
     assert parse_scales([])["synth_adapt"] == [1.0, 0.1]
     with pytest.raises(SystemExit, match="VARIANT=S1,S2"):
         parse_scales(["synth_only=1,0.3"])
+
+
+def test_the_presets_stage2_scales_are_the_ones_the_committed_search_chose():
+    import json
+
+    from mlib.train import STAGE2_LR_SCALES
+
+    doc = json.loads((ROOT / "benchmarks" / "results" / "regime-laptop.json").read_text())
+    search = doc["stage2_lr_scale_search"]
+    chosen = {v: search["chosen_stage2_lr_scale"][v] for v in search["search"]}  # variants that had a search
+    assert STAGE2_LR_SCALES["laptop"] == chosen
+    for variant, rows in search["search"].items():  # each choice is its search's lowest validation error
+        assert chosen[variant] == min(rows, key=lambda r: r["val_real_mm"])["stage2_lr_scale"]
+
+
+def test_a_variant_runs_at_its_validated_scale_unless_told_otherwise(monkeypatch):
+    from mlib import train
+    from mlib.train import train_config, variant_config
+
+    monkeypatch.setitem(train.STAGE2_LR_SCALES, "ci", {"real_only": 0.3})
+    cfg = train_config("ci")
+    assert cfg.stage2_lr_scale is None
+    assert variant_config(cfg, "real_only").stage2_lr_scale == 0.3
+    assert variant_config(cfg, "full").stage2_lr_scale == 1.0  # no choice recorded: the base rate
+    assert variant_config(train_config("ci", stage2_lr_scale=0.1), "real_only").stage2_lr_scale == 0.1

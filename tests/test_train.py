@@ -398,3 +398,13 @@ def test_the_layouts_agree_and_an_unknown_precision_is_refused():
     torch.testing.assert_close(curves[True], curves[False], rtol=1e-3, atol=1e-5)
     with pytest.raises(ValueError, match="precision='fp16'"):
         train_config("ci", precision="fp16")
+
+
+def test_the_trainer_runs_a_variant_at_the_presets_validated_stage2_rate(tmp_path, monkeypatch):
+    from mlib import train
+
+    monkeypatch.setitem(train.STAGE2_LR_SCALES, "ci", {"real_only": 0.3})
+    tr = make_trainer(tmp_path, "real_only")
+    assert tr.cfg.stage2_lr_scale == 0.3  # resolved for the variant it trains, and checkpointed so
+    assert tr.opt.param_groups[0]["initial_lr"] == pytest.approx(tr.cfg.base_lr * 0.3)
+    assert make_trainer(tmp_path, "full").cfg.stage2_lr_scale == 1.0
