@@ -9,14 +9,14 @@ progress bars instead of widgets, and a record of each displayed figure's titles
 Text bars are saved at their final state (carriage-return updates collapsed). `--check` verifies
 that every executed notebook has no error output, shows at least one figure, holds no widget output
 (saved frozen) or progress bar that stopped short of its total, and that every figure has a title
-and labelled axes (image panels without ticks: a title; colour bars: a label).
+and labelled axes (image panels without ticks: a title; colour bars: a label). The claims the
+notebooks printed (mlib.claims) are listed with their verdicts in `claims.md`.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
-import json
 import re
 import sys
 import time
@@ -25,6 +25,7 @@ from pathlib import Path
 import nbformat
 import papermill as pm
 
+from mlib.atomic import write_json, write_text
 from mlib.batch import FIGURE_RECORD_MIME
 from mlib.presets import PRESET_NAMES
 
@@ -35,6 +36,11 @@ DATA_SOURCE_PARAMS = ("dataset", "nyu_dir")  # reach only the notebooks that dec
 KERNEL_SETUP = "__import__('mlib.batch').batch.install()"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 BAR_STATE = re.compile(r"(\d+)/(\d+) \[")  # tqdm's "n/total [elapsed<remaining" part
+# A line printed by an mlib.claims.Claim: "<sentence (numbers)>: holds at this preset (ci); the committed ..."
+CLAIM_LINE = re.compile(
+    r"^(?:[✔✘] )?(?P<claim>.+?): (?P<verdict>holds|does not hold) at this preset \((?P<preset>[^)]+)\)"
+    r"(?:; the committed (?P<reference>\w+) results: .*?(?: \((?P<reference_verdict>holds|does not hold)\))?)?$"
+)
 
 
 def notebooks(only: list[str] | None = None, folder: Path = NOTEBOOKS) -> list[Path]:
@@ -152,6 +158,32 @@ def check_executed(executed: Path) -> list[str]:
     if n_figures == 0:
         problems.append(f"{executed.name}: shows no figure")
     return problems
+
+
+def claims_printed(executed: Path) -> list[dict]:
+    """Every claim an executed notebook printed (mlib.claims), with its cell and verdicts, in order."""
+    nb = nbformat.read(executed, as_version=4)
+    found = []
+    for i, cell in enumerate(nb.cells):
+        for output in merged_streams(cell.get("outputs", [])):
+            data = output.get("data", {})
+            text = final_text(output.get("text", "")) if output.get("output_type") == "stream" else ""
+            text = text or str(data.get("text/markdown", ""))
+            for line in text.split("\n"):
+                m = CLAIM_LINE.match(line.strip())
+                if m:
+                    found.append({"notebook": executed.name, "cell": i, **m.groupdict()})
+    return found
+
+
+def claims_table(claims: list[dict]) -> str:
+    """The claims of a series run as a markdown table (written to claims.md in the run folder)."""
+    rows = ["| notebook | cell | claim | verdict here | committed laptop results |", "|---|---|---|---|---|"]
+    for c in claims:
+        ref = c["reference_verdict"] or "no counterpart"
+        rows.append(f"| {c['notebook']} | {c['cell']} | {c['claim']} | {c['verdict']} ({c['preset']}) | {ref} |")
+    held = sum(c["verdict"] == "holds" for c in claims)
+    return "\n".join(rows) + f"\n\n{held} of {len(claims)} claims hold at this preset.\n"
 
 
 def parameter_value(text: str):
@@ -280,7 +312,12 @@ def main(argv: list[str] | None = None) -> int:
     for name, sec in times.items():
         print(f"  {name:40s} {sec:8.1f} s")
     print(f"  {'total':40s} {time.perf_counter() - t0:8.1f} s")
-    (out / "times.json").write_text(json.dumps(times, indent=1))
+    write_json(out / "times.json", times)
+    executed = [out / name for name in times if (out / name).exists()]
+    claims = [c for nb in executed for c in claims_printed(nb)]
+    if claims:
+        write_text(out / "claims.md", claims_table(claims))
+        print(f"\n{sum(c['verdict'] == 'holds' for c in claims)} of {len(claims)} claims hold; the list is in {out / 'claims.md'}")
     return 0
 
 

@@ -206,3 +206,32 @@ def test_every_notebook_declares_the_parameters_the_runner_passes():
         assert {"preset", "run_dir", "data_dir", "nyu_dir"} <= declared, (nb.name, sorted(declared))
         if nb.name[:2] in {"01", "02", "03", "04", "05", "06"}:
             assert "dataset" in declared, nb.name
+
+
+def test_the_claims_a_notebook_printed_are_listed_with_their_verdicts(tmp_path):
+    from mlib.claims import Claim
+    from mlib.series import claims_printed, claims_table
+
+    held = Claim("Synth only is worse on real frames", True, {"real": 22.3, "synthetic": 16.4}, None, "ci")
+    failed = Claim(
+        "Full beats Real+Synth at n=100", False, {"full": 30.1, "real_synth": 29.0}, {"full": 1.0, "real_synth": 2.0},
+        "laptop", reference_holds=True,
+    )  # fmt: skip
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output("stream", name="stdout", text=f"a\n{held}\n")]),
+        nbformat.v4.new_code_cell("y"),
+        nbformat.v4.new_code_cell(
+            "z", outputs=[nbformat.v4.new_output("display_data", data={"text/markdown": failed._repr_markdown_()})]
+        ),
+    ]
+    path = tmp_path / "04_x.ipynb"
+    nbformat.write(nb, path)
+    claims = claims_printed(path)
+    assert [(c["cell"], c["verdict"], c["preset"], c["reference_verdict"]) for c in claims] == [
+        (0, "holds", "ci", None),
+        (2, "does not hold", "laptop", "holds"),
+    ]
+    assert claims[0]["claim"] == "Synth only is worse on real frames (real 22.30 vs synthetic 16.40 mm)"
+    table = claims_table(claims)
+    assert "| 04_x.ipynb | 2 | Full beats Real+Synth at n=100" in table and "1 of 2 claims hold" in table
