@@ -266,10 +266,14 @@ def add_experiment_arguments(ap) -> None:
     )
     ap.add_argument("--stage1-iters", type=int, default=None)
     ap.add_argument("--stage2-iters", type=int, default=None)
+    for term, meaning in (("c", "Lc"), ("g", "Lg"), ("m", "Lm")):
+        ap.add_argument(f"--lambda-{term}", type=float, default=None, help=f"weight of {meaning} (default: the preset's)")
 
 
 def open_from_args(args, run_dir: str | Path) -> Experiment:
     """`Experiment.open` from the options of `add_experiment_arguments` (and `--preset`)."""
+    given = {f"lambda_{t}": getattr(args, f"lambda_{t}", None) for t in "cgm"}
+    weights = dataclasses.replace(resolve(args.preset).train.weights, **{k: v for k, v in given.items() if v is not None})
     return Experiment.open(
         args.preset,
         run_dir,
@@ -281,6 +285,7 @@ def open_from_args(args, run_dir: str | Path) -> Experiment:
         stage1_iters=args.stage1_iters,
         stage2_iters=args.stage2_iters,
         stage1_synth_cameras=getattr(args, "stage1_synth_cameras", None),
+        weights=weights,
     )
 
 

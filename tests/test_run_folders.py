@@ -142,3 +142,20 @@ def test_a_cell_listed_twice_is_trained_once_and_returned_twice(tmp_path, monkey
         calls.clear()
         assert exp.grid(["real_only"], [100, 100], [0], shared=shared, poll_s=0.0) == [("real_only", 100)] * 2
         assert calls == [("real_only", 100)]
+
+
+def test_loss_weights_given_on_the_command_line_reach_the_training_config(monkeypatch):
+    import argparse
+
+    from mlib.experiment import Experiment, add_experiment_arguments, open_from_args
+    from mlib.losses import LossWeights
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--preset", default="ci")
+    add_experiment_arguments(ap)
+    seen = {}
+    monkeypatch.setattr(Experiment, "open", classmethod(lambda cls, *a, **kw: seen.update(kw)))
+    open_from_args(ap.parse_args(["--lambda-g", "1e-3"]), "/tmp/x")
+    assert seen["weights"] == LossWeights(lambda_g=1e-3)  # the others stay the preset's
+    open_from_args(ap.parse_args([]), "/tmp/x")
+    assert seen["weights"] == LossWeights()
