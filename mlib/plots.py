@@ -1066,3 +1066,38 @@ def plot_mean_error_bars(groups: dict[str, dict[str, float]], title: str, ax=Non
     ax.grid(axis="x", alpha=0.3)
     ax.figure.tight_layout()
     return ax
+
+
+def plot_sensor_crops(
+    rows: dict[str, Sequence[tuple[object, str] | None]], title: str, near_mm: float = 80, far_mm: float = 150
+):
+    """Rows of crops in mm (`mlib.sensor_stats.HandCrop`; row label -> [(crop, panel title) or None for an
+    empty panel]), each drawn
+    from `near_mm` in front of its palm centre to `far_mm` behind it, black where there is no reading or
+    background, with the silhouette (red) and the skeleton core (white) that `mlib.sensor_stats` measures
+    on. One colour bar per panel, since every crop has its own palm depth."""
+    from mlib import sensor_stats as ss
+
+    n_cols = max(len(r) for r in rows.values())
+    fig, axes = plt.subplots(len(rows), n_cols, figsize=(3.1 * n_cols, 3.0 * len(rows)), squeeze=False)
+    for r, (label, panels) in enumerate(rows.items()):
+        for c in range(n_cols):
+            ax = axes[r, c]
+            if c >= len(panels) or panels[c] is None:
+                ax.set_visible(False)
+                continue
+            crop, name = panels[c]
+            im = show_mm(ax, crop.depth, f"{label}: {name}", crop.centre_z - near_mm, crop.centre_z + far_mm)
+            ax.title.set_fontsize(7)
+            sil = ss.hand_masks(crop)[1]
+            ax.contour(sil, [0.5], colors="red", linewidths=0.6)
+            ax.contour(ss.core_region(crop), [0.5], colors="white", linewidths=0.4)
+            label_crop_axes(ax)
+            ax.xaxis.label.set_fontsize(7)
+            ax.yaxis.label.set_fontsize(7)
+            cb = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
+            cb.set_label("depth (mm)", fontsize=7)
+            cb.ax.tick_params(labelsize=6)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
