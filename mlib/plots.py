@@ -9,12 +9,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from mlib.data.camera import EVAL_BONES
 from mlib.data.crop import CropConfig, joints_to_crop_pixels
 from mlib.evaluate import Array, joint_labels, success_rate, to_numpy
 
 # Bones between the 14 evaluation joints (in EVAL_JOINTS order; 13 is the palm centre).
-BONES = [(0, 1), (1, 13), (2, 3), (3, 13), (4, 5), (5, 13), (6, 7), (7, 13), (8, 9), (9, 10), (10, 13), (11, 13),
-         (12, 13)]  # fmt: skip
 
 
 def _ax(ax, figsize=(6, 4)):
@@ -40,7 +39,7 @@ def show_depth(ax, crop, title: str = "") -> None:
 
 def draw_pose(ax, pixels: np.ndarray, color: str, label: str | None = None) -> None:
     """A 14-joint skeleton over a crop."""
-    for a, b in BONES:
+    for a, b in EVAL_BONES:
         ax.plot(pixels[[a, b], 0], pixels[[a, b], 1], color=color, lw=1.5)
     ax.scatter(pixels[:, 0], pixels[:, 1], s=10, color=color, label=label, zorder=3)
 

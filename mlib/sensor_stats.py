@@ -44,12 +44,8 @@ from scipy import ndimage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-# Bones between the 14 evaluation joints (EVAL_JOINTS order; 13 = palm centre), as in mlib.plots.BONES:
-# finger tip -> PIP joint -> palm centre for F1..F4, thumb tip -> IP -> MCP -> palm centre, wrist points.
-BONES14: tuple[tuple[int, int], ...] = (
-    (0, 1), (1, 13), (2, 3), (3, 13), (4, 5), (5, 13), (6, 7), (7, 13),
-    (8, 9), (9, 10), (10, 13), (11, 13), (12, 13),
-)  # fmt: skip
+from mlib.data.camera import EVAL_BONES
+
 FINGERS14: tuple[tuple[int, int], ...] = ((0, 1), (2, 3), (4, 5), (6, 7))  # (tip, PIP) of pinky, ring, middle, index
 TIPS14 = (0, 2, 4, 6, 8)
 
@@ -126,7 +122,7 @@ def skeleton_distance(shape: tuple[int, int], joints_px: np.ndarray, pull_back_p
         n = np.linalg.norm(d)
         if n > 1e-9:
             j[tip] = j[tip] + d / n * min(pull_back_px, 0.5 * n)
-    return np.min([_segment_distance(shape, j[a], j[b]) for a, b in BONES14], axis=0)
+    return np.min([_segment_distance(shape, j[a], j[b]) for a, b in EVAL_BONES], axis=0)
 
 
 def core_region(crop: HandCrop, radius_mm: float = 4.0, pull_back_mm: float = 8.0) -> np.ndarray:

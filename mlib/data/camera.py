@@ -35,6 +35,13 @@ NUM_JOINTS = len(JOINT_NAMES)  # 36
 # The 14 joints everybody evaluates on NYU (camera 1 only).
 EVAL_JOINTS: list[int] = [0, 3, 6, 9, 12, 15, 18, 21, 24, 25, 27, 30, 31, 32]
 EVAL_JOINT_NAMES: list[str] = [JOINT_NAMES[i] for i in EVAL_JOINTS]
+# The hand's bones between the 14 evaluation joints (indices into EVAL_JOINTS; 13 = palm centre):
+# finger tip -> PIP joint -> palm centre for the four fingers, thumb tip -> IP -> MCP -> palm centre,
+# and the two wrist points.
+EVAL_BONES: tuple[tuple[int, int], ...] = (
+    (0, 1), (1, 13), (2, 3), (3, 13), (4, 5), (5, 13), (6, 7), (7, 13),
+    (8, 9), (9, 10), (10, 13), (11, 13), (12, 13),
+)  # fmt: skip
 PALM_CENTRE = 32  # PALM_3, the crop centre
 
 Array = np.ndarray | torch.Tensor
