@@ -200,7 +200,10 @@ TRAIN_PRESETS: dict[str, TrainConfig] = {
 # benchmarks/results/regime-<preset>.json, and a test keeps the two equal). Unlisted variants: 1.
 STAGE2_LR_SCALES: dict[str, dict[str, float]] = {
     "ci": {},
-    "laptop": {"real_only": 0.3, "real_view": 1.0, "synth_adapt": 0.1},
+    "laptop": {
+        "real_only": 0.3, "real_view": 1.0, "synth_adapt": 0.1,
+        "real_synth": 0.3, "distr_match": 0.3, "view_pred": 0.3, "full": 0.3,
+    },  # fmt: skip
     "paper": {},
 }
 
