@@ -212,6 +212,14 @@ def main(argv: list[str] | None = None) -> int:
         f"VARIANT=S1,S2; defaults {DEFAULT_SCALES}",
     )
     add_experiment_arguments(ap)
+    ap.add_argument(
+        "--lambda-g-runs",
+        nargs="+",
+        default=[],
+        metavar="WEIGHT=RUN_DIR",
+        help="real_view's Lg weight search: run folders trained with --lambda-g WEIGHT (--cells real_view:100 "
+        "--only-seeds 0); the report compares their validation error with the preset's weight and records it",
+    )
     ap.add_argument("--only-finished", action="store_true", help="train nothing, report the finished cells")
     ap.add_argument("--n-probe", type=int, default=2000, help="test frames per domain for the linear probe")
     ap.add_argument("--run-dir", default=None, help="default runs/regime-<preset>")
@@ -257,6 +265,26 @@ def main(argv: list[str] | None = None) -> int:
                 chosen[variant], scale_search[variant] = best, rows
     adapt_search = {"chosen_stage2_lr_scale": chosen, "search": {v: r for v, r in scale_search.items() if r}}
     return report(exp, args, results, lr, search, adapt_search)
+
+
+def lambda_g_search(exp: Experiment, runs: list[str], chosen_scales: dict[str, float]) -> dict:
+    """real_view's validation error per Lg weight: the preset's weight in this folder, the others in the
+    folders given as WEIGHT=RUN_DIR (trained with --lambda-g WEIGHT); the choice is the lowest."""
+    n, scale = SEARCH_CELL["real_view"], chosen_scales.get("real_view", 1.0)
+    folders = [(exp.cfg.weights.lambda_g, scaled_experiment(exp, scale, 0).run_dir)]
+    for item in runs:
+        weight, _, run = item.partition("=")
+        folders.append((float(weight), lr_dir(Path(run), exp.cfg.base_lr) / (f"x{scale:g}" if scale != 1.0 else "")))
+    rows = []
+    for weight, folder in folders:
+        result = cell_dir(folder, "real_view", n, 0) / "result.json"
+        if not result.exists():
+            raise SystemExit(f"--lambda-g-runs: {result} is missing; train real_view:{n} seed 0 there first")
+        val = json.loads(result.read_text())["summary"]["val_mean"]
+        rows.append({"lambda_g": weight, "cell": f"real_view:{n}", "stage2_lr_scale": scale, "val_real_mm": val})
+    if len(rows) == 1:
+        return {}
+    return {"chosen_lambda_g": min(rows, key=lambda r: r["val_real_mm"])["lambda_g"], "search": rows}
 
 
 def committed_lr_search(out: Path, preset: str) -> list[dict]:
@@ -347,8 +375,10 @@ def report(exp: Experiment, args, results: dict, lr: float, search: list[dict], 
         "loss_weights": dataclasses.asdict(cfg.weights),
         "loss_weights_note": (
             "the paper's weights; Lg is already scaled to the paper's 128^2 pixel sum (mlib.losses.view_loss); "
-            "synth_adapt trains m alone by Lm, where Adam makes lambda_m's size irrelevant; no weight search was run"
+            "synth_adapt trains m alone by Lm, where Adam makes lambda_m's size irrelevant; real_view's lambda_g "
+            "searched under lambda_g_search (its search cell, seed 0, at its chosen rate scale)"
         ),
+        "lambda_g_search": lambda_g_search(exp, args.lambda_g_runs, adapt_search["chosen_stage2_lr_scale"]),
         "train_config": dataclasses.asdict(cfg),
         "iterations": {
             v: {"stage1": stage_iterations(cfg, VARIANTS[v], 1), "stage2": stage_iterations(cfg, VARIANTS[v], 2)}

@@ -91,3 +91,28 @@ def test_a_variant_runs_at_its_validated_scale_unless_told_otherwise(monkeypatch
     assert variant_config(cfg, "real_only").stage2_lr_scale == 0.3
     assert variant_config(cfg, "full").stage2_lr_scale == 1.0  # no choice recorded: the base rate
     assert variant_config(train_config("ci", stage2_lr_scale=0.1), "real_only").stage2_lr_scale == 0.1
+
+
+def test_the_lambda_g_search_reads_each_weights_folder_and_chooses_on_validation(tmp_path):
+    import json
+    from types import SimpleNamespace
+
+    from benchmarks.regime import lambda_g_search
+    from mlib.experiment import Experiment
+    from mlib.train import train_config
+
+    cfg = train_config("ci")
+    exp = Experiment("ci", tmp_path / "main" / f"lr-{cfg.base_lr:g}", cfg, SimpleNamespace(), SimpleNamespace(), "cpu")
+
+    def finished(folder, val):
+        (folder / "real_view-n100-seed0").mkdir(parents=True)
+        (folder / "real_view-n100-seed0" / "result.json").write_text(json.dumps({"summary": {"val_mean": val}}))
+
+    finished(exp.run_dir, 28.9)  # the preset's weight, at real_view's chosen scale 1
+    finished(tmp_path / "lg3" / f"lr-{cfg.base_lr:g}", 29.4)
+    out = lambda_g_search(exp, [f"3e-4={tmp_path / 'lg3'}"], {"real_view": 1.0})
+    assert out["chosen_lambda_g"] == cfg.weights.lambda_g
+    assert [r["val_real_mm"] for r in out["search"]] == [28.9, 29.4] and out["search"][1]["lambda_g"] == 3e-4
+    assert lambda_g_search(exp, [], {"real_view": 1.0}) == {}  # no search given, nothing claimed
+    with pytest.raises(SystemExit, match="missing"):
+        lambda_g_search(exp, [f"1e-3={tmp_path / 'nowhere'}"], {"real_view": 1.0})
