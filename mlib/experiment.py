@@ -9,6 +9,7 @@ models, so each notebook runs on its own and reuses what an earlier one trained:
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -266,6 +267,13 @@ def add_experiment_arguments(ap) -> None:
     )
     ap.add_argument("--stage1-iters", type=int, default=None)
     ap.add_argument("--stage2-iters", type=int, default=None)
+    ap.add_argument(
+        "--model-setting",
+        nargs="+",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="override ModelConfig fields, VALUE as JSON, e.g. stage_channels=[48,96,192,192] blocks_per_stage=2",
+    )
     for term, meaning in (("c", "Lc"), ("g", "Lg"), ("m", "Lm")):
         ap.add_argument(f"--lambda-{term}", type=float, default=None, help=f"weight of {meaning} (default: the preset's)")
 
@@ -273,6 +281,14 @@ def add_experiment_arguments(ap) -> None:
 def open_from_args(args, run_dir: str | Path) -> Experiment:
     """`Experiment.open` from the options of `add_experiment_arguments` (and `--preset`)."""
     given = {f"lambda_{t}": getattr(args, f"lambda_{t}", None) for t in "cgm"}
+    model = {}
+    for item in getattr(args, "model_setting", []):
+        name, _, value = item.partition("=")
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            raise SystemExit(f"--model-setting {item!r}: the value is not JSON (e.g. stage_channels=[32,64,128,128])") from None
+        model[name] = tuple(parsed) if isinstance(parsed, list) else parsed
     weights = dataclasses.replace(resolve(args.preset).train.weights, **{k: v for k, v in given.items() if v is not None})
     return Experiment.open(
         args.preset,
@@ -282,6 +298,7 @@ def open_from_args(args, run_dir: str | Path) -> Experiment:
         data=args.data,
         nyu_dir=args.nyu_dir,
         data_overrides={"frames": args.frames, "test_frames": args.test_frames},
+        model_overrides=model or None,
         stage1_iters=args.stage1_iters,
         stage2_iters=args.stage2_iters,
         stage1_synth_cameras=getattr(args, "stage1_synth_cameras", None),

@@ -6,6 +6,7 @@ import sys
 import textwrap
 import time
 
+import pytest
 import torch
 
 from mlib.atomic import atomic_write, folder_lock
@@ -144,7 +145,7 @@ def test_a_cell_listed_twice_is_trained_once_and_returned_twice(tmp_path, monkey
         assert calls == [("real_only", 100)]
 
 
-def test_loss_weights_given_on_the_command_line_reach_the_training_config(monkeypatch):
+def test_loss_weights_and_model_settings_given_on_the_command_line_reach_the_configs(monkeypatch):
     import argparse
 
     from mlib.experiment import Experiment, add_experiment_arguments, open_from_args
@@ -158,4 +159,8 @@ def test_loss_weights_given_on_the_command_line_reach_the_training_config(monkey
     open_from_args(ap.parse_args(["--lambda-g", "1e-3"]), "/tmp/x")
     assert seen["weights"] == LossWeights(lambda_g=1e-3)  # the others stay the preset's
     open_from_args(ap.parse_args([]), "/tmp/x")
-    assert seen["weights"] == LossWeights()
+    assert seen["weights"] == LossWeights() and seen["model_overrides"] is None
+    open_from_args(ap.parse_args(["--model-setting", "stage_channels=[8,16,16,16]", "blocks_per_stage=2"]), "/tmp/x")
+    assert seen["model_overrides"] == {"stage_channels": (8, 16, 16, 16), "blocks_per_stage": 2}
+    with pytest.raises(SystemExit, match="not JSON"):
+        open_from_args(ap.parse_args(["--model-setting", "stage_channels=wide"]), "/tmp/x")
