@@ -2,10 +2,13 @@
 test frame beside the generated real camera-1 crops and their synthetic renders (SPEC §1.1).
 
     python benchmarks/sensor_stats.py --preset laptop                  # the preset's crop size (64 px)
-    python benchmarks/sensor_stats.py --preset laptop --crop-size 128  # the same test frames at 128 px
+    python benchmarks/sensor_stats.py --preset laptop --crop-size 128  # the same frames at 128 px
+
+The generated frames come from the validation split by default (`--split`): a sensor setting chosen on
+these numbers is chosen there, never on the test split.
 
 At the preset's crop size the generated crops come from the preset's data cache (`load_generated`, as
-notebook 00 does; `--preset ci` builds a small one in seconds). At another size the same test frames are
+notebook 00 does; `--preset ci` builds a small one in seconds). At another size the same frames are
 rendered at that size by the function that fills the cache (`render_crops`). The NYU frame is cropped by
 the project's crop code with the preset's cube (300 mm) at the same size. Writes
 benchmarks/results/sensor-stats-<preset>[-<size>px].json and prints a table.
@@ -41,7 +44,7 @@ NYU_SENTINEL_MM = 2001.0  # what NYU's frame stores where there is nothing withi
 ABOUT = (
     "Statistics of a depth sensor's footprint on the hand (mlib.sensor_stats), in the crop the network sees "
     "(mlib.data.crop: a cube around the palm centre, no reading or outside the cube = background), for the real "
-    "NYU test frame 1 (camera 1) beside N generated real camera-1 test crops and their synthetic renders. "
+    "NYU test frame 1 (camera 1) beside N generated real camera-1 crops (of the split named under generated.source) and their synthetic renders. "
     "missing_on_hand: share of the skeleton core (pixels within 4 mm of the 2-D bones of the 14 labelled joints, "
     "fingertips pulled back 8 mm) without a reading; on synthetic renders it is the core definition's own leak. "
     "speckle_holes_per_1000: enclosed components of missing pixels inside the silhouette of at most 50 mm^2, per "
@@ -139,7 +142,13 @@ def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--preset", default="laptop", choices=PRESET_NAMES)
     ap.add_argument("--crop-size", type=int, default=None, help="crop side in px (the preset's by default)")
-    ap.add_argument("--frames", type=int, default=500, help="generated test frames, evenly spaced over the split")
+    ap.add_argument("--frames", type=int, default=500, help="generated frames, evenly spaced over the split")
+    ap.add_argument(
+        "--split",
+        default="val",
+        choices=["val", "test", "train"],
+        help="generated split to measure (default val: generator settings are chosen on the validation split)",
+    )
     ap.add_argument(
         "--nyu-dir", default="../shared/nyu", help="folder with test/depth_1_0000001.png and the label file"
     )
@@ -151,20 +160,22 @@ def main(argv: list[str] | None = None) -> dict:
     cfg = data_config(args.preset)
     size = args.crop_size or cfg.crop.size
     cube = cfg.crop.cube_mm
-    n = min(args.frames, cfg.test_frames)
-    idx = np.unique(np.linspace(0, cfg.test_frames - 1, n).round().astype(int))
+    split = args.split  # validation by default: a generator setting tuned on these numbers is chosen there
+    split_frames = {"val": cfg.val_frames, "test": cfg.test_frames, "train": cfg.train_frames}[split]
+    n = min(args.frames, split_frames)
+    idx = np.unique(np.linspace(0, split_frames - 1, n).round().astype(int))
     gen = HandGenerator(cfg.generator)
-    classes = gen.frames("test", idx).pose.cls
+    classes = gen.frames(split, idx).pose.cls
 
     if size == cfg.crop.size:
-        test = load_generated(cfg, repo_path(args.data_dir), progress=False).test
-        real = ss.store_crops(test, idx, "real")
-        synth = ss.store_crops(test, idx, "synth")
-        source = f"the {args.preset} data cache's test split ({cfg.test_frames} frames), crops as cached (float16)"
+        store = getattr(load_generated(cfg, repo_path(args.data_dir), progress=False), split)
+        real = ss.store_crops(store, idx, "real")
+        synth = ss.store_crops(store, idx, "synth")
+        source = f"the {args.preset} data cache's {split} split ({split_frames} frames), crops as cached (float16)"
     else:
         fields = {"real": [], "synth": [], "joints": [], "centres": [], "cube": []}
         for start in range(0, len(idx), 64):
-            f = render_crops(gen, gen.frames("test", idx[start : start + 64]), CropConfig(size=size, cube_mm=cube))
+            f = render_crops(gen, gen.frames(split, idx[start : start + 64]), CropConfig(size=size, cube_mm=cube))
             for k in fields:
                 fields[k].append(f[k] if k != "synth" else f[k][:, 0])
         fields = {k: np.concatenate(v) for k, v in fields.items()}
@@ -176,7 +187,7 @@ def main(argv: list[str] | None = None) -> dict:
             fields["synth"].astype(np.float32), joints, fields["centres"][:, 0], fields["cube"]
         )
         source = (
-            f"the {args.preset} generator's test frames rendered at {size} px by render_crops (the cache's own path)"
+            f"the {args.preset} generator's {split} frames rendered at {size} px by render_crops (the cache's own path)"
         )
 
     with tempfile.TemporaryDirectory(prefix="sensor-stats-") as tmp:
@@ -197,8 +208,8 @@ def main(argv: list[str] | None = None) -> dict:
     table = ss.format_table(nyu, real_sum["all"], synth_sum["all"], ref_name)
     table_open = ss.format_table(nyu, real_sum["open hands"], synth_sum["open hands"], ref_name)
     print(f"reference frame: {frame.description}")
-    print(f"generated: {len(idx)} test frames from {source}; {size} px crops of a {cube:.0f} mm cube\n")
-    print("all generated test frames\n" + table + "\n")
+    print(f"generated: {len(idx)} frames from {source}; {size} px crops of a {cube:.0f} mm cube\n")
+    print("all generated frames\n" + table + "\n")
     print(f"open hands only ({real_sum['open frames']} frames)\n" + table_open)
 
     result = {
@@ -218,12 +229,13 @@ def main(argv: list[str] | None = None) -> dict:
         },
         "generated": {
             "source": source,
-            "test_frames": [int(i) for i in idx],
+            "split": split,
+            "frames": [int(i) for i in idx],
             "real": real_sum,
             "synthetic": synth_sum,
         },
         "comparison": {
-            "all generated test frames": cmp_all,
+            "all generated frames": cmp_all,
             "open hands": cmp_open,
             "verdicts (all frames)": verdicts(nyu, real_sum["all"], synth_sum["all"], cmp_all),
             "verdicts (open hands)": verdicts(nyu, real_sum["open hands"], synth_sum["open hands"], cmp_open),
