@@ -181,7 +181,8 @@ def claims_table(claims: list[dict]) -> str:
     rows = ["| notebook | cell | claim | verdict here | committed laptop results |", "|---|---|---|---|---|"]
     for c in claims:
         ref = c["reference_verdict"] or "no counterpart"
-        rows.append(f"| {c['notebook']} | {c['cell']} | {c['claim']} | {c['verdict']} ({c['preset']}) | {ref} |")
+        claim = c["claim"].replace("|", "\\|")  # a display name like "Real+Synth | Distr. Match" stays in its column
+        rows.append(f"| {c['notebook']} | {c['cell']} | {claim} | {c['verdict']} ({c['preset']}) | {ref} |")
     held = sum(c["verdict"] == "holds" for c in claims)
     return "\n".join(rows) + f"\n\n{held} of {len(claims)} claims hold at this preset.\n"
 
@@ -279,8 +280,16 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="seconds one cell may run before the series fails (default: 900 for the ci preset, none otherwise)",
     )
+    ap.add_argument(
+        "--list-claims", action="store_true", help="run nothing: write claims.md from the executed notebooks in --out"
+    )
     args = ap.parse_args(argv)
     out = Path(args.out or ROOT / "runs" / f"series-{args.preset}")
+    if args.list_claims:
+        claims = [c for nb in notebooks(args.only, out) for c in claims_printed(nb)]
+        write_text(out / "claims.md", claims_table(claims))
+        print(claims_table(claims))
+        return 0
     t0 = time.perf_counter()
     try:
         timeout = args.cell_timeout if args.cell_timeout is not None else (900 if args.preset == "ci" else None)

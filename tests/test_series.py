@@ -212,7 +212,7 @@ def test_the_claims_a_notebook_printed_are_listed_with_their_verdicts(tmp_path):
     from mlib.claims import Claim
     from mlib.series import claims_printed, claims_table
 
-    held = Claim("Synth only is worse on real frames", True, {"real": 22.3, "synthetic": 16.4}, None, "ci")
+    held = Claim("Synth only | real is worse on real frames", True, {"real": 22.3, "synthetic": 16.4}, None, "ci")
     failed = Claim(
         "Full beats Real+Synth at n=100", False, {"full": 30.1, "real_synth": 29.0}, {"full": 1.0, "real_synth": 2.0},
         "laptop", reference_holds=True,
@@ -232,6 +232,21 @@ def test_the_claims_a_notebook_printed_are_listed_with_their_verdicts(tmp_path):
         (0, "holds", "ci", None),
         (2, "does not hold", "laptop", "holds"),
     ]
-    assert claims[0]["claim"] == "Synth only is worse on real frames (real 22.30 vs synthetic 16.40 mm)"
+    assert claims[0]["claim"] == "Synth only | real is worse on real frames (real 22.30 vs synthetic 16.40 mm)"
     table = claims_table(claims)
     assert "| 04_x.ipynb | 2 | Full beats Real+Synth at n=100" in table and "1 of 2 claims hold" in table
+    assert "Synth only \\| real" in table  # a pipe inside a claim does not split its row
+    assert all(row.count(" | ") == 4 for row in table.splitlines() if row.startswith("| 0"))
+
+
+def test_list_claims_writes_the_table_of_an_executed_run_without_running_it(tmp_path, capsys):
+    from mlib.claims import Claim
+    from mlib.series import main
+
+    claim = Claim("A holds", True, {"a": 1.0, "b": 2.0}, None, "ci")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output("stream", name="stdout", text=f"{claim}\n")])]
+    nbformat.write(nb, tmp_path / "01_a.ipynb")
+    assert main(["--list-claims", "--out", str(tmp_path)]) == 0
+    assert "| 01_a.ipynb | 0 | A holds" in (tmp_path / "claims.md").read_text()
+    assert not (tmp_path / "times.json").exists()  # nothing ran
