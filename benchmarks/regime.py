@@ -134,6 +134,11 @@ DEFAULT_SCALES = {
 }
 
 
+def scale_dir(run_dir: Path, scale: float) -> Path:
+    """Where the cells of stage-2 rate scale `scale` live: the folder itself at 1, `x<scale>` inside it otherwise."""
+    return run_dir if scale == 1.0 else run_dir / f"x{scale:g}"
+
+
 def scaled_experiment(exp: Experiment, scale: float, seed: int) -> Experiment:
     """The experiment whose cells run at stage-2 rate scale `scale`: the folder itself at scale 1, a
     folder `x<scale>` of its own otherwise, sharing the seed's Synth only model by hard links (stage 1
@@ -141,7 +146,7 @@ def scaled_experiment(exp: Experiment, scale: float, seed: int) -> Experiment:
     if scale == 1.0:
         return dataclasses.replace(exp, cfg=dataclasses.replace(exp.cfg, stage2_lr_scale=1.0)).with_seed(seed)
     sub = dataclasses.replace(
-        exp, run_dir=exp.run_dir / f"x{scale:g}", cfg=dataclasses.replace(exp.cfg, stage2_lr_scale=scale)
+        exp, run_dir=scale_dir(exp.run_dir, scale), cfg=dataclasses.replace(exp.cfg, stage2_lr_scale=scale)
     ).with_seed(seed)
     src, dst = exp.run_dir / f"stage1-seed{seed}", sub.run_dir / f"stage1-seed{seed}"
     if stage1_complete(src / "stage1.pt", exp.cfg.stage1_iters) and not stage1_complete(
@@ -273,10 +278,10 @@ def lambda_g_search(exp: Experiment, runs: list[str], chosen_scales: dict[str, f
     """real_view's validation error per Lg weight: the preset's weight in this folder, the others in the
     folders given as WEIGHT=RUN_DIR (trained with --lambda-g WEIGHT); the choice is the lowest."""
     n, scale = SEARCH_CELL["real_view"], chosen_scales.get("real_view", 1.0)
-    folders = [(exp.cfg.weights.lambda_g, scaled_experiment(exp, scale, 0).run_dir)]
+    folders = [(exp.cfg.weights.lambda_g, scale_dir(exp.run_dir, scale))]
     for item in runs:
         weight, _, run = item.partition("=")
-        folders.append((float(weight), lr_dir(Path(run), exp.cfg.base_lr) / (f"x{scale:g}" if scale != 1.0 else "")))
+        folders.append((float(weight), scale_dir(lr_dir(Path(run), exp.cfg.base_lr), scale)))
     rows = []
     for weight, folder in folders:
         result = cell_dir(folder, "real_view", n, 0) / "result.json"

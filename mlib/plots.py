@@ -13,8 +13,6 @@ from mlib.data.camera import EVAL_BONES
 from mlib.data.crop import CropConfig, joints_to_crop_pixels
 from mlib.evaluate import Array, joint_labels, success_rate, to_numpy
 
-# Bones between the 14 evaluation joints (in EVAL_JOINTS order; 13 is the palm centre).
-
 
 def _ax(ax, figsize=(6, 4)):
     if ax is None:

@@ -314,7 +314,7 @@ class Trainer:
         device: torch.device,
         n_real_train: int | None = None,
     ):
-        if cfg.stage2_lr_scale is None:  # the scale the preset chose for this variant, stored resolved
+        if cfg.stage2_lr_scale is None:  # the one place the preset's scale for this variant is resolved (and checkpointed)
             cfg = variant_config(cfg, next((k for k, v in VARIANTS.items() if v == variant), ""))
         self.model, self.model_cfg, self.cfg, self.variant, self.stage = model, model_cfg, cfg, variant, stage
         self.train, self.val, self.device = train, val, device
@@ -642,7 +642,6 @@ def train_variant(
     if variant_name not in VARIANTS:
         raise ValueError(f"unknown variant {variant_name!r}; choose one of {sorted(VARIANTS)}")
     device = device or pick_device()
-    cfg = variant_config(cfg, variant_name)
     variant, out_dir, t0 = VARIANTS[variant_name], Path(out_dir), time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
     if variant.pretrained and pretrained is None:
