@@ -28,6 +28,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from mlib.analysis import latent_statistics  # noqa: E402
 from mlib.atomic import write_json  # noqa: E402
 from mlib.experiment import VARIANT_NAMES as NAMES  # noqa: E402
 from mlib.experiment import (  # noqa: E402
@@ -35,6 +36,7 @@ from mlib.experiment import (  # noqa: E402
     cell_dir,
     grid_table,
     launch_workers,
+    load_result,
     mean_spread,
     open_from_args,
     synthetic_frames_error,
@@ -58,6 +60,15 @@ def strip_option(argv: list[str], name: str) -> list[str]:
         elif not a.startswith(name + "="):
             out.append(a)
     return out
+
+
+def earlier_cells(folder: Path, variants: list[str], ns: list, seeds: list[int]) -> list:
+    """The grid's cells of `seeds` read from their result copies <cell>.json in `folder`."""
+    names = {cell_dir(folder, v, n, s).name for s in seeds for v in variants for n in ns}
+    missing = sorted(name for name in names if not (folder / f"{name}.json").exists())
+    if missing:
+        raise FileNotFoundError(f"{folder}: no result copy for {', '.join(missing)}; train those seeds too")
+    return [load_result(folder / f"{name}.json") for name in sorted(names)]
 
 
 def parse_n(values: list[str]) -> list[int | str]:
@@ -95,6 +106,60 @@ def mapping_bound(cells: list[dict]) -> list[dict]:
         for full in cells
         if full["variant"] == "full" and (rs := real_synth.get(full["n_labeled"])) is not None
     ]
+
+
+# the models of paper §4.4 -> whether their real inputs go through m (Synth only never trained one)
+LATENT_MODELS = {"synth_only": False, "real_synth": True, "full": True}
+LATENT_KEYS = ("probe", "median_pair_distance", "median_relative_distance", "mixing_latent", "mixing_tsne")
+
+
+def latent_analysis(exp, run_dir: Path, seeds: list[int], n: int = 100) -> dict:
+    """Paper §4.4 at n labels: the latent statistics of Synth only, Real+Synth and Full for every seed
+    whose three finished cells still have their checkpoints in run_dir (cells read back from result
+    copies have none), per seed and as mean ± std over those seeds."""
+    per_seed: dict[int, dict] = {}
+    for seed in seeds:
+        files = {v: cell_dir(run_dir, v, n, seed) / "result.json" for v in LATENT_MODELS}
+        ckpts = {v: Path(load_result(f).checkpoint) if f.exists() else None for v, f in files.items()}
+        if not all(c is not None and c.exists() for c in ckpts.values()):
+            print(f"latent analysis: seed {seed} left out (no checkpoints of its n={n} cells in {run_dir})")
+            continue
+        per_seed[seed] = {
+            v: latent_statistics(exp.model(ckpts[v]), exp.test, through, seed=seed, device=exp.device)
+            for v, through in LATENT_MODELS.items()
+        }
+    stats = {
+        v: {
+            k: {
+                "mean": float(np.mean([per_seed[s][v][k] for s in per_seed])),
+                "std": float(np.std([per_seed[s][v][k] for s in per_seed])),
+                "per_seed": {str(s): per_seed[s][v][k] for s in per_seed},
+            }
+            for k in LATENT_KEYS
+        }
+        for v in LATENT_MODELS
+    } if per_seed else {}
+    return {"n_labeled": n, "seeds": sorted(per_seed), "stats": stats}
+
+
+def latent_claims(analysis: dict) -> list[dict]:
+    """The latent-space claims of paper §4.4, judged on the seed means."""
+    stats, seeds = analysis["stats"], len(analysis["seeds"])
+    if not stats:
+        return []
+    n = analysis["n_labeled"]
+    mean = lambda v, k: stats[v][k]["mean"]  # noqa: E731
+    claims = []
+    for text, (va, vb), key, below in (
+        ("the fresh probe separates Full's real/synthetic latents less well than Real+Synth's",
+         ("full", "real_synth"), "probe", True),
+        ("median distance of corresponding real/synthetic latents: Full < Real+Synth",
+         ("full", "real_synth"), "median_pair_distance", True),
+        ("t-SNE mixing score: Full > Synth only", ("full", "synth_only"), "mixing_tsne", False),
+    ):  # fmt: skip
+        a, b = mean(va, key), mean(vb, key)
+        claims.append({"claim": f"n={n}: {text}", "values": [a, b], "seeds": seeds, "holds": a < b if below else a > b})
+    return claims
 
 
 def check_claims(table: dict, ns: list) -> list[dict]:
@@ -163,7 +228,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--variants", nargs="+", default=list(NAMES), choices=list(NAMES))
     ap.add_argument("--seeds", type=int, default=3, help="number of seeds (0 .. seeds-1)")
     ap.add_argument(
-        "--only-seeds", type=int, nargs="+", default=None, help="train just these seeds (parallel workers); no report"
+        "--only-seeds",
+        type=int,
+        nargs="+",
+        default=None,
+        help="train just these of the seeds (with --workers K, K processes share them); "
+        "report only with --cells-from",
+    )
+    ap.add_argument(
+        "--cells-from",
+        default=None,
+        help="with --only-seeds: read the other seeds' cells from the <cell>.json copies in this folder "
+        "(an earlier run of the same code and preset, e.g. benchmarks/results/ablation-laptop-cells)",
     )
     add_experiment_arguments(ap)
     ap.add_argument(
@@ -183,19 +259,24 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     ns = parse_n(args.n)
     run_dir = Path(args.run_dir or ROOT / "runs" / f"ablation-{args.preset}")
+    seeds = sorted(set(args.only_seeds)) if args.only_seeds is not None else list(range(args.seeds))
+    if args.cells_from and args.only_seeds is None:
+        ap.error("--cells-from names where the seeds left out of --only-seeds come from; give --only-seeds")
     exp = open_from_args(args, run_dir)
     if args.grid_worker:  # one of --workers K processes: take free cells until the grid is done
         worker_exits_cleanly()
-        exp.grid(args.variants, ns, range(args.seeds), shared=True)
-        return 0
-    if args.only_seeds is not None:  # a worker of a parallel grid: train its cells, the final call reports
-        exp.grid(args.variants, ns, args.only_seeds)
+        exp.grid(args.variants, ns, seeds, shared=True)
         return 0
     if args.workers > 1 and not args.only_finished:
         worker_argv = strip_option(list(argv if argv is not None else sys.argv[1:]), "--workers")
-        cells = [cell_dir(run_dir, v, n, s) for s in range(args.seeds) for v in args.variants for n in ns]
+        cells = [cell_dir(run_dir, v, n, s) for s in seeds for v in args.variants for n in ns]
         launch_workers(Path(__file__), worker_argv, args.workers, run_dir, exp.device, cells)
-    results = exp.grid(args.variants, ns, range(args.seeds), only_finished=args.only_finished)
+    results = exp.grid(args.variants, ns, seeds, only_finished=args.only_finished)
+    if args.only_seeds is not None and not args.cells_from:  # one part of a grid split by seeds: no report
+        return 0
+    if args.cells_from:
+        others = [s for s in range(args.seeds) if s not in seeds]
+        results = earlier_cells(Path(args.cells_from), args.variants, ns, others) + results
     table = grid_table(results, ns)
 
     cells = []
@@ -220,6 +301,9 @@ def main(argv: list[str] | None = None) -> int:
                 }
             )
     claims = check_claims(table, ns)
+    latent = latent_analysis(exp, run_dir, list(range(args.seeds)) if args.cells_from else seeds) if 100 in ns else None
+    if latent is not None:
+        claims += latent_claims(latent)
     bound = mapping_bound(cells)
     report = {
         "preset": args.preset,
@@ -237,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         "cells": cells,
         "claims": claims,
         "mapping_bound": bound,
+        "latent_analysis": latent,
     }
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

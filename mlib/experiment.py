@@ -212,6 +212,27 @@ class Experiment:
         return [results[c] for c in cells]
 
 
+def load_result(path: str | Path) -> RunResult:
+    """A finished cell read back from its result.json alone (no checkpoint, no history): how a report
+    combines cells trained in an earlier run folder whose checkpoints are gone."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such cell result; train the cell, or point at the folder holding its copy")
+    d = json.loads(path.read_text())
+    missing = {"variant", "n_labeled", "test_error_mm", "summary"} - set(d)
+    if missing:
+        raise ValueError(f"{path}: not a cell result (missing {sorted(missing)})")
+    summary = dict(d["summary"])
+    for key in ("success_rate",):  # JSON turned the thresholds (mm) into strings
+        if key in summary:
+            summary[key] = {int(k): v for k, v in summary[key].items()}
+    n = d["n_labeled"]
+    return RunResult(
+        d["variant"], n, float(d["test_error_mm"]), summary, [], d.get("out_dir", str(path.parent)),
+        float(d.get("seconds", 0.0)), d.get("checkpoint", ""),
+    )
+
+
 def grid_table(results: Sequence[RunResult], ns: Sequence[int | str] | None = None) -> dict[str, dict]:
     """table[variant][n] = (mean, std over seeds, number of seeds) of the test mean joint error, mm.
     A variant trained without real labels (synth_only) is repeated at every n in `ns`."""

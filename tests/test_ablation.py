@@ -126,3 +126,63 @@ def test_a_spread_is_printed_only_over_two_or_more_seeds():
 
     assert mean_spread(12.345, 0.0, 1) == "12.35" and mean_spread(12.345, 0.5, 3) == "12.35 ± 0.50"
     assert VARIANT_NAMES["full"] == "Full (MURAUER)" and "synth_adapt" in VARIANT_NAMES
+
+
+def test_earlier_seeds_come_back_from_their_result_copies_and_a_missing_one_is_named(tmp_path):
+    import pytest
+
+    from benchmarks.ablation import earlier_cells
+    from mlib.experiment import load_result
+
+    def copy(v, n, seed, err):
+        name = cell_dir(tmp_path, v, n, seed).name
+        summary = {"mean": err, "success_rate": {"20": 0.25, "40": 0.75}}
+        (tmp_path / f"{name}.json").write_text(
+            json.dumps({"variant": v, "n_labeled": n, "test_error_mm": err, "summary": summary, "seconds": 3.0})
+        )
+
+    copy("synth_only", "all", 0, 22.0)
+    copy("full", 100, 0, 21.0)
+    copy("full", 10, 0, 25.0)
+    got = earlier_cells(tmp_path, ["synth_only", "full"], [10, 100], [0])
+    assert sorted((r.variant, r.n_labeled, r.test_error_mm) for r in got) == sorted(
+        [("synth_only", "all", 22.0), ("full", 100, 21.0), ("full", 10, 25.0)]
+    )
+    assert got[0].summary["success_rate"][20] == 0.25  # thresholds are ints again, as a fresh cell has them
+    with pytest.raises(FileNotFoundError, match="full-n100-seed1"):
+        earlier_cells(tmp_path, ["full"], [100], [1])
+    (tmp_path / "broken.json").write_text(json.dumps({"variant": "full"}))
+    with pytest.raises(ValueError, match="broken.json.*missing"):
+        load_result(tmp_path / "broken.json")
+
+
+def test_every_committed_cell_copy_reads_back():
+    from pathlib import Path
+
+    from mlib.experiment import load_result
+
+    folder = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "ablation-laptop-cells"
+    copies = sorted(folder.glob("*.json"))
+    assert copies, f"{folder} holds no cell copies"
+    for path in copies:
+        r = load_result(path)
+        assert path.stem.startswith(f"{r.variant}-n{r.n_labeled}-")
+        assert 5.0 < r.test_error_mm < 100.0 and set(r.summary["success_rate"]) >= {20, 40}
+
+
+def test_latent_claims_follow_the_seed_means_and_vanish_without_checkpoints():
+    from benchmarks.ablation import latent_claims
+
+    def stats(probe, dist, mix):
+        return {"probe": {"mean": probe}, "median_pair_distance": {"mean": dist}, "mixing_tsne": {"mean": mix}}
+
+    paper_like = {"synth_only": stats(1.0, 9.0, 0.05), "real_synth": stats(0.9, 5.0, 0.2), "full": stats(0.7, 3.0, 0.3)}
+    got = latent_claims({"n_labeled": 100, "seeds": [0, 1, 2], "stats": paper_like})
+    assert [c["holds"] for c in got] == [True, True, True] and all(c["seeds"] == 3 for c in got)
+    reversed_ = dict(paper_like, full=stats(0.95, 6.0, 0.01))
+    assert [c["holds"] for c in latent_claims({"n_labeled": 100, "seeds": [0], "stats": reversed_})] == [
+        False,
+        False,
+        False,
+    ]
+    assert latent_claims({"n_labeled": 100, "seeds": [], "stats": {}}) == []

@@ -84,3 +84,35 @@ def test_separability_plot_has_one_bar_per_model_and_a_chance_line():
     assert sorted(round(p.get_width(), 2) for p in ax.patches) == [0.78, 0.87]
     assert [t.get_text() for t in ax.texts] == ["0.78", "0.87"]
     assert ax.get_title() and "fraction" in ax.get_xlabel() and len(ax.get_legend().get_texts()) == 2
+
+
+class _ShiftedLatents(torch.nn.Module):
+    """Latents = a fixed projection of the crop, moved by `shift` along one axis when m is applied."""
+
+    def __init__(self, pixels: int, shift: float):
+        super().__init__()
+        self.proj = torch.randn(pixels, 16, generator=torch.Generator().manual_seed(0))
+        self.shift = shift
+
+    def latent(self, x: torch.Tensor, real: bool) -> torch.Tensor:
+        z = x.flatten(1) @ self.proj
+        if real:
+            z[:, 3] += self.shift
+        return z
+
+
+def test_latent_statistics_tell_mixed_domains_from_separated_ones():
+    from mlib.analysis import latent_statistics
+
+    rng = np.random.default_rng(0)
+    synth = torch.from_numpy(rng.uniform(-1, 1, size=(120, 3, 8, 8)).astype(np.float32))
+    joints = torch.randn(120, 3, 36, 3) * 20 + torch.tensor([0.0, 0.0, 700.0])
+    store = CropStore.from_crops(synth[:, 0].clone(), synth, joints=joints)  # real crops = their renders
+    model = _ShiftedLatents(64, shift=100.0)
+    same = latent_statistics(model, store, through_mapping=False, n_points=60, n_probe=100)
+    apart = latent_statistics(model, store, through_mapping=True, n_points=60, n_probe=100)
+    assert same["median_pair_distance"] < 0.05 and same["median_relative_distance"] < 0.01
+    assert same["probe"] < 0.65 and same["mixing_latent"] > 0.4 and same["mixing_tsne"] > 0.3
+    assert abs(apart["median_pair_distance"] - 100.0) < 0.5  # float16 crops: the shift is all that differs
+    assert apart["probe"] > 0.95 and apart["mixing_latent"] == 0.0 and apart["mixing_tsne"] < 0.05
+    assert (same["frames_probe"], same["frames_mixing"]) == (100, 60)
