@@ -29,7 +29,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from mlib.analysis import latent_statistics  # noqa: E402
-from mlib.atomic import write_json  # noqa: E402
+from mlib.atomic import write_json, write_text  # noqa: E402
 from mlib.experiment import VARIANT_NAMES as NAMES  # noqa: E402
 from mlib.experiment import (  # noqa: E402
     add_experiment_arguments,
@@ -42,6 +42,7 @@ from mlib.experiment import (  # noqa: E402
     synthetic_frames_error,
     worker_exits_cleanly,
 )
+from mlib.paper_results import PAPER_ABLATION_MM, PAPER_N  # noqa: E402
 from mlib.plots import plot_error_vs_n  # noqa: E402
 from mlib.presets import PRESET_NAMES  # noqa: E402
 from mlib.train import VARIANTS, stage_iterations  # noqa: E402
@@ -221,6 +222,46 @@ def check_claims(table: dict, ns: list) -> list[dict]:
     return claims
 
 
+def cell_text(text: str) -> str:
+    return text.replace("|", "\\|")  # a table cell may not hold a bare pipe
+
+
+def results_markdown(report: dict) -> str:
+    """The grid beside the paper's Fig. 4 numbers on NYU, then every claim with its verdict: the table
+    the README quotes, written from the report so no number in it is typed by hand."""
+    cells = {(c["variant"], c["n_labeled"]): c for c in report["cells"]}
+    ns = list(dict.fromkeys(c["n_labeled"] for c in report["cells"]))
+    paper_col = {n: PAPER_N.index(n) if n in PAPER_N else None for n in ns}
+    paper_col.update({"all": len(PAPER_N) - 1})
+    seeds = seeds_label(report["cells"])
+    head = "| variant | " + " | ".join(f"n={n}" for n in ns) + " |"
+    lines = [
+        f"Mean joint error (mm) on the real test split, {report['preset']} preset ({seeds}, mean ± std), "
+        "beside the paper's NYU value (Fig. 4; n=all is NYU's 72,757 frames):",
+        "",
+        head,
+        "|---" * (len(ns) + 1) + "|",
+    ]
+    for v in dict.fromkeys(c["variant"] for c in report["cells"]):
+        row = []
+        for n in ns:
+            c = cells.get((v, n))
+            ours = mean_spread(c["mean_error_mm"], c["std_error_mm"], c["seeds"]) if c else "–"
+            col = paper_col.get(n)
+            paper = PAPER_ABLATION_MM[NAMES[v]][col] if col is not None and NAMES[v] in PAPER_ABLATION_MM else None
+            row.append(f"{ours} (paper {paper})" if paper is not None else ours)
+        lines.append(f"| {cell_text(NAMES[v])} | " + " | ".join(row) + " |")
+    lines += ["", "| claim | verdict | numbers |", "|---|---|---|"]
+    for c in report["claims"]:
+        numbers = ", ".join(
+            f"{k} {', '.join(f'{x:.3g}' for x in val) if isinstance(val, list) else f'{val:.3g}'}"
+            for k, val in c.items()
+            if k not in ("claim", "holds") and isinstance(val, (int, float, list))
+        )
+        lines.append(f"| {cell_text(c['claim'])} | {'holds' if c['holds'] else 'fails'} | {numbers} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--preset", default="laptop", choices=PRESET_NAMES)
@@ -326,6 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / f"ablation-{args.preset}.json", report)
+    write_text(out / f"ablation-{args.preset}.md", results_markdown(report))
 
     fig, ax = plt.subplots(figsize=(8, 5))
     plot_error_vs_n(

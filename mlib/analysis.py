@@ -251,8 +251,9 @@ def latent_statistics(
       (n_probe frames per domain; 0.5 = inseparable);
     * `median_pair_distance`: median distance between a real latent and its render's (Fig. 6), and
       `median_relative_distance`, the same over the median distance to another frame's render;
-    * `mixing_latent` / `mixing_tsne`: kNN mixing of the two domains (n_points frames per domain) in the
-      latent space and on its 2-D t-SNE map (Fig. 9); about 0.5 when interleaved, 0 when apart.
+    * `mixing_latent` / `mixing_tsne`: kNN mixing of the two domains in the latent space and on its 2-D
+      t-SNE map (Fig. 9); about 0.5 when interleaved, 0 when apart.
+    Distances and mixing use the first n_points frames (what notebook 06 draws).
     Synth only never trained m: pass through_mapping=False for it."""
     n_probe, n_points = min(n_probe, len(store)), min(n_points, len(store))
     z_real = latents(model, store, "real", through_mapping, torch.arange(n_probe), device)
@@ -261,8 +262,8 @@ def latent_statistics(
     is_real = np.r_[np.ones(n_points), np.zeros(n_points)]
     return {
         "probe": domain_separability(z_real, z_synth, seed=seed),
-        "median_pair_distance": float(np.median(np.linalg.norm(z_real - z_synth, axis=1))),
-        "median_relative_distance": float(np.median(relative_pair_distances(z_real, z_synth, seed=seed))),
+        "median_pair_distance": float(np.median(np.linalg.norm(zr - zs, axis=1))),
+        "median_relative_distance": float(np.median(relative_pair_distances(zr, zs, seed=seed))),
         "mixing_latent": mixing_score(np.concatenate([zr, zs]), is_real),
         "mixing_tsne": mixing_score(tsne_embedding(zr, zs, seed=seed), is_real),
         "frames_probe": n_probe,
