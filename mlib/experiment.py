@@ -333,7 +333,8 @@ def launch_workers(
     """Run `script argv --grid-worker` as `workers` processes sharing `run_dir` (Experiment.grid with
     shared=True), each with an equal share of the CPU threads (one each on 2 cores), and wait for all
     of them with one progress bar over the grid's cell folders `cells`. Each worker's output goes to
-    `run_dir/worker-<i>.log`; a failed worker stops the others and raises, naming its log."""
+    `run_dir/worker-<launcher pid>-<i>.log` (two launchers may share a run folder, each on its own cells);
+    a failed worker stops the others and raises, naming its log."""
     import os
     import subprocess
     import sys
@@ -341,11 +342,12 @@ def launch_workers(
     from tqdm.auto import tqdm
 
     run_dir.mkdir(parents=True, exist_ok=True)
+    worker_exits_cleanly()  # a SIGTERM to the launcher too unwinds, so the `finally` below stops its workers
     threads = max(1, (os.cpu_count() or 1) // workers)
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     procs, logs = [], []
     for i in range(workers):
-        log = run_dir / f"worker-{i}.log"
+        log = run_dir / f"worker-{os.getpid()}-{i}.log"
         logs.append(log)
         with open(log, "w") as fh:
             cmd = [sys.executable, str(script), *argv, "--grid-worker"]
@@ -376,8 +378,9 @@ def launch_workers(
 
 
 def worker_exits_cleanly() -> None:
-    """In a grid worker: SIGTERM (the launcher stopping it) unwinds like an exception, so atomic writes
-    remove their temp files and locks are released, instead of the process dying mid-write."""
+    """In a grid worker or its launcher: SIGTERM unwinds like an exception, so atomic writes remove their
+    temp files, locks are released and a launcher stops its workers, instead of dying mid-write or
+    leaving them orphaned."""
     import signal
 
     def stop(signum, frame):

@@ -164,3 +164,46 @@ def test_loss_weights_and_model_settings_given_on_the_command_line_reach_the_con
     assert seen["model_overrides"] == {"stage_channels": (8, 16, 16, 16), "blocks_per_stage": 2}
     with pytest.raises(SystemExit, match="not JSON"):
         open_from_args(ap.parse_args(["--model-setting", "stage_channels=wide"]), "/tmp/x")
+
+
+def test_a_stopped_launcher_stops_its_workers(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    worker = tmp_path / "worker.py"  # stands in for a grid worker: says who it is, then waits to be stopped
+    worker.write_text(
+        "import os, sys, time\n"
+        "open(os.path.join(sys.argv[1], f'pid-{os.getpid()}'), 'w').close()\n"
+        "time.sleep(120)\n"
+    )
+    launcher = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, torch; from pathlib import Path; from mlib.experiment import launch_workers; "
+            f"launch_workers({str(worker)!r}, [{str(tmp_path)!r}], 2, Path({str(tmp_path)!r}), "
+            f"torch.device('cpu'), [Path({str(tmp_path / 'cell')!r})])",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 60
+    while len(list(tmp_path.glob("pid-*"))) < 2 and time.time() < deadline:
+        time.sleep(0.2)
+    pids = [int(p.name.split("-")[1]) for p in tmp_path.glob("pid-*")]
+    assert len(pids) == 2, "the workers did not start"
+    launcher.send_signal(signal.SIGTERM)
+    launcher.wait(timeout=30)
+
+    def alive(pid: int) -> bool:  # a zombie (exited, not yet reaped by its orphaned parent) counts as gone
+        try:
+            return open(f"/proc/{pid}/stat").read().split()[2] != "Z"
+        except FileNotFoundError:
+            return False
+
+    deadline = time.time() + 10
+    while any(alive(p) for p in pids) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not any(alive(p) for p in pids), "a worker outlived its launcher"
