@@ -129,17 +129,11 @@ def latent_analysis(exp, run_dir: Path, seeds: list[int], n: int = 100) -> dict:
             v: latent_statistics(exp.model(ckpts[v]), exp.test, through, seed=seed, device=exp.device)
             for v, through in LATENT_MODELS.items()
         }
-    stats = {
-        v: {
-            k: {
-                "mean": float(np.mean([per_seed[s][v][k] for s in per_seed])),
-                "std": float(np.std([per_seed[s][v][k] for s in per_seed])),
-                "per_seed": {str(s): per_seed[s][v][k] for s in per_seed},
-            }
-            for k in LATENT_KEYS
-        }
-        for v in LATENT_MODELS
-    } if per_seed else {}
+    def over_seeds(v: str, k: str) -> dict:
+        values = {str(s): per_seed[s][v][k] for s in per_seed}
+        return {"mean": float(np.mean(list(values.values()))), "std": float(np.std(list(values.values()))), "per_seed": values}
+
+    stats = {v: {k: over_seeds(v, k) for k in LATENT_KEYS} for v in LATENT_MODELS} if per_seed else {}
     return {"n_labeled": n, "seeds": sorted(per_seed), "stats": stats}
 
 
@@ -231,8 +225,7 @@ def results_markdown(report: dict) -> str:
     the README quotes, written from the report so no number in it is typed by hand."""
     cells = {(c["variant"], c["n_labeled"]): c for c in report["cells"]}
     ns = list(dict.fromkeys(c["n_labeled"] for c in report["cells"]))
-    paper_col = {n: PAPER_N.index(n) if n in PAPER_N else None for n in ns}
-    paper_col.update({"all": len(PAPER_N) - 1})
+    paper_col = {n: len(PAPER_N) - 1 if n == "all" else PAPER_N.index(n) if n in PAPER_N else None for n in ns}
     seeds = seeds_label(report["cells"])
     head = "| variant | " + " | ".join(f"n={n}" for n in ns) + " |"
     lines = [
@@ -342,7 +335,8 @@ def main(argv: list[str] | None = None) -> int:
                 }
             )
     claims = check_claims(table, ns)
-    latent = latent_analysis(exp, run_dir, list(range(args.seeds)) if args.cells_from else seeds) if 100 in ns else None
+    # every seed of the grid: those trained here and those read back (if their checkpoints are still here)
+    latent = latent_analysis(exp, run_dir, list(range(args.seeds))) if 100 in ns else None
     if latent is not None:
         claims += latent_claims(latent)
     bound = mapping_bound(cells)

@@ -223,13 +223,17 @@ def load_result(path: str | Path) -> RunResult:
     if missing:
         raise ValueError(f"{path}: not a cell result (missing {sorted(missing)})")
     summary = dict(d["summary"])
-    for key in ("success_rate",):  # JSON turned the thresholds (mm) into strings
-        if key in summary:
-            summary[key] = {int(k): v for k, v in summary[key].items()}
-    n = d["n_labeled"]
+    if "success_rate" in summary:  # JSON turned the thresholds (mm) into strings
+        summary["success_rate"] = {int(k): v for k, v in summary["success_rate"].items()}
     return RunResult(
-        d["variant"], n, float(d["test_error_mm"]), summary, [], d.get("out_dir", str(path.parent)),
-        float(d.get("seconds", 0.0)), d.get("checkpoint", ""),
+        variant=d["variant"],
+        n_labeled=d["n_labeled"],
+        test_error_mm=float(d["test_error_mm"]),
+        summary=summary,
+        history=[],
+        out_dir=d.get("out_dir", str(path.parent)),
+        seconds=float(d.get("seconds", 0.0)),
+        checkpoint=d.get("checkpoint", ""),
     )
 
 
