@@ -117,8 +117,10 @@ LATENT_KEYS = ("probe", "median_pair_distance", "median_relative_distance", "mix
 def latent_analysis(exp, run_dir: Path, seeds: list[int], n: int = 100) -> dict:
     """Paper §4.4 at n labels: the latent statistics of Synth only, Real+Synth and Full for every seed
     whose three finished cells still have their checkpoints in run_dir (cells read back from result
-    copies have none), per seed and as mean ± std over those seeds."""
+    copies have none), per seed and as mean ± std over those seeds. The analysed models' own test
+    errors come along: a cell retrained on another machine is not bit-identical to the grid's copy."""
     per_seed: dict[int, dict] = {}
+    model_errors: dict[str, dict[str, float]] = {v: {} for v in LATENT_MODELS}
     for seed in seeds:
         files = {v: cell_dir(run_dir, v, n, seed) / "result.json" for v in LATENT_MODELS}
         ckpts = {v: Path(load_result(f).checkpoint) if f.exists() else None for v, f in files.items()}
@@ -129,12 +131,15 @@ def latent_analysis(exp, run_dir: Path, seeds: list[int], n: int = 100) -> dict:
             v: latent_statistics(exp.model(ckpts[v]), exp.test, through, seed=seed, device=exp.device)
             for v, through in LATENT_MODELS.items()
         }
+        for v, f in files.items():
+            model_errors[v][str(seed)] = load_result(f).test_error_mm
     def over_seeds(v: str, k: str) -> dict:
         values = {str(s): per_seed[s][v][k] for s in per_seed}
         return {"mean": float(np.mean(list(values.values()))), "std": float(np.std(list(values.values()))), "per_seed": values}
 
     stats = {v: {k: over_seeds(v, k) for k in LATENT_KEYS} for v in LATENT_MODELS} if per_seed else {}
-    return {"n_labeled": n, "seeds": sorted(per_seed), "stats": stats}
+    models = {v: errs for v, errs in model_errors.items()} if per_seed else {}
+    return {"n_labeled": n, "seeds": sorted(per_seed), "stats": stats, "models_test_error_mm": models}
 
 
 def latent_claims(analysis: dict) -> list[dict]:
@@ -252,7 +257,35 @@ def results_markdown(report: dict) -> str:
             if k not in ("claim", "holds") and isinstance(val, (int, float, list))
         )
         lines.append(f"| {cell_text(c['claim'])} | {'holds' if c['holds'] else 'fails'} | {numbers} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + latent_markdown(report)) + "\n"
+
+
+def latent_markdown(report: dict) -> list[str]:
+    """The latent statistics behind the last claims, per model, and the test error of each analysed
+    model beside its grid cell's (they differ where the cell was retrained for its checkpoint)."""
+    latent = report.get("latent_analysis") or {}
+    if not latent.get("stats"):
+        return []
+    n, seeds = latent["n_labeled"], latent["seeds"]
+    grid = {c["variant"]: c for c in report["cells"] if c["n_labeled"] == n}
+    lines = [
+        "",
+        f"Latent statistics at n={n} (paper §4.4), seeds {', '.join(map(str, seeds))}, mean ± std:",
+        "",
+        "| model | " + " | ".join(LATENT_KEYS) + " | analysed models' test mm, per seed | grid cell's, per seed |",
+        "|---" * (len(LATENT_KEYS) + 3) + "|",
+    ]
+    for v, stats in latent["stats"].items():
+        values = [mean_spread(stats[k]["mean"], stats[k]["std"], len(seeds), digits=3) for k in LATENT_KEYS]
+        analysed = latent.get("models_test_error_mm", {}).get(v, {})
+        grid_seeds = grid[v]["per_seed_mm"] if v in grid else []
+        lines.append(
+            f"| {cell_text(NAMES[v])} | "
+            + " | ".join(values)
+            + f" | {', '.join(f'{analysed[str(s)]:.2f}' for s in seeds if str(s) in analysed) or '–'}"
+            + f" | {', '.join(f'{e:.2f}' for e in grid_seeds) or '–'} |"
+        )
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

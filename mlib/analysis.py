@@ -255,17 +255,33 @@ def latent_statistics(
       t-SNE map (Fig. 9); about 0.5 when interleaved, 0 when apart.
     Distances and mixing use the first n_points frames (what notebook 06 draws).
     Synth only never trained m: pass through_mapping=False for it."""
+    return latent_statistics_with_map(model, store, through_mapping, n_points, n_probe, seed, device)[0]
+
+
+def latent_statistics_with_map(
+    model: torch.nn.Module,
+    store: CropStore,
+    through_mapping: bool,
+    n_points: int = 300,
+    n_probe: int = 2000,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+) -> tuple[dict[str, float], np.ndarray]:
+    """latent_statistics, and the 2-D t-SNE map its `mixing_tsne` was measured on (the first n_points
+    real latents, then their renders'), so a figure draws the very map the number describes."""
     n_probe, n_points = min(n_probe, len(store)), min(n_points, len(store))
     z_real = latents(model, store, "real", through_mapping, torch.arange(n_probe), device)
     z_synth = latents(model, store, "synth", False, torch.arange(n_probe), device)
     zr, zs = z_real[:n_points], z_synth[:n_points]
     is_real = np.r_[np.ones(n_points), np.zeros(n_points)]
-    return {
+    points = tsne_embedding(zr, zs, seed=seed)
+    stats = {
         "probe": domain_separability(z_real, z_synth, seed=seed),
         "median_pair_distance": float(np.median(np.linalg.norm(zr - zs, axis=1))),
         "median_relative_distance": float(np.median(relative_pair_distances(zr, zs, seed=seed))),
         "mixing_latent": mixing_score(np.concatenate([zr, zs]), is_real),
-        "mixing_tsne": mixing_score(tsne_embedding(zr, zs, seed=seed), is_real),
+        "mixing_tsne": mixing_score(points, is_real),
         "frames_probe": n_probe,
         "frames_mixing": n_points,
     }
+    return stats, points

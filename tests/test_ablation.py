@@ -203,3 +203,23 @@ def test_the_results_table_sets_each_cell_beside_the_papers_value_and_escapes_pi
     assert rows[2] == "| Real only | 31.30 ± 0.50 | – (paper 14.7) |"  # the paper has none at n=100; we none at all
     assert rows[-1].startswith("| n=100: Real+Synth \\| Distr. Match < Real+Synth | fails | values 24.1, 23.9")
     assert all(line.count("|") - line.count("\\|") == len(rows[0].split(" | ")) + 1 for line in rows[:3])
+
+
+def test_the_latent_table_sets_each_analysed_model_beside_its_grid_cell():
+    from benchmarks.ablation import LATENT_KEYS, latent_markdown
+
+    stat = lambda m: {k: {"mean": m, "std": 0.01, "per_seed": {"0": m, "1": m}} for k in LATENT_KEYS}  # noqa: E731
+    report = {
+        "cells": [{"variant": "full", "n_labeled": 100, "per_seed_mm": [20.5, 20.1]}],
+        "latent_analysis": {
+            "n_labeled": 100,
+            "seeds": [0, 1],
+            "stats": {"full": stat(0.5), "synth_only": stat(0.75)},
+            "models_test_error_mm": {"full": {"0": 20.5, "1": 19.87}, "synth_only": {"0": 21.0, "1": 22.0}},
+        },
+    }
+    rows = [line for line in latent_markdown(report) if line.startswith("| ")]
+    assert rows[1] == "| Full (MURAUER) | " + " | ".join(["0.500 ± 0.010"] * len(LATENT_KEYS)) + " | 20.50, 19.87 | 20.50, 20.10 |"
+    assert rows[2].endswith("| 21.00, 22.00 | – |")  # a model without a grid cell at n=100 in this report
+    assert latent_markdown({"cells": [], "latent_analysis": {"n_labeled": 100, "seeds": [], "stats": {}}}) == []
+    assert latent_markdown({"cells": []}) == []

@@ -116,3 +116,17 @@ def test_latent_statistics_tell_mixed_domains_from_separated_ones():
     assert abs(apart["median_pair_distance"] - 100.0) < 0.5  # float16 crops: the shift is all that differs
     assert apart["probe"] > 0.95 and apart["mixing_latent"] == 0.0 and apart["mixing_tsne"] < 0.05
     assert (same["frames_probe"], same["frames_mixing"]) == (100, 60)
+
+
+def test_the_map_beside_the_latent_statistics_is_the_one_their_tsne_mixing_was_measured_on():
+    from mlib.analysis import latent_statistics, latent_statistics_with_map, mixing_score
+
+    rng = np.random.default_rng(1)
+    synth = torch.from_numpy(rng.uniform(-1, 1, size=(80, 3, 8, 8)).astype(np.float32))
+    joints = torch.randn(80, 3, 36, 3) * 20 + torch.tensor([0.0, 0.0, 700.0])
+    store = CropStore.from_crops(synth[:, 0].clone(), synth, joints=joints)
+    model = _ShiftedLatents(64, shift=3.0)
+    stats, points = latent_statistics_with_map(model, store, through_mapping=True, n_points=40, n_probe=60)
+    assert points.shape == (80, 2)  # 40 real latents, then their 40 renders'
+    assert stats["mixing_tsne"] == mixing_score(points, np.r_[np.ones(40), np.zeros(40)])
+    assert stats == latent_statistics(model, store, through_mapping=True, n_points=40, n_probe=60)
