@@ -138,7 +138,7 @@ def latent_analysis(exp, run_dir: Path, seeds: list[int], n: int = 100) -> dict:
         return {"mean": float(np.mean(list(values.values()))), "std": float(np.std(list(values.values()))), "per_seed": values}
 
     stats = {v: {k: over_seeds(v, k) for k in LATENT_KEYS} for v in LATENT_MODELS} if per_seed else {}
-    models = {v: errs for v, errs in model_errors.items()} if per_seed else {}
+    models = model_errors if per_seed else {}
     return {"n_labeled": n, "seeds": sorted(per_seed), "stats": stats, "models_test_error_mm": models}
 
 
