@@ -305,8 +305,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--cells-from",
         default=None,
-        help="with --only-seeds: read the other seeds' cells from the <cell>.json copies in this folder "
-        "(an earlier run of the same code and preset, e.g. benchmarks/results/ablation-laptop-cells)",
+        help="read the cells of the seeds not in --only-seeds (without it: of every seed, training nothing) "
+        "from the <cell>.json copies in this folder (an earlier run of the same code and preset, e.g. "
+        "benchmarks/results/ablation-laptop-cells); the latent analysis still reads the run folder's checkpoints",
     )
     add_experiment_arguments(ap)
     ap.add_argument(
@@ -326,15 +327,16 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     ns = parse_n(args.n)
     run_dir = Path(args.run_dir or ROOT / "runs" / f"ablation-{args.preset}")
-    seeds = sorted(set(args.only_seeds)) if args.only_seeds is not None else list(range(args.seeds))
-    if args.cells_from and args.only_seeds is None:
-        ap.error("--cells-from names where the seeds left out of --only-seeds come from; give --only-seeds")
+    if args.only_seeds is not None:
+        seeds = sorted(set(args.only_seeds))
+    else:  # --cells-from alone: the whole grid from the copies, nothing trained
+        seeds = [] if args.cells_from else list(range(args.seeds))
     exp = open_from_args(args, run_dir)
     if args.grid_worker:  # one of --workers K processes: take free cells until the grid is done
         worker_exits_cleanly()
         exp.grid(args.variants, ns, seeds, shared=True)
         return 0
-    if args.workers > 1 and not args.only_finished:
+    if args.workers > 1 and not args.only_finished and seeds:
         worker_argv = strip_option(list(argv if argv is not None else sys.argv[1:]), "--workers")
         cells = [cell_dir(run_dir, v, n, s) for s in seeds for v in args.variants for n in ns]
         launch_workers(Path(__file__), worker_argv, args.workers, run_dir, exp.device, cells)

@@ -223,3 +223,37 @@ def test_the_latent_table_sets_each_analysed_model_beside_its_grid_cell():
     assert rows[2].endswith("| 21.00, 22.00 | – |")  # a model without a grid cell at n=100 in this report
     assert latent_markdown({"cells": [], "latent_analysis": {"n_labeled": 100, "seeds": [], "stats": {}}}) == []
     assert latent_markdown({"cells": []}) == []
+
+
+def test_cells_from_alone_rebuilds_the_report_from_the_copies_and_trains_nothing(tmp_path, monkeypatch):
+    import benchmarks.ablation as ablation
+
+    copies = tmp_path / "copies"
+    copies.mkdir()
+    summary = {"success_rate": {"20": 0.5, "40": 0.9}}
+    errors = {("synth_only", "all"): 22.0, ("full", 10): 25.0, ("full", "all"): 17.0}
+    for (v, n), err in errors.items():
+        for seed in range(2):
+            name = cell_dir(copies, v, n, seed).name
+            (copies / f"{name}.json").write_text(
+                json.dumps({"variant": v, "n_labeled": n, "test_error_mm": err + seed, "summary": summary, "seconds": 2.0})
+            )
+    trained = []
+
+    class FakeExperiment:
+        cfg = train_config("ci")
+        train, test, device = range(50), range(10), torch.device("cpu")
+
+        def grid(self, variants, ns, seeds, only_finished=False):
+            trained.extend(seeds)
+            return []
+
+    monkeypatch.setattr(ablation, "open_from_args", lambda args, run_dir: FakeExperiment())
+    out = tmp_path / "out"
+    argv = ["--preset", "ci", "--seeds", "2", "--n", "10", "all", "--variants", "synth_only", "full"]
+    assert ablation.main([*argv, "--cells-from", str(copies), "--workers", "2", "--out", str(out)]) == 0
+    assert trained == []  # no seed of the grid was trained, no worker launched
+    report = json.loads((out / "ablation-ci.json").read_text())
+    full10 = next(c for c in report["cells"] if c["variant"] == "full" and c["n_labeled"] == 10)
+    assert full10["seeds"] == 2 and sorted(full10["per_seed_mm"]) == [25.0, 26.0] and full10["mean_error_mm"] == 25.5
+    assert report["latent_analysis"] is None  # no n = 100 in this grid
