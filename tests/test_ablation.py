@@ -24,6 +24,15 @@ def table(full100: float, std: float = 0.5, seeds: int = 3) -> dict:
     }
 
 
+def write_cell_copy(folder, variant: str, n, seed: int, err: float) -> None:
+    """A finished cell's result copy <cell>.json, as the committed ablation-laptop-cells/ hold them."""
+    name = cell_dir(folder, variant, n, seed).name
+    summary = {"mean": err, "success_rate": {"20": 0.25, "40": 0.75}}
+    (folder / f"{name}.json").write_text(
+        json.dumps({"variant": variant, "n_labeled": n, "test_error_mm": err, "summary": summary, "seconds": 3.0})
+    )
+
+
 def verdicts(claims: list[dict]) -> dict[str, bool]:
     return {c["claim"]: c["holds"] for c in claims}
 
@@ -134,16 +143,9 @@ def test_earlier_seeds_come_back_from_their_result_copies_and_a_missing_one_is_n
     from benchmarks.ablation import earlier_cells
     from mlib.experiment import load_result
 
-    def copy(v, n, seed, err):
-        name = cell_dir(tmp_path, v, n, seed).name
-        summary = {"mean": err, "success_rate": {"20": 0.25, "40": 0.75}}
-        (tmp_path / f"{name}.json").write_text(
-            json.dumps({"variant": v, "n_labeled": n, "test_error_mm": err, "summary": summary, "seconds": 3.0})
-        )
-
-    copy("synth_only", "all", 0, 22.0)
-    copy("full", 100, 0, 21.0)
-    copy("full", 10, 0, 25.0)
+    write_cell_copy(tmp_path, "synth_only", "all", 0, 22.0)
+    write_cell_copy(tmp_path, "full", 100, 0, 21.0)
+    write_cell_copy(tmp_path, "full", 10, 0, 25.0)
     got = earlier_cells(tmp_path, ["synth_only", "full"], [10, 100], [0])
     assert sorted((r.variant, r.n_labeled, r.test_error_mm) for r in got) == sorted(
         [("synth_only", "all", 22.0), ("full", 100, 21.0), ("full", 10, 25.0)]
@@ -230,14 +232,10 @@ def test_cells_from_alone_rebuilds_the_report_from_the_copies_and_trains_nothing
 
     copies = tmp_path / "copies"
     copies.mkdir()
-    summary = {"success_rate": {"20": 0.5, "40": 0.9}}
     errors = {("synth_only", "all"): 22.0, ("full", 10): 25.0, ("full", "all"): 17.0}
     for (v, n), err in errors.items():
         for seed in range(2):
-            name = cell_dir(copies, v, n, seed).name
-            (copies / f"{name}.json").write_text(
-                json.dumps({"variant": v, "n_labeled": n, "test_error_mm": err + seed, "summary": summary, "seconds": 2.0})
-            )
+            write_cell_copy(copies, v, n, seed, err + seed)
     trained = []
 
     class FakeExperiment:
