@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+VIEW_INPUTS = ("latent", "pose_hidden")  # ModelConfig.view_input
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -35,6 +37,13 @@ class ModelConfig:
     mapping_blocks: int = 2
     disc_blocks: int = 2
     mapping_identity_init: bool = True  # m starts as the identity, so stage 2 starts from the stage-1 predictor
+    # The authors' release computes each block as x + FC(x): its MappingBlock evaluates fc1 and the ReLU,
+    # then overwrites them with fc2(x) (source/nets/resnet.py), so its m and h are affine maps.
+    mapping_affine: bool = False
+    disc_affine: bool = False
+    # What g decodes: the latent z (paper Fig. 2) or, as the authors' release does, the pose head's
+    # hidden layer relu(p.fc1(z)) (its decoder reads the features that feed the last pose layer).
+    view_input: str = "latent"
     # g: linear to decoder_channels[0] maps of (crop_size/32)^2 pixels, then four stride-2 transposed
     # convs (the first three to decoder_channels[1:], the last to one depth channel), i.e. crop_size/2 pixels,
     # then bilinear upsampling to crop_size and tanh (paper: 64x64 -> 128x128).
@@ -48,6 +57,8 @@ class ModelConfig:
             object.__setattr__(self, name, tuple(int(c) for c in getattr(self, name)))
         if self.crop_size < 8:
             raise ValueError(f"crop_size must be at least 8 pixels, got {self.crop_size}")
+        if self.view_input not in VIEW_INPUTS:
+            raise ValueError(f"view_input={self.view_input!r}; choose one of {VIEW_INPUTS}")
         if len(self.stage_channels) < 1:
             raise ValueError("stage_channels needs at least one stage")
         if len(self.decoder_channels) != 4:
@@ -175,19 +186,25 @@ class PoseHead(nn.Module):
         self.fc1 = nn.Linear(cfg.latent_dim, cfg.pose_hidden)
         self.fc2 = nn.Linear(cfg.pose_hidden, 3 * cfg.num_joints)
 
+    def hidden(self, z: Tensor) -> Tensor:
+        """The features the last pose layer reads (what the release's view decoder decodes)."""
+        return F.relu(self.fc1(z))
+
     def forward(self, z: Tensor) -> Tensor:
-        return self.fc2(F.relu(self.fc1(z))).view(-1, self.num_joints, 3)
+        return self.fc2(self.hidden(z)).view(-1, self.num_joints, 3)
 
 
 class ResidualFC(nn.Module):
     """x + FC(ReLU(FC(x))), the mapping block of Rad et al. (CVPR 2018).
 
-    The ReLU matters: the authors' first release skipped it (making m linear) and their fixed
-    release is better (SPEC §1). No activation after the sum: z itself is unconstrained.
+    The authors' published code drops the ReLU branch (its block returns x + fc2(x), an affine map);
+    their README reports a later fix "wrt. some non-linearities". `affine=True` is that published form
+    (fc1 is then unused). No activation after the sum: z itself is unconstrained.
     """
 
-    def __init__(self, dim: int, zero_init: bool = False):
+    def __init__(self, dim: int, zero_init: bool = False, affine: bool = False):
         super().__init__()
+        self.affine = affine
         self.fc1 = nn.Linear(dim, dim)
         self.fc2 = nn.Linear(dim, dim)
         if zero_init:  # the block starts as the identity
@@ -195,7 +212,7 @@ class ResidualFC(nn.Module):
             nn.init.zeros_(self.fc2.bias)
 
     def forward(self, x: Tensor) -> Tensor:
-        return x + self.fc2(F.relu(self.fc1(x)))
+        return x + self.fc2(x if self.affine else F.relu(self.fc1(x)))
 
 
 class Mapping(nn.Module):
@@ -204,7 +221,10 @@ class Mapping(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.blocks = nn.Sequential(
-            *[ResidualFC(cfg.latent_dim, zero_init=cfg.mapping_identity_init) for _ in range(cfg.mapping_blocks)]
+            *[
+                ResidualFC(cfg.latent_dim, zero_init=cfg.mapping_identity_init, affine=cfg.mapping_affine)
+                for _ in range(cfg.mapping_blocks)
+            ]
         )
 
     def forward(self, z: Tensor) -> Tensor:
@@ -216,7 +236,7 @@ class Discriminator(nn.Module):
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
-        self.blocks = nn.Sequential(*[ResidualFC(cfg.latent_dim) for _ in range(cfg.disc_blocks)])
+        self.blocks = nn.Sequential(*[ResidualFC(cfg.latent_dim, affine=cfg.disc_affine) for _ in range(cfg.disc_blocks)])
         self.out = nn.Linear(cfg.latent_dim, 1)
 
     def forward(self, z: Tensor) -> Tensor:
@@ -241,7 +261,8 @@ class ViewDecoder(nn.Module):
         self.crop_size = cfg.crop_size
         self.centre_scale_mm = cfg.centre_scale_mm
         self.base = max(1, cfg.crop_size // 32)  # 4 doublings then x2 upsampling: 4 -> 64 -> 128 at the paper's size
-        self.fc = nn.Linear(cfg.latent_dim + 3, c[0] * self.base * self.base, bias=False)
+        width = cfg.latent_dim if cfg.view_input == "latent" else cfg.pose_hidden
+        self.fc = nn.Linear(width + 3, c[0] * self.base * self.base, bias=False)
         layers: list[nn.Module] = [nn.BatchNorm2d(c[0]), nn.LeakyReLU(cfg.decoder_slope)]
         for c_in, c_out in zip(c[:-1], c[1:]):
             layers += [
@@ -274,6 +295,10 @@ class Murauer(nn.Module):
         self.m = Mapping(cfg)
         self.h = Discriminator(cfg)
         self.g = ViewDecoder(cfg)
+
+    def view(self, z: Tensor, centre_mm: Tensor) -> Tensor:
+        """g's prediction of the other camera's view from latents z (real ones already mapped by m)."""
+        return self.g(self.p.hidden(z) if self.cfg.view_input == "pose_hidden" else z, centre_mm)
 
     def latent(self, x: Tensor, real: bool) -> Tensor:
         """z = f(x), mapped by m into the synthetic feature space only for real inputs."""

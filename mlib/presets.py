@@ -34,9 +34,39 @@ class Preset:
         return dataclasses.asdict(self)
 
 
-def resolve(name: str, data: dict | None = None, model: dict | None = None, train: dict | None = None) -> Preset:
+# Every point where the authors' release (github poier/murauer, source/) differs from this code's
+# reading of the paper, as switches of the model and training configurations; `resolve(..., release=True)`
+# sets them all, and each stays its own switch.
+RELEASE: dict[str, dict] = {
+    "model": {
+        "mapping_affine": True,  # its MappingBlock returns x + fc2(x): m and h are affine
+        "disc_affine": True,
+        "view_input": "pose_hidden",  # its decoder reads the last hidden layer of the pose path
+    },
+    "train": {
+        "adv_unlabeled_only": True,  # h and Lm on its unlabeled loader's frames only
+        "adv_trains_encoder": False,  # Lm moves m only (f's features detached before m)
+        "corr_trains_encoder": True,  # Lc moves f and m
+        "batchnorm_per_set": True,  # f runs once per loader
+        "view_set": 8,  # view samples as their own unrotated set of real frames and their renders
+        "weight_decay": 1e-3,  # Adam's weight decay, h included
+    },
+}
+
+
+def resolve(
+    name: str,
+    data: dict | None = None,
+    model: dict | None = None,
+    train: dict | None = None,
+    release: bool = False,
+) -> Preset:
     """The named preset with overrides per part (None values are ignored, so papermill parameters can
-    pass through unset). The model's crop size is derived from the data's; asking for another is an error."""
+    pass through unset). The model's crop size is derived from the data's; asking for another is an error.
+    `release=True` applies RELEASE under the overrides (an override still wins)."""
+    if release:
+        model = {**RELEASE["model"], **(model or {})}
+        train = {**RELEASE["train"], **(train or {})}
     if name not in PRESET_NAMES:
         raise ValueError(f"unknown preset {name!r}; choose one of {list(PRESET_NAMES)}")
     data, model, train = ({k: v for k, v in (d or {}).items() if v is not None} for d in (data, model, train))

@@ -146,6 +146,9 @@ class Composition:
     real: int = 16  # labeled real samples
     synth: int = 16  # synthetic samples (all synthetic frames are labeled)
     unlabeled: int = 16  # real samples whose labels are never used
+    # View samples as a set of their own (the authors' release): real frames drawn from every training
+    # frame and the renders of the same frames, unrotated, carrying Lg only. 0: no such set.
+    view: int = 0
 
 
 class FourSetSampler:
@@ -173,6 +176,7 @@ class FourSetSampler:
             "real": self._from(self.labeled, c.real),
             "synth": self._from(None, c.synth),
             "unlabeled": self._from(None, c.unlabeled),
+            "view": self._from(None, c.view),  # draws nothing (and consumes no randomness) when empty
         }
 
     def state_dict(self) -> dict:
@@ -192,8 +196,8 @@ class Inputs:
     centre: torch.Tensor  # (B, 3) mm, camera-1 crop centre after jitter
 
 
-REAL_SETS = ("pair_real", "real", "unlabeled")  # in this order in Batch.x_real
-SYNTH_SETS = ("pair_synth", "synth")  # in this order in Batch.x_synth
+REAL_SETS = ("pair_real", "real", "unlabeled", "view_real")  # in this order in Batch.x_real
+SYNTH_SETS = ("pair_synth", "synth", "view_synth")  # in this order in Batch.x_synth
 LABELED_SETS = ("pair_real", "real", "pair_synth", "synth")  # the sets Lp is computed on
 
 
@@ -283,4 +287,7 @@ def make_batch(
         out["synth"], _ = gather(sets["synth"], "synth", True, key="synth", camera=cameras)
     if len(sets["unlabeled"]):
         out["unlabeled"], _ = gather(sets["unlabeled"], "real", False, key="unlabeled")
+    if len(sets.get("view", ())):  # a real frame and its render with one transform, like a pair
+        out["view_real"], params = gather(sets["view"], "real", False, key="view_real")
+        out["view_synth"], _ = gather(sets["view"], "synth", False, params)
     return Batch(out)

@@ -25,6 +25,7 @@ from mlib.data.procedural.render import cast, occluded, rays
 from mlib.data.procedural.sensor import SensorConfig, dropout, hash_key, measure, pixel_noise, stream, to_uniform
 
 SPLITS = {"train": 0, "test": 1, "val": 2}
+SCENE_LAYOUTS = ("arm_out", "close")  # GeneratorConfig.scene_layout
 N_UNIFORMS = 64  # per frame: pose (first H.N_POSE_UNIFORMS), then scene
 PIXELS_PER_STEP = 1 << 13  # pixels rendered at once: small steps stay in cache (measured fastest)
 
@@ -39,10 +40,21 @@ class GeneratorConfig:
     n_val_subjects: int = 2
     # palm centre in camera 1: pixel u range, pixel v range, depth range (mm)
     workspace: tuple[float, float, float, float, float, float] = (200.0, 440.0, 150.0, 330.0, 650.0, 850.0)
-    body_behind_mm: tuple[float, float] = (100.0, 400.0)  # torso plane behind the palm centre (real domain)
+    # Where the person stands (real domain). "arm_out": the hand is held out towards the cameras, as NYU's
+    # subjects do: the upper arm (upper_arm_mm long) runs back from the elbow to the shoulder, and the torso
+    # hangs from the shoulder, so the body stays mostly outside the side cameras' crops. "close": the
+    # torso plane body_behind_mm behind the palm centre and the upper arm stretched from the elbow to its
+    # shoulder, wherever that is (the layout before "arm_out"; a third of the view crops was body).
+    scene_layout: str = "arm_out"
+    upper_arm_mm: tuple[float, float] = (270.0, 330.0)
+    body_behind_mm: tuple[float, float] = (100.0, 400.0)  # "close" only
     table_p: float = 0.5  # chance of a table below the hand (real domain)
     pinch_ik: bool = True  # pull the thumb tip onto the index tip in "pinch" poses
     sensor: SensorConfig = field(default_factory=SensorConfig)
+
+    def __post_init__(self) -> None:
+        if self.scene_layout not in SCENE_LAYOUTS:
+            raise ValueError(f"GeneratorConfig.scene_layout={self.scene_layout!r}; choose one of {SCENE_LAYOUTS}")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -214,11 +226,17 @@ class HandGenerator:
         """The person's torso, head and upper arm, a table, a wall (world frame), from uniforms u (B, >= 12)."""
         lerp = lambda lo, hi, x: lo + (hi - lo) * x
         b = len(u)
-        z = palm[:, 2] + lerp(*self.cfg.body_behind_mm, u[:, 0])
-        # The right hand is on the person's right: the torso's centre is to the image's right of it.
         half_w = lerp(170.0, 230.0, u[:, 1])
-        cx = palm[:, 0] + lerp(80.0, 250.0, u[:, 2])
-        top = palm[:, 1] + lerp(50.0, 300.0, u[:, 3])
+        if self.cfg.scene_layout == "arm_out":  # shoulder = elbow + upper arm, back (+z), up, to the body's side
+            back = np.stack([lerp(0.1, 0.6, u[:, 9]), lerp(0.0, 0.8, u[:, 10]), np.ones(b)], 1)
+            back /= np.linalg.norm(back, axis=1, keepdims=True)
+            shoulder_at = elbow + back * lerp(*self.cfg.upper_arm_mm, u[:, 11])[:, None]
+            z, cx, top = shoulder_at[:, 2] + 30.0, shoulder_at[:, 0] + half_w - 40.0, shoulder_at[:, 1] + 40.0
+        else:
+            z = palm[:, 2] + lerp(*self.cfg.body_behind_mm, u[:, 0])
+            # The right hand is on the person's right: the torso's centre is to the image's right of it.
+            cx = palm[:, 0] + lerp(80.0, 250.0, u[:, 2])
+            top = palm[:, 1] + lerp(50.0, 300.0, u[:, 3])
         yaw = np.radians(lerp(-20.0, 20.0, u[:, 4]))
         normal = np.stack([-np.sin(yaw), 0 * yaw, -np.cos(yaw)], 1)
         e1 = np.stack([np.cos(yaw), 0 * yaw, -np.sin(yaw)], 1)

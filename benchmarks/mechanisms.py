@@ -1,0 +1,395 @@
+"""The mechanism lab: does view prediction or distribution matching help here, and if not, why?
+
+    OMP_NUM_THREADS=1 python benchmarks/mechanisms.py --preset laptop --seeds 0 1 2 --workers 2
+    python benchmarks/mechanisms.py --preset laptop --report      # the record from the finished cells
+
+Each *arm* is one trained configuration (a variant plus switches) at n = 100 labeled real frames; each
+*hypothesis* compares an arm with its baseline on the same seeds, every stage-2 run starting from the same
+shipped stage 1 of its seed (`mlib/pretrained`). A cell records the test and validation errors, the error
+on the synthetic renders of the test frames, a fresh linear probe's real/synthetic accuracy on validation
+latents, h's accuracy over the last logged interval and the wall time; a copy of each finished cell goes
+to `benchmarks/results/mechanisms-<preset>-cells/` at once. Arms run in the order listed (the most telling
+first); an interrupted lab resumes where it stopped. The report, `mechanisms-<preset>.{json,md}`, gives
+each hypothesis its numbers over the seeds that finished and a verdict: the arm *helps* when its mean
+test error is below the baseline's by more than the larger of the two standard deviations over seeds,
+*hurts* when above by as much, else *within noise* (one seed: *one seed*, no verdict).
+
+PreView's test (`view_only`): f and g trained by Lg alone on unlabeled real frames, then a ridge
+regression from the latents of the n labeled frames to their joints (f frozen), against the same probe on
+a randomly initialised f, on Real only's f and on Synth only's f. If Lg teaches no pose here, no weight
+will make it help.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mlib.analysis import domain_separability, latents
+from mlib.atomic import LockHeld, folder_lock, write_json
+from mlib.data import load_splits
+from mlib.data.camera import EVAL_JOINTS
+from mlib.data.crop import denormalize_joints
+from mlib.data.datasets import labeled_subset
+from mlib.evaluate import joint_errors, mean_error
+from mlib.presets import PRESET_NAMES, resolve
+from mlib.pretrained import stage1_file
+from mlib.train import VARIANTS, build_model, load_trained_model, pick_device, train_variant
+
+N_LABELED = 100
+PROBE_FRAMES = 500
+
+
+@dataclass(frozen=True)
+class Arm:
+    variant: str
+    about: str
+    train: dict = field(default_factory=dict)
+    model: dict = field(default_factory=dict)
+    release: bool = False
+
+
+def _w(**kw) -> dict:  # loss-weight overrides, given as the preset's weights with some replaced
+    return {"weights_override": kw}
+
+
+ARMS: dict[str, Arm] = {
+    "real_synth": Arm("real_synth", "Real+Synth: Lp and Lc, no unlabeled frames (the baseline)"),
+    "full": Arm("full", "Full: all terms of Eq. 1"),
+    "view_pred": Arm("view_pred", "Real+Synth + Lg"),
+    "distr_match": Arm("distr_match", "Real+Synth + Lm"),
+    "synth_only": Arm("synth_only", "the shipped stage 1, no stage 2"),
+    "synth_adapt": Arm("synth_adapt", "m trained by Lm alone from Synth only, no labels"),
+    "real_only": Arm("real_only", "f and p on the n labeled real frames"),
+    "real_view": Arm("real_view", "Real only + Lg on unlabeled real frames"),
+    "view_only": Arm("view_only", "f and g by Lg alone on unlabeled real frames (PreView's test)"),
+    "full_release": Arm("full", "Full with every switch of the authors' release", release=True),
+    "real_synth_release": Arm("real_synth", "Real+Synth with every switch of the authors' release", release=True),
+    "distr_match_linear_h_1e-2": Arm(
+        "distr_match",
+        "affine h, h and Lm on the unlabeled set only, lambda_m 1e-2",
+        train={"adv_unlabeled_only": True, **_w(lambda_m=1e-2)},
+        model={"disc_affine": True},
+    ),
+    "distr_match_linear_h_1e-3": Arm(
+        "distr_match",
+        "affine h, h and Lm on the unlabeled set only, lambda_m 1e-3",
+        train={"adv_unlabeled_only": True, **_w(lambda_m=1e-3)},
+        model={"disc_affine": True},
+    ),
+    "distr_match_linear_h_1e-1": Arm(
+        "distr_match",
+        "affine h, h and Lm on the unlabeled set only, lambda_m 1e-1",
+        train={"adv_unlabeled_only": True, **_w(lambda_m=1e-1)},
+        model={"disc_affine": True},
+    ),
+    "distr_match_m_only": Arm("distr_match", "Lm moves m only, not f", train={"adv_trains_encoder": False}),
+    "full_view_set": Arm("full", "view samples as their own unrotated set; every pose set rotated", train={"view_set": 8}),
+    "full_g_pose_hidden": Arm("full", "g decodes the pose head's hidden layer", model={"view_input": "pose_hidden"}),
+    "full_bn_per_set": Arm("full", "f reads each set in its own pass (batch norm per set)", train={"batchnorm_per_set": True}),
+    "real_synth_bn_per_set": Arm("real_synth", "Real+Synth with batch norm per set", train={"batchnorm_per_set": True}),
+    "full_predictor_lr_0.1": Arm("full", "stage 2 moves f and p at 0.1 x the rate", train={"predictor_lr_scale": 0.1}),
+    "real_synth_predictor_lr_0.1": Arm(
+        "real_synth", "Real+Synth, f and p at 0.1 x the rate", train={"predictor_lr_scale": 0.1}
+    ),
+    "real_only_latent48": Arm("real_only", "Real only through a 48-d latent", model={"latent_dim": 48}),
+    "real_view_latent48": Arm("real_view", "real_view through a 48-d latent", model={"latent_dim": 48}),
+}
+
+# (name, question, arm, baseline arm)
+HYPOTHESES: list[tuple[str, str, str, str]] = [
+    ("full", "Full beats Real+Synth (scene-free view target, converged stage 1)", "full", "real_synth"),
+    ("view_pred", "adding Lg to Real+Synth helps", "view_pred", "real_synth"),
+    ("distr_match", "adding Lm to Real+Synth helps", "distr_match", "real_synth"),
+    ("view_alone", "Lg on unlabeled frames helps Real only", "real_view", "real_only"),
+    ("adapt_alone", "Lm alone moves the real latents onto the synthetic ones", "synth_adapt", "synth_only"),
+    ("release_full", "in the release's mode, Full beats Real+Synth", "full_release", "real_synth_release"),
+    ("release_vs_this", "the release's mode beats this code's (Full)", "full_release", "full"),
+    ("linear_h_1e-3", "affine h on the unlabeled set, lambda_m 1e-3", "distr_match_linear_h_1e-3", "real_synth"),
+    ("linear_h_1e-2", "affine h on the unlabeled set, lambda_m 1e-2", "distr_match_linear_h_1e-2", "real_synth"),
+    ("linear_h_1e-1", "affine h on the unlabeled set, lambda_m 1e-1", "distr_match_linear_h_1e-1", "real_synth"),
+    ("lm_m_only", "Lm into m only, not f", "distr_match_m_only", "distr_match"),
+    ("view_set", "view samples as their own unrotated set", "full_view_set", "full"),
+    ("g_pose_hidden", "g on the pose head's hidden layer", "full_g_pose_hidden", "full"),
+    ("bn_per_set", "batch norm per set (Full)", "full_bn_per_set", "full"),
+    ("bn_per_set_rs", "batch norm per set (Real+Synth)", "real_synth_bn_per_set", "real_synth"),
+    ("predictor_lr", "a lower stage-2 rate for f and p (Full)", "full_predictor_lr_0.1", "full"),
+    ("predictor_lr_rs", "a lower stage-2 rate for f and p (Real+Synth)", "real_synth_predictor_lr_0.1", "real_synth"),
+    ("bottleneck_view", "through a 48-d latent, Lg helps Real only", "real_view_latent48", "real_only_latent48"),
+]
+ORDER = list(ARMS)  # the order arms are trained in
+
+
+def arm_setup(preset: str, name: str, seed: int):
+    """The resolved (train, model) configurations of an arm at a seed."""
+    arm = ARMS[name]
+    train = {k: v for k, v in arm.train.items() if k != "weights_override"}
+    setup = resolve(preset, model=arm.model, train={**train, "seed": seed}, release=arm.release)
+    cfg = setup.train
+    if "weights_override" in arm.train:
+        cfg = dataclasses.replace(cfg, weights=dataclasses.replace(cfg.weights, **arm.train["weights_override"]))
+    return cfg, setup.model
+
+
+def cell_name(arm: str, seed: int) -> str:
+    return f"{arm}-seed{seed}"
+
+
+def ridge_probe(model, train, test_sets: dict, labeled: np.ndarray, device) -> dict:
+    """Joints from the frozen latents of the labeled frames by ridge regression (the ridge weight chosen
+    on validation among a few); mean joint error in mm on each of `test_sets` (validation first)."""
+    def error_mm(store, idx, pred):  # normalised joints of camera 1 -> mean 3D error in mm
+        pred = torch.as_tensor(pred, dtype=torch.float32).view(len(idx), -1, 3)
+        xyz = denormalize_joints(pred, store.centres[idx, 0], store.cube[idx].view(-1, 1, 1))
+        return mean_error(joint_errors(xyz, store.joints[idx, 0][:, EVAL_JOINTS]))
+
+    def feats(store, idx):
+        return latents(model, store, "real", True, idx, device)
+
+    x = feats(train, labeled)
+    y = train.targets(torch.as_tensor(labeled)).reshape(len(labeled), -1).numpy()
+    mu, sd = x.mean(0), x.std(0) + 1e-6
+    x = (x - mu) / sd
+    best = None
+    for lam in (1.0, 10.0, 100.0, 1000.0):
+        w = np.linalg.solve(x.T @ x + lam * np.eye(x.shape[1]), x.T @ (y - y.mean(0)))
+        errs = {}
+        for name, store in test_sets.items():
+            idx = np.arange(min(PROBE_FRAMES, len(store)))
+            pred = ((feats(store, idx) - mu) / sd) @ w + y.mean(0)
+            errs[name] = error_mm(store, torch.as_tensor(idx), pred)
+        if best is None or errs["val"] < best[1]["val"]:
+            best = (lam, errs)
+    return {"ridge": best[0], **{f"{k}_mm": v for k, v in best[1].items()}}
+
+
+def run_arm(preset: str, name: str, seed: int, splits, run_dir: Path, device, progress: bool) -> dict:
+    arm = ARMS[name]
+    cfg, mcfg = arm_setup(preset, name, seed)
+    variant = VARIANTS[arm.variant]
+    pretrained = stage1_file(preset, seed) if variant.pretrained else None
+    out = run_dir / cell_name(name, seed)
+    t0 = time.perf_counter()
+    res = train_variant(
+        arm.variant, N_LABELED, cfg, splits.train, splits.test, out, device, pretrained,
+        progress=progress, model_cfg=mcfg, val=splits.val,
+    )  # fmt: skip
+    model = load_trained_model(res.checkpoint, device)
+    idx = torch.arange(min(PROBE_FRAMES, len(splits.val)))
+    through = variant.stage2
+    row = {
+        "arm": name,
+        "variant": arm.variant,
+        "seed": seed,
+        "test_mm": res.test_error_mm,
+        "val_mm": res.summary["val_mean"],
+        "synthetic_frames_mm": res.summary.get("synthetic_frames_mean"),
+        "probe_val": domain_separability(
+            latents(model, splits.val, "real", through, idx, device), latents(model, splits.val, "synth", False, idx, device)
+        ),
+        "h_accuracy": next((r["disc_acc"] for r in reversed(res.history) if "disc_acc" in r), None),
+        "seconds": res.seconds,
+        "wall_s": time.perf_counter() - t0,
+    }
+    if arm.variant == "view_only":  # PreView's test: ridge probes on this f and on three others
+        labeled = labeled_subset(len(splits.train), N_LABELED, seed)
+        sets = {"val": splits.val, "test": splits.test}
+        row["probe_pose"] = {"view_only": ridge_probe(model, splits.train, sets, labeled, device)}
+        fresh, _ = build_model(mcfg, seed, device)
+        row["probe_pose"]["random_f"] = ridge_probe(fresh.eval(), splits.train, sets, labeled, device)
+        for other in ("real_only", "synth_only"):
+            ckpt = run_dir / cell_name(other, seed) / "stage2.pt" if other == "real_only" else stage1_file(preset, seed)
+            if ckpt.is_file():
+                m = load_trained_model(ckpt, device)
+                row["probe_pose"][other] = ridge_probe(m, splits.train, sets, labeled, device)
+    return row
+
+
+def worker(args) -> None:
+    device = pick_device(args.device)
+    splits = load_splits(resolve(args.preset).data, "generated", None, args.data_dir, False)
+    run_dir, copies = Path(args.run_dir), Path(args.out) / f"mechanisms-{args.preset}-cells"
+    arms = [a for a in ORDER if a in (args.arms or ORDER)]
+    # view_only's probes read Real only's cell, so it waits for it
+    tasks = [(a, s) for a in arms for s in args.seeds]
+    pending = list(tasks)
+    while pending:
+        progressed = False
+        for arm, seed in list(pending):
+            copy = copies / f"{cell_name(arm, seed)}.json"
+            if copy.exists():
+                pending.remove((arm, seed))
+                continue
+            if VARIANTS[ARMS[arm].variant].pretrained and not stage1_file(args.preset, seed).is_file():
+                continue  # its stage 1 is not shipped yet
+            if arm == "view_only" and not (copies / f"{cell_name('real_only', seed)}.json").exists():
+                continue
+            try:
+                with folder_lock(run_dir / cell_name(arm, seed), f"cell {arm} seed {seed}", wait=False):
+                    if copy.exists():
+                        continue
+                    print(f"[{time.strftime('%H:%M:%S')}] {arm} seed {seed}", flush=True)
+                    row = run_arm(args.preset, arm, seed, splits, run_dir, device, progress=False)
+                    write_json(copy, row)
+                    print(f"[{time.strftime('%H:%M:%S')}] done {arm} seed {seed}: test {row['test_mm']:.2f} mm", flush=True)
+            except LockHeld:
+                continue
+            pending.remove((arm, seed))
+            progressed = True
+            break  # back to the top of the list: the most telling arm first
+        if not progressed and pending:
+            time.sleep(20)
+
+
+def stats(values: list[float]) -> dict:
+    v = np.asarray(values, float)
+    return {"mean": float(v.mean()), "std": float(v.std(ddof=1)) if len(v) > 1 else None, "seeds": len(v)}
+
+
+def verdict(arm: dict, base: dict) -> str:
+    if arm["seeds"] < 2 or base["seeds"] < 2:
+        return "one seed"
+    diff, spread = arm["mean"] - base["mean"], max(arm["std"], base["std"])
+    return "helps" if diff < -spread else "hurts" if diff > spread else "within noise"
+
+
+def report(preset: str, out: Path) -> dict:
+    copies = out / f"mechanisms-{preset}-cells"
+    rows = [json.loads(p.read_text()) for p in sorted(copies.glob("*.json"))]
+    by_arm: dict[str, list[dict]] = {}
+    for r in rows:
+        by_arm.setdefault(r["arm"], []).append(r)
+
+    def summary(name: str) -> dict | None:
+        rs = sorted(by_arm.get(name, []), key=lambda r: r["seed"])
+        if not rs:
+            return None
+        s = {"seeds": [r["seed"] for r in rs], "about": ARMS[name].about}
+        for key in ("test_mm", "val_mm", "synthetic_frames_mm", "probe_val", "h_accuracy", "wall_s"):
+            vals = [r[key] for r in rs if r.get(key) is not None]
+            s[key] = stats(vals) if vals else None
+        if name == "view_only":
+            s["probe_pose"] = {
+                k: {m: stats([r["probe_pose"][k][m] for r in rs if k in r["probe_pose"]]) for m in ("val_mm", "test_mm")}
+                for k in rs[0]["probe_pose"]
+            }
+        return s
+
+    arms = {a: summary(a) for a in ARMS if summary(a) is not None}
+    hyps = []
+    for name, question, arm, base in HYPOTHESES:
+        a, b = arms.get(arm), arms.get(base)
+        if a is None or b is None:
+            hyps.append({"name": name, "question": question, "arm": arm, "baseline": base, "verdict": "not run"})
+            continue
+        common = sorted(set(a["seeds"]) & set(b["seeds"]))
+        at, bt = (stats([r["test_mm"] for r in by_arm[n] if r["seed"] in common]) for n in (arm, base))
+        av, bv = (stats([r["val_mm"] for r in by_arm[n] if r["seed"] in common]) for n in (arm, base))
+        hyps.append({
+            "name": name, "question": question, "arm": arm, "baseline": base, "seeds": common,
+            "test": {"arm": at, "baseline": bt, "diff": at["mean"] - bt["mean"]},
+            "val": {"arm": av, "baseline": bv, "diff": av["mean"] - bv["mean"]},
+            "verdict": verdict(at, bt), "verdict_val": verdict(av, bv),
+        })  # fmt: skip
+    doc = {
+        "about": __doc__.split("\n\n")[1].strip().replace("\n", " "),
+        "preset": preset,
+        "n_labeled": N_LABELED,
+        "arms": arms,
+        "hypotheses": hyps,
+    }
+    write_json(out / f"mechanisms-{preset}.json", doc)
+    (out / f"mechanisms-{preset}.md").write_text(markdown(doc))
+    return doc
+
+
+def _fmt(s: dict | None, digits: int = 2) -> str:
+    if not s:
+        return "–"
+    return f"{s['mean']:.{digits}f}" + (f" ± {s['std']:.{digits}f}" if s.get("std") is not None else "")
+
+
+def markdown(doc: dict) -> str:
+    lines = [f"# Mechanism lab, `{doc['preset']}` preset, n = {doc['n_labeled']}", "", doc["about"], ""]
+    lines += ["## Hypotheses (test split; verdicts against the larger std over seeds)", ""]
+    lines += ["| hypothesis | arm | baseline | seeds | arm test mm | baseline test mm | diff | verdict | val diff | verdict on val |"]
+    lines += ["|---|---|---|---|---|---|---|---|---|---|"]
+    for h in doc["hypotheses"]:
+        if h["verdict"] == "not run":
+            lines.append(f"| {h['question']} | {h['arm']} | {h['baseline']} | – | – | – | – | not run | – | – |")
+            continue
+        lines.append(
+            f"| {h['question']} | {h['arm']} | {h['baseline']} | {len(h['seeds'])} | {_fmt(h['test']['arm'])} | "
+            f"{_fmt(h['test']['baseline'])} | {h['test']['diff']:+.2f} | {h['verdict']} | {h['val']['diff']:+.2f} | "
+            f"{h['verdict_val']} |"
+        )
+    lines += ["", "## Arms", ""]
+    lines += ["| arm | what | seeds | test mm | val mm | synthetic renders mm | probe (val) | h accuracy | wall s |"]
+    lines += ["|---|---|---|---|---|---|---|---|---|"]
+    for name, s in doc["arms"].items():
+        lines.append(
+            f"| {name} | {s['about']} | {len(s['seeds'])} | {_fmt(s['test_mm'])} | {_fmt(s['val_mm'])} | "
+            f"{_fmt(s['synthetic_frames_mm'])} | {_fmt(s['probe_val'], 3)} | {_fmt(s['h_accuracy'], 3)} | "
+            f"{_fmt(s['wall_s'], 0)} |"
+        )
+    if "view_only" in doc["arms"] and "probe_pose" in doc["arms"]["view_only"]:
+        lines += ["", "## PreView's test: ridge regression from frozen latents of the 100 labeled frames", ""]
+        lines += ["| encoder | val mm | test mm |", "|---|---|---|"]
+        for k, v in doc["arms"]["view_only"]["probe_pose"].items():
+            lines.append(f"| {k} | {_fmt(v['val_mm'])} | {_fmt(v['test_mm'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--preset", default="laptop", choices=PRESET_NAMES)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--arms", nargs="+", default=None, choices=list(ARMS), help="only these arms (default: all, in order)")
+    ap.add_argument("--run-dir", default="runs/mechanisms-laptop")
+    ap.add_argument("--data-dir", default="data_cache")
+    ap.add_argument("--out", default="benchmarks/results")
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--workers", type=int, default=1, help="processes sharing the arms, one thread each")
+    ap.add_argument("--report", action="store_true", help="only rebuild the record from the committed cell copies")
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.report:
+        doc = report(args.preset, Path(args.out))
+        print(markdown(doc))
+        return 0
+    if args.workers > 1 and not args.worker:
+        base = ["--preset", args.preset, "--run-dir", args.run_dir, "--data-dir", args.data_dir, "--out", args.out]
+        base += ["--device", args.device, "--seeds", *map(str, args.seeds)] + (["--arms", *args.arms] if args.arms else [])
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        Path(args.run_dir).mkdir(parents=True, exist_ok=True)
+        procs = [
+            subprocess.Popen(
+                [sys.executable, __file__, *base, "--worker"],
+                env=env,
+                stdout=open(Path(args.run_dir) / f"worker-{i}.log", "a"),
+                stderr=subprocess.STDOUT,
+            )
+            for i in range(args.workers)
+        ]
+        codes = [p.wait() for p in procs]
+        if any(codes):
+            raise SystemExit(f"a lab worker failed (exit codes {codes}); see {args.run_dir}/worker-*.log")
+    else:
+        worker(args)
+    doc = report(args.preset, Path(args.out))
+    print(markdown(doc))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

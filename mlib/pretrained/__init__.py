@@ -1,0 +1,122 @@
+"""Stage-1 weights shipped with the library, so stage 2 starts from a converged predictor in minutes.
+
+Stage 1 (f and p on synthetic renders) is shared by every variant and every n; training it to
+convergence takes most of a CPU preset's budget. `benchmarks/ship_stage1.py` trains it per seed and
+writes `stage1-<preset>-seed<k>.pt` here: float16 weights of f and p only, the configurations they
+were trained with, a fingerprint of the synthetic renders they saw, and their validation and test
+errors. `find_stage1` returns such a file only when all of that matches the run asking for it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from importlib import resources
+from pathlib import Path
+
+import torch
+
+from mlib.atomic import atomic_write, write_json
+
+MODULES = ("f", "p")  # what stage 1 trains, and all a shipped file holds
+# The training settings that shape a stage-1 result (iteration counts included: a shipped file is one
+# finished schedule). Logging, device and stage-2 settings do not.
+STAGE1_KEYS = (
+    "preset", "seed", "stage1_iters", "set_size", "base_lr", "gamma", "augment", "weight_decay",
+    "scaled_schedule", "precision", "stage1_synth_cameras",
+)  # fmt: skip
+
+
+# The model settings that shape f and p (m, h and g may differ: stage 2 builds them fresh).
+F_P_FIELDS = (
+    "crop_size", "num_joints", "stem_channels", "stage_channels", "blocks_per_stage", "bottleneck_ratio",
+    "latent_dim", "pose_hidden",
+)  # fmt: skip
+
+
+def shipped_dir() -> Path:
+    """The folder of the shipped files inside the installed package."""
+    return Path(str(resources.files("mlib.pretrained")))
+
+
+def stage1_file(preset: str, seed: int, folder: str | Path | None = None) -> Path:
+    return Path(folder or shipped_dir()) / f"stage1-{preset}-seed{seed}.pt"
+
+
+def stage1_summary_path(folder: str | Path, preset: str) -> Path:
+    return Path(folder) / f"stage1-{preset}.json"
+
+
+def renders_fingerprint(store) -> str:
+    """A short hash of the synthetic renders of a training store (every k-th frame, all cameras, plus
+    the count and crop size): equal renders give equal fingerprints, whatever the real domain holds."""
+    step = max(1, len(store) // 256)
+    sample = store.synth[::step].to(torch.float16).contiguous().cpu().numpy()
+    h = hashlib.sha256(f"{len(store)}:{store.crop_size}:".encode())
+    h.update(sample.tobytes())
+    return h.hexdigest()[:16]
+
+
+def stage1_settings(train_cfg) -> dict:
+    d = json.loads(json.dumps(dataclasses.asdict(train_cfg)))
+    return {k: d[k] for k in STAGE1_KEYS}
+
+
+def export_stage1(
+    checkpoint: str | Path,
+    out_dir: str | Path,
+    preset: str,
+    seed: int,
+    errors: dict,
+    command: str,
+    commit: str,
+    renders: str,
+) -> Path:
+    """Write the float16 f and p of a finished stage-1 checkpoint with its provenance and numbers."""
+    ckpt = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    weights = {k: v.half() if v.is_floating_point() else v for k, v in ckpt["model"].items() if k.split(".")[0] in MODULES}
+    train_cfg = json.loads(ckpt["train_cfg"])
+    history = [{k: v for k, v in row.items() if k in ("iteration", "lr", "pose", "val_error_mm", "seconds")} for row in ckpt["history"]]
+    shipped = {
+        "model": weights,
+        "modules": list(MODULES),
+        "model_cfg": ckpt["model_cfg"],
+        "train_cfg": ckpt["train_cfg"],
+        "stage1_settings": json.dumps({k: train_cfg[k] for k in STAGE1_KEYS}),
+        "renders_fingerprint": renders,
+        "errors_mm": json.dumps(errors),
+        "command": command,
+        "commit": commit,
+        "iteration": int(ckpt["iteration"]),
+        "stage": 1,
+        "history": history,
+    }
+    path = stage1_file(preset, seed, out_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(path) as tmp:
+        torch.save(shipped, tmp)
+    return path
+
+
+def find_stage1(train_cfg, model_cfg, store, folder: str | Path | None = None) -> Path | None:
+    """The shipped stage-1 file for this configuration and these renders, or None if there is none or
+    anything differs (then stage 1 is trained as usual)."""
+    path = stage1_file(train_cfg.preset, train_cfg.seed, folder)
+    if not path.is_file():
+        return None
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    same = (
+        json.loads(ckpt["stage1_settings"]) == stage1_settings(train_cfg)
+        and {k: json.loads(ckpt["model_cfg"])[k] for k in F_P_FIELDS}
+        == {k: json.loads(json.dumps(dataclasses.asdict(model_cfg)))[k] for k in F_P_FIELDS}
+        and ckpt["renders_fingerprint"] == renders_fingerprint(store)
+    )
+    return path if same else None
+
+
+def write_stage1_summary(path: str | Path, preset: str, rows: list[dict], command: str) -> None:
+    """The shipped files' numbers side by side (json), also read by the README's table."""
+    keys = [k for k in rows[0] if k.endswith("_mm")]
+    mean = {k: sum(r[k] for r in rows) / len(rows) for k in keys}
+    write_json(Path(path), {"preset": preset, "command": command, "seeds": rows, "mean": mean})

@@ -1,0 +1,69 @@
+"""Shipped stage-1 weights: written small, found only for the configuration and renders they fit."""
+
+import dataclasses
+import json
+
+import torch
+from test_train import fake_store
+
+from mlib.models import model_config
+from mlib.pretrained import export_stage1, find_stage1, renders_fingerprint, stage1_file
+from mlib.train import load_trained_model, pretrain, train_config
+
+
+def shipped(tmp_path, store, cfg, mcfg):
+    ckpt = pretrain(cfg, store, None, tmp_path / "run", torch.device("cpu"), progress=False, model_cfg=mcfg)
+    errors = {"val_real_mm": 1.0}
+    path = export_stage1(ckpt, tmp_path / "ship", "ci", cfg.seed, errors, "cmd", "abc", renders_fingerprint(store))
+    return ckpt, path
+
+
+def test_export_keeps_f_and_p_in_float16_with_provenance_and_predicts_like_the_original(tmp_path):
+    store, mcfg = fake_store(), model_config("ci")
+    cfg = train_config("ci", stage1_iters=4, log_every=2, eval_every=0, ckpt_every=100, use_shipped_stage1=False)
+    ckpt, path = shipped(tmp_path, store, cfg, mcfg)
+    assert path == stage1_file("ci", 0, tmp_path / "ship")
+    saved = torch.load(path, weights_only=True)
+    assert {k.split(".")[0] for k in saved["model"]} == {"f", "p"}
+    assert all(v.dtype == torch.float16 for v in saved["model"].values() if v.is_floating_point())
+    assert saved["command"] == "cmd" and json.loads(saved["errors_mm"]) == {"val_real_mm": 1.0}
+    assert path.stat().st_size < 0.6 * ckpt.stat().st_size  # no optimiser state, no m, h, g, half precision
+    x = store.images(torch.arange(8), "synth")
+    full, small = load_trained_model(ckpt), load_trained_model(path)
+    with torch.no_grad():
+        assert torch.allclose(full(x, real=False), small(x, real=False), atol=2e-2)
+
+
+def test_found_only_for_the_same_settings_model_and_renders(tmp_path):
+    store, mcfg = fake_store(), model_config("ci")
+    cfg = train_config("ci", stage1_iters=4, log_every=2, eval_every=0, ckpt_every=100)
+    _, path = shipped(tmp_path, store, dataclasses.replace(cfg, use_shipped_stage1=False), mcfg)
+    folder = tmp_path / "ship"
+    assert find_stage1(cfg, mcfg, store, folder) == path
+    # stage-2 settings and the modules stage 2 builds fresh do not matter
+    assert find_stage1(dataclasses.replace(cfg, stage2_iters=99, view_set=4), mcfg, store, folder) == path
+    assert find_stage1(cfg, model_config("ci", view_input="pose_hidden"), store, folder) == path
+    # what shapes stage 1 does
+    assert find_stage1(dataclasses.replace(cfg, stage1_iters=5), mcfg, store, folder) is None
+    assert find_stage1(dataclasses.replace(cfg, seed=1), mcfg, store, folder) is None
+    assert find_stage1(cfg, model_config("ci", latent_dim=32), store, folder) is None
+    other = fake_store(seed=1)
+    assert renders_fingerprint(other) != renders_fingerprint(store)
+    assert find_stage1(cfg, mcfg, other, folder) is None
+    # the real domain does not enter the fingerprint
+    changed_real = dataclasses.replace(store, real=store.real.flip(-1).clone())
+    assert find_stage1(cfg, mcfg, changed_real, folder) == path
+
+
+def test_pretrain_starts_from_the_shipped_file_unless_told_otherwise(tmp_path, monkeypatch):
+    store, mcfg = fake_store(), model_config("ci")
+    cfg = train_config("ci", stage1_iters=4, log_every=2, eval_every=0, ckpt_every=100)
+    _, path = shipped(tmp_path, store, dataclasses.replace(cfg, use_shipped_stage1=False), mcfg)
+    monkeypatch.setattr("mlib.pretrained.shipped_dir", lambda: tmp_path / "ship")
+    run = tmp_path / "cell"
+    assert pretrain(cfg, store, None, run, torch.device("cpu"), progress=False, model_cfg=mcfg) == path
+    assert not (run / "stage1.pt").exists()
+    own = pretrain(
+        dataclasses.replace(cfg, use_shipped_stage1=False), store, None, run, torch.device("cpu"), progress=False, model_cfg=mcfg
+    )
+    assert own == run / "stage1.pt" and own.exists()
