@@ -22,7 +22,7 @@ from pathlib import Path
 from mlib.evaluate import evaluate_store
 from mlib.experiment import Experiment
 from mlib.presets import PRESET_NAMES
-from mlib.pretrained import export_stage1, stage1_summary_path, write_stage1_summary
+from mlib.pretrained import export_stage1, renders_fingerprint, stage1_summary_path, write_stage1_summary
 
 
 def git_commit() -> str:
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
             procs.append(subprocess.Popen(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"}))
         if any(p.wait() != 0 for p in procs):
             raise SystemExit("a stage-1 worker failed; rerun the same command to resume")
-    exp = Experiment.open(args.preset, args.run_dir, args.data_dir, progress=True)
+    exp = Experiment.open(args.preset, args.run_dir, args.data_dir, progress=True, use_shipped_stage1=False)
     command = "python benchmarks/ship_stage1.py " + " ".join(argv if argv is not None else sys.argv[1:])
     rows = []
     for seed in args.seeds:
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             for split, store in (("val", e.val), ("test", e.test))
             for domain, name in (("synth", "synthetic"), ("real", "real"))
         }
-        shipped = export_stage1(path, Path(args.out), args.preset, seed, errors, command, git_commit(), e.data_key)
+        shipped = export_stage1(path, Path(args.out), args.preset, seed, errors, command, git_commit(), renders_fingerprint(e.train))
         rows.append({"seed": seed, "file": shipped.name, **errors})
         print(f"seed {seed}: " + ", ".join(f"{k} {v:.2f}" for k, v in errors.items()) + f" -> {shipped}", flush=True)
     if rows:

@@ -166,6 +166,9 @@ class TrainConfig:
     view_set: int = 0
     # Stage 2's rate for f and p relative to m and g (stage 2 may damage the pretrained predictor).
     predictor_lr_scale: float = 1.0
+    # Iterations at the start of stage 2 in which g alone learns Lg on detached latents, so a random
+    # decoder's first gradients never reach f (variants with Lg; added to stage 2's iterations).
+    view_warmup_iters: int = 0
 
     def __post_init__(self):
         if self.stage1_synth_cameras not in (1, 2, 3):
@@ -192,6 +195,7 @@ BEFORE_SETTING_EXISTED = {
     "batchnorm_per_set": False,
     "view_set": 0,
     "predictor_lr_scale": 1.0,
+    "view_warmup_iters": 0,
 }
 VIEW_SETS = ("synth", "unlabeled")  # the sets that carry Lg when `view_sets_unrotated`
 
@@ -260,6 +264,8 @@ def stage_iterations(cfg: TrainConfig, variant: Variant, stage: int) -> int:
     handicapped by a shorter schedule (the paper trains each to convergence)."""
     if stage == 1:
         return cfg.stage1_iters
+    if variant.view and variant.pretrained and cfg.view_warmup_iters:
+        return cfg.stage2_iters + cfg.view_warmup_iters
     if not variant.pretrained and cfg.scratch_iters is not None:
         return cfg.scratch_iters
     return cfg.stage2_iters + (0 if variant.pretrained else cfg.stage1_iters)
@@ -365,6 +371,7 @@ class Trainer:
         self.out_dir = Path(out_dir)
         self.ckpt_path = self.out_dir / f"stage{stage}.pt"
         self.iters = stage_iterations(cfg, variant, stage)
+        self.warmup = cfg.view_warmup_iters if stage == 2 and variant.view and variant.pretrained else 0
         comp = composition(variant, stage, cfg.set_size, cfg.view_set if variant.synthetic else 0)
         self.sampler = FourSetSampler(len(train), labeled, comp, cfg.seed + stage)
         self.aug_gen = torch.Generator(device=device).manual_seed(cfg.seed + 100 + stage)
@@ -379,7 +386,7 @@ class Trainer:
         self.opt = torch.optim.Adam(groups[0] if len(groups) == 1 else groups, **adam)
         self.opt_h = torch.optim.Adam(model.h.parameters(), **adam)
         if cfg.scaled_schedule:
-            ipe = scaled_iterations_per_epoch(self.iters, stage)
+            ipe = scaled_iterations_per_epoch(self.iters - self.warmup, stage)
         else:  # the paper's epoch: real training frames / batch size, whatever data the run uses
             ipe = iterations_per_epoch(n_real_train or len(train), cfg.batch_size)
         self.sched = make_scheduler(self.opt, ipe, cfg.gamma)
@@ -408,6 +415,8 @@ class Trainer:
             unrotated=self.unrotated,
             synth_cameras=self.cfg.stage1_synth_cameras if self.stage == 1 else 1,
         )
+        if self.iteration < self.warmup:
+            return self.view_warmup_step(batch)[0]
         terms, z_real, z_synth = self.model_step(batch)
         if self.variant.adversarial and self.stage == 2:
             real_sets, synth_sets = self.adversarial_sets(batch)
@@ -423,6 +432,20 @@ class Trainer:
             return ("unlabeled",), ("synth",)
         pick = lambda domain: tuple(k for k in batch.names(domain) if not k.startswith("view_"))  # noqa: E731
         return pick("real"), pick("synth")
+
+    def view_warmup_step(self, batch: Batch) -> tuple[dict[str, torch.Tensor], None, None]:
+        """g alone fits Lg on latents it cannot move; the schedule waits for the real stage 2."""
+        model, sets = self.model, tuple(k for k in batch if k in self.view_sets)
+        with torch.no_grad():
+            z = [model.m(model.f(batch[k].x)) if k in REAL_SETS else model.f(batch[k].x) for k in sets]
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
+            pred = model.view(torch.cat(z), batch.stack(sets, "centre"))
+            terms = {"view": view_loss(pred.float(), batch.stack(sets, "view"))}
+            loss = total_loss(terms, self.cfg.weights)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        return {k: t.detach() for k, t in terms.items()}, None, None
 
     def model_step(self, batch: Batch) -> tuple[dict[str, torch.Tensor], torch.Tensor | None, torch.Tensor | None]:
         """Eq. 1 for f, p, m, g (stage 1: Lp for f, p). Returns the terms and the real and synthetic latents."""
@@ -522,7 +545,7 @@ class Trainer:
             keys += ["adv_trains_encoder"] if v.adversarial else []
             keys += ["view_sets_unrotated", "view_set"] if v.view else []
             keys += ["adv_unlabeled_only"] if v.adversarial else []
-            keys += ["batchnorm_per_set", "predictor_lr_scale"]
+            keys += ["batchnorm_per_set", "predictor_lr_scale"] + (["view_warmup_iters"] if v.view else [])
         saved = BEFORE_SETTING_EXISTED | json.loads(ckpt["train_cfg"])
         now = json.loads(json.dumps(dataclasses.asdict(self.cfg)))
         diffs = [f"{k}: checkpoint {saved[k]!r}, now {now[k]!r}" for k in keys if saved[k] != now[k]]

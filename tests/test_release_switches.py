@@ -119,3 +119,18 @@ def test_scratch_iterations_are_their_own_budget():
     assert stage_iterations(cfg, VARIANTS["real_only"], 2) == cfg.scratch_iters != cfg.stage1_iters + cfg.stage2_iters
     assert stage_iterations(dataclasses.replace(cfg, scratch_iters=None), VARIANTS["real_only"], 2) == 17_500
     assert stage_iterations(cfg, VARIANTS["full"], 2) == cfg.stage2_iters
+
+
+def test_view_warmup_moves_only_g_then_training_goes_on_as_usual(tmp_path):
+    tr = make_trainer(tmp_path, variant="full", view_warmup_iters=2)
+    assert tr.iters == tr.cfg.stage2_iters + 2 and tr.warmup == 2
+    lr0 = tr.sched.get_last_lr()[0]
+    before = {n: snapshot(getattr(tr.model, n)) for n in "fpmhg"}
+    for _ in range(2):
+        assert set(tr.step()) == {"view"}
+        tr.iteration += 1
+    assert changed(before["g"], tr.model.g)
+    assert not any(changed(before[n], getattr(tr.model, n)) for n in "pmh")
+    assert tr.sched.get_last_lr()[0] == lr0  # the schedule starts after the warm-up
+    assert set(tr.step()) == {"pose", "corr", "view", "adv", "disc", "disc_acc"}
+    assert make_trainer(tmp_path, variant="real_synth", view_warmup_iters=2).warmup == 0  # no Lg, no warm-up
