@@ -175,11 +175,11 @@ def ridge_probe(model, train, test_sets: dict, labeled: np.ndarray, device) -> d
     return {"ridge": best[0], **{f"{k}_mm": v for k, v in best[1].items()}}
 
 
-def run_arm(preset: str, name: str, seed: int, splits, run_dir: Path, device, progress: bool) -> dict:
+def run_arm(preset: str, name: str, seed: int, splits, run_dir: Path, device, progress: bool, stage1_dir=None) -> dict:
     arm = ARMS[name]
     cfg, mcfg = arm_setup(preset, name, seed)
     variant = VARIANTS[arm.variant]
-    pretrained = stage1_file(preset, seed) if variant.pretrained else None
+    pretrained = stage1_file(preset, seed, stage1_dir) if variant.pretrained else None
     out = run_dir / cell_name(name, seed)
     t0 = time.perf_counter()
     res = train_variant(
@@ -203,6 +203,7 @@ def run_arm(preset: str, name: str, seed: int, splits, run_dir: Path, device, pr
         "seconds": res.seconds,
         "wall_s": time.perf_counter() - t0,
     }
+    pretrained_of = lambda _: stage1_file(preset, seed, stage1_dir)  # noqa: E731
     if arm.variant == "view_only":  # PreView's test: ridge probes on this f and on three others
         labeled = labeled_subset(len(splits.train), N_LABELED, seed)
         sets = {"val": splits.val, "test": splits.test}
@@ -210,7 +211,7 @@ def run_arm(preset: str, name: str, seed: int, splits, run_dir: Path, device, pr
         fresh, _ = build_model(mcfg, seed, device)
         row["probe_pose"]["random_f"] = ridge_probe(fresh.eval(), splits.train, sets, labeled, device)
         for other in ("real_only", "synth_only"):
-            ckpt = run_dir / cell_name(other, seed) / "stage2.pt" if other == "real_only" else stage1_file(preset, seed)
+            ckpt = run_dir / cell_name(other, seed) / "stage2.pt" if other == "real_only" else pretrained_of(other)
             if ckpt.is_file():
                 m = load_trained_model(ckpt, device)
                 row["probe_pose"][other] = ridge_probe(m, splits.train, sets, labeled, device)
@@ -232,7 +233,7 @@ def worker(args) -> None:
             if copy.exists():
                 pending.remove((arm, seed))
                 continue
-            if VARIANTS[ARMS[arm].variant].pretrained and not stage1_file(args.preset, seed).is_file():
+            if VARIANTS[ARMS[arm].variant].pretrained and not stage1_file(args.preset, seed, args.stage1_dir).is_file():
                 continue  # its stage 1 is not shipped yet
             if arm == "view_only" and not (copies / f"{cell_name('real_only', seed)}.json").exists():
                 continue
@@ -241,7 +242,7 @@ def worker(args) -> None:
                     if copy.exists():
                         continue
                     print(f"[{time.strftime('%H:%M:%S')}] {arm} seed {seed}", flush=True)
-                    row = run_arm(args.preset, arm, seed, splits, run_dir, device, progress=False)
+                    row = run_arm(args.preset, arm, seed, splits, run_dir, device, False, args.stage1_dir)
                     write_json(copy, row)
                     print(f"[{time.strftime('%H:%M:%S')}] done {arm} seed {seed}: test {row['test_mm']:.2f} mm", flush=True)
             except LockHeld:
@@ -361,6 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-dir", default="data_cache")
     ap.add_argument("--out", default="benchmarks/results")
     ap.add_argument("--device", default="auto")
+    ap.add_argument("--stage1-dir", default=None, help="where the shipped stage-1 files are (default: mlib/pretrained)")
     ap.add_argument("--workers", type=int, default=1, help="processes sharing the arms, one thread each")
     ap.add_argument("--report", action="store_true", help="only rebuild the record from the committed cell copies")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -372,6 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.workers > 1 and not args.worker:
         base = ["--preset", args.preset, "--run-dir", args.run_dir, "--data-dir", args.data_dir, "--out", args.out]
         base += ["--device", args.device, "--seeds", *map(str, args.seeds)] + (["--arms", *args.arms] if args.arms else [])
+        base += ["--stage1-dir", args.stage1_dir] if args.stage1_dir else []
         env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         Path(args.run_dir).mkdir(parents=True, exist_ok=True)
         procs = [

@@ -259,7 +259,8 @@ VARIANT_NAMES = {
     "full": "Full (MURAUER)",
     "real_view": "Real only | View Pred.",
     "synth_adapt": "Synth only | Distr. Match",
-}  # the paper's names (§4.3, Fig. 4); the last two are each mechanism on its own (SPEC §1.1)
+    "view_only": "View Pred. only (no pose labels in stage 2)",
+}  # the paper's names (§4.3, Fig. 4); the last three are each mechanism on its own
 assert set(VARIANT_NAMES) == set(VARIANTS)
 
 

@@ -108,7 +108,7 @@ def test_four_set_sampler_composition_and_resume():
     labeled = labeled_subset(200, 10, seed=0)
     s = FourSetSampler(200, labeled, Composition(16, 16, 16, 16), seed=1)
     sets = s.sample()
-    assert {k: len(v) for k, v in sets.items()} == {"pairs": 16, "real": 16, "synth": 16, "unlabeled": 16}
+    assert {k: len(v) for k, v in sets.items()} == {"pairs": 16, "real": 16, "synth": 16, "unlabeled": 16, "view": 0}
     assert set(sets["pairs"].tolist()) <= set(labeled.tolist()) and set(sets["real"].tolist()) <= set(labeled.tolist())
     state = s.state_dict()
     nxt = s.sample()
