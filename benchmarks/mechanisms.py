@@ -37,6 +37,7 @@ import torch
 
 from mlib.analysis import domain_separability, latents
 from mlib.atomic import LockHeld, folder_lock, write_json
+from mlib.claims import verdict as claim_verdict
 from mlib.data import load_splits
 from mlib.data.camera import EVAL_JOINTS
 from mlib.data.crop import denormalize_joints
@@ -260,11 +261,12 @@ def stats(values: list[float]) -> dict:
     return {"mean": float(v.mean()), "std": float(v.std(ddof=1)) if len(v) > 1 else None, "seeds": len(v)}
 
 
-def verdict(arm: dict, base: dict) -> str:
+def lab_verdict(arm: dict, base: dict) -> str:
+    """mlib.claims' three-way rule on the arm's mean against the baseline's, in the lab's words."""
     if arm["seeds"] < 2 or base["seeds"] < 2:
         return "one seed"
-    diff, spread = arm["mean"] - base["mean"], max(arm["std"], base["std"])
-    return "helps" if diff < -spread else "hurts" if diff > spread else "within noise"
+    v = claim_verdict(arm["mean"], base["mean"], "<", spread=max(arm["std"], base["std"]))
+    return {"holds": "helps", "does not hold": "hurts"}.get(v, v)
 
 
 def report(preset: str, out: Path) -> dict:
@@ -303,7 +305,7 @@ def report(preset: str, out: Path) -> dict:
             "name": name, "question": question, "arm": arm, "baseline": base, "seeds": common,
             "test": {"arm": at, "baseline": bt, "diff": at["mean"] - bt["mean"]},
             "val": {"arm": av, "baseline": bv, "diff": av["mean"] - bv["mean"]},
-            "verdict": verdict(at, bt), "verdict_val": verdict(av, bv),
+            "verdict": lab_verdict(at, bt), "verdict_val": lab_verdict(av, bv),
         })  # fmt: skip
     doc = {
         "about": __doc__.split("\n\n")[1].strip().replace("\n", " "),

@@ -41,6 +41,36 @@ class MissingExpected(LookupError):
     """A committed results file, or a key in it, that a claim asked for is not there."""
 
 
+class Committed(float):
+    """A committed mean that remembers its spread: the standard deviation over `seeds` seeds (None
+    where the file records no spread, or one seed)."""
+
+    std: float | None = None
+    seeds: int = 1
+
+    def __new__(cls, mean: float, std: float | None = None, seeds: int = 1) -> Committed:
+        obj = super().__new__(cls, mean)
+        obj.std = float(std) if std is not None and seeds >= 2 and math.isfinite(float(std)) else None
+        obj.seeds = seeds
+        return obj
+
+
+def noise(a: float, b: float, factor: float = 1.0) -> float | None:
+    """The spread a difference a - factor * b must exceed to count: the larger of the two committed
+    standard deviations over seeds (None when neither side carries one)."""
+    sa, sb = getattr(a, "std", None), getattr(b, "std", None)
+    spreads = [s for s in (sa, None if sb is None else factor * sb) if s is not None]
+    return max(spreads) if spreads else None
+
+
+def verdict(a: float, b: float, relation: str = "<", factor: float = 1.0, spread: float | None = None) -> str:
+    """'holds', 'within noise' or 'does not hold': the relation decides, unless the difference
+    a - factor * b is no larger than `spread` (the seeds' spread of the cells compared)."""
+    if spread is not None and math.isfinite(a) and math.isfinite(b) and abs(a - factor * b) <= spread:
+        return "within noise"
+    return "holds" if holds(a, b, relation, factor) else "does not hold"
+
+
 def _format(value: float, spread: float | None, seeds: int, digits: int) -> str:
     # the spread over one seed is no spread: print it only with two or more
     if spread is not None and seeds >= 2:
@@ -68,9 +98,19 @@ class Claim:
     reference: str = "laptop"
     reference_holds: bool | None = None
     digits: int = 2
+    noise: float | None = None  # the committed seeds' spread of the cells compared
+    reference_verdict: str | None = None
+    difference: float | None = None  # a - factor * b, this run's
+
+    def __post_init__(self) -> None:
+        if self.reference_verdict is None and self.reference_holds is not None:
+            self.reference_verdict = "holds" if self.reference_holds else "does not hold"
 
     @property
     def verdict(self) -> str:
+        """Three-way: a difference inside the committed seeds' spread is noise whatever its sign."""
+        if self.noise is not None and self.difference is not None and abs(self.difference) <= self.noise:
+            return "within noise"
         return "holds" if self.holds else "does not hold"
 
     def _values(self, values: dict[str, float], spread: dict[str, float] | None, seeds: int) -> str:
@@ -82,12 +122,14 @@ class Claim:
         s = f"{self.text} ({self._values(self.measured, self.spread, self.seeds)}): {self.verdict} at this preset ({self.preset})"
         if self.expected:
             s += f"; the committed {self.reference} results: {self._values(self.expected, None, 1)}"
-            if self.reference_holds is not None:
-                s += f" ({'holds' if self.reference_holds else 'does not hold'})"
+            if self.reference_verdict is not None:
+                s += f" ({self.reference_verdict})"
+        if self.noise is not None:
+            s += f"; noise: ± {self.noise:.{self.digits}f}{' ' + self.unit if self.unit else ''} (committed seeds)"
         return s
 
     def _repr_markdown_(self) -> str:
-        mark = "✔" if self.holds else "✘"
+        mark = {"holds": "✔", "within noise": "≈"}.get(self.verdict, "✘")
         return f"{mark} {self}"
 
 
@@ -142,16 +184,26 @@ def expected(key_path: str, file: str = "ablation-laptop.json") -> float:
     if not path.is_file():
         raise MissingExpected(f"committed results file {file!r} ({path}) not found (wanted key {key_path!r})")
     node: object = _load(str(path))
+    parent: object = None
+    parts = _split(key_path)
     try:
-        for part in _split(key_path):
-            node = _step(node, part)
+        for part in parts:
+            parent, node = node, _step(node, part)
     except (KeyError, IndexError, TypeError) as e:
         raise MissingExpected(f"key {key_path!r} not found in {file!r} (at {e})") from None
-    if isinstance(node, dict) and "mean" in node:
+    std, seeds = None, 1
+    if isinstance(node, dict) and "mean" in node:  # a {"mean", "std", "seeds"} record (the regime file)
+        std, seeds = node.get("std"), _count(node.get("seeds", node.get("per_seed", 1)))
         node = node["mean"]
+    elif isinstance(parent, dict) and parts[-1].startswith("mean_") and f"std_{parts[-1][5:]}" in parent:
+        std, seeds = parent[f"std_{parts[-1][5:]}"], _count(parent.get("seeds", 1))  # a grid cell
     if isinstance(node, bool) or not isinstance(node, (int, float)):
         raise MissingExpected(f"key {key_path!r} in {file!r} holds {node!r}, not a number")
-    return float(node)
+    return Committed(float(node), std, seeds)
+
+
+def _count(seeds: object) -> int:
+    return len(seeds) if isinstance(seeds, (list, tuple, dict)) else int(seeds) if isinstance(seeds, (int, float)) else 1
 
 
 def reference_preset(file: str) -> str:
@@ -192,11 +244,16 @@ def compare(
     """The claim 'a relation factor * b' (e.g. relation '>' : a is larger), decided on this run's
     numbers; ``expected`` gives the committed values under the same names, and the same comparison
     is decided on them too when both are there."""
-    ref_holds = None
+    ref_holds, ref_verdict, spread_ab = None, None, None
     if expected:  # a committed value that is missing or not a number is left out, not compared
-        expected = {k: float(v) for k, v in expected.items() if v is not None and math.isfinite(float(v))}
+        expected = {k: v for k, v in expected.items() if v is not None and math.isfinite(float(v))}
     if expected and a_name in expected and b_name in expected:
-        ref_holds = holds(expected[a_name], expected[b_name], relation, factor)
+        ea, eb = expected[a_name], expected[b_name]
+        spread_ab = noise(ea, eb, factor)
+        ref_holds = holds(float(ea), float(eb), relation, factor)
+        ref_verdict = verdict(float(ea), float(eb), relation, factor, spread_ab)
+    if expected:
+        expected = {k: float(v) for k, v in expected.items()}
     return Claim(
         text=text,
         holds=holds(float(a), float(b), relation, factor),
@@ -209,4 +266,7 @@ def compare(
         reference=reference,
         reference_holds=ref_holds,
         digits=digits,
+        noise=spread_ab,
+        reference_verdict=ref_verdict,
+        difference=float(a) - factor * float(b),
     )

@@ -38,8 +38,10 @@ WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 BAR_STATE = re.compile(r"(\d+)/(\d+) \[")  # tqdm's "n/total [elapsed<remaining" part
 # A line printed by an mlib.claims.Claim: "<sentence (numbers)>: holds at this preset (ci); the committed ..."
 CLAIM_LINE = re.compile(
-    r"^(?:[✔✘] )?(?P<claim>.+?): (?P<verdict>holds|does not hold) at this preset \((?P<preset>[^)]+)\)"
-    r"(?:; the committed (?P<reference>\w+) results: .*?(?: \((?P<reference_verdict>holds|does not hold)\))?)?$"
+    r"^(?:[✔✘≈] )?(?P<claim>.+?): (?P<verdict>holds|within noise|does not hold) at this preset \((?P<preset>[^)]+)\)"
+    r"(?:; the committed (?P<reference>\w+) results: .*?"
+    r"(?: \((?P<reference_verdict>holds|within noise|does not hold)\))?)?"
+    r"(?:; noise: ± (?P<noise>[0-9.]+).*)?$"
 )
 
 
@@ -184,7 +186,8 @@ def claims_table(claims: list[dict]) -> str:
         claim = c["claim"].replace("|", "\\|")  # a display name like "Real+Synth | Distr. Match" stays in its column
         rows.append(f"| {c['notebook']} | {c['cell']} | {claim} | {c['verdict']} ({c['preset']}) | {ref} |")
     held = sum(c["verdict"] == "holds" for c in claims)
-    return "\n".join(rows) + f"\n\n{held} of {len(claims)} claims hold at this preset.\n"
+    noisy = sum(c["verdict"] == "within noise" for c in claims)
+    return "\n".join(rows) + f"\n\n{held} of {len(claims)} claims hold at this preset, {noisy} within noise.\n"
 
 
 def parameter_value(text: str):

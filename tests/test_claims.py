@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from mlib.claims import Claim, MissingExpected, compare, expected, holds
+from mlib.claims import Claim, Committed, MissingExpected, compare, expected, holds, noise, verdict
 
 
 def test_a_claim_that_holds():
@@ -77,3 +77,29 @@ def test_missing_committed_values_are_left_out_not_compared():
     assert c.reference_holds is None and c.expected == {"b": 3.0}
     c = compare("t", "a", 1.0, "b", 2.0, "<", "ci", {"a": None, "b": None})
     assert c.expected is None and "committed" not in str(c)
+
+
+def test_a_difference_inside_the_committed_spread_is_noise():
+    a, b = Committed(20.67, 0.64, 3), Committed(20.37, 0.62, 3)
+    assert noise(a, b) == 0.64 and noise(20.0, 21.0) is None and noise(a, Committed(1.0, 0.5, 3), factor=2) == 1.0
+    # a one-seed run 0.08 mm apart: the relation holds, yet the verdict is noise
+    c = compare("Full beats Real+Synth", "Full", 30.00, "Real+Synth", 30.08, "<", "ci", {"Full": a, "Real+Synth": b})
+    assert c.holds is True and c.verdict == "within noise" and c.reference_verdict == "within noise"
+    assert "within noise at this preset (ci)" in str(c) and "noise: ± 0.64 mm" in str(c)
+    # a difference larger than the spread is decided by the relation, either way
+    assert compare("t", "a", 29.0, "b", 30.08, "<", "ci", {"a": a, "b": b}).verdict == "holds"
+    assert compare("t", "a", 31.0, "b", 30.08, "<", "ci", {"a": a, "b": b}).verdict == "does not hold"
+    # no committed spread (one seed, or plain floats): two-way, as before
+    assert compare("t", "a", 30.0, "b", 30.08, "<", "ci", {"a": 20.0, "b": 21.0}).verdict == "holds"
+    assert verdict(1.0, 1.1, "<", spread=0.2) == "within noise" and verdict(1.0, 1.1, "<") == "holds"
+
+
+def test_committed_values_carry_their_spread():
+    raw = json.load(open(__import__("mlib.claims").claims.RESULTS_DIR / "ablation-laptop.json"))
+    cell = [c for c in raw["cells"] if c["variant"] == "full" and c["n_labeled"] == 100][0]
+    v = expected("cells[variant=full,n_labeled=100].mean_error_mm")
+    assert v == cell["mean_error_mm"] and v.std == cell["std_error_mm"] and v.seeds == cell["seeds"]
+    r = expected("regime.synth_only_on_real_mm", "regime-laptop.json")
+    rec = json.load(open(__import__("mlib.claims").claims.RESULTS_DIR / "regime-laptop.json"))["regime"]
+    assert r.std == rec["synth_only_on_real_mm"]["std"] and r.seeds == len(rec["synth_only_on_real_mm"]["per_seed"])
+    assert Committed(1.0, 0.3, seeds=1).std is None  # one seed has no spread

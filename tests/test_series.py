@@ -237,6 +237,15 @@ def test_the_claims_a_notebook_printed_are_listed_with_their_verdicts(tmp_path):
     assert "| 04_x.ipynb | 2 | Full beats Real+Synth at n=100" in table and "1 of 2 claims hold" in table
     assert "Synth only \\| real" in table  # a pipe inside a claim does not split its row
     assert all(row.count(" | ") == 4 for row in table.splitlines() if row.startswith("| 0"))
+    # a claim inside the committed seeds' spread reads back as noise, here and in the committed results
+    from mlib.claims import Committed, compare
+
+    noisy = compare("Full beats Real+Synth", "Full", 30.0, "RS", 30.08, "<", "ci", {"Full": Committed(20.7, 0.6, 3), "RS": Committed(20.4, 0.6, 3)})
+    nb.cells.append(nbformat.v4.new_code_cell("w", outputs=[nbformat.v4.new_output("stream", name="stdout", text=f"{noisy}\n")]))
+    nbformat.write(nb, path)
+    last = claims_printed(path)[-1]
+    assert (last["verdict"], last["reference_verdict"], last["noise"]) == ("within noise", "within noise", "0.60")
+    assert "1 of 3 claims hold at this preset, 1 within noise" in claims_table(claims_printed(path))
 
 
 def test_list_claims_writes_the_table_of_an_executed_run_without_running_it(tmp_path, capsys):
