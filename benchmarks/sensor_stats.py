@@ -29,9 +29,10 @@ import numpy as np
 
 from mlib import sensor_stats as ss
 from mlib.atomic import write_json
+from mlib.data import load_generated
 from mlib.data.camera import EVAL_JOINTS
 from mlib.data.crop import CropConfig
-from mlib.data.generate import data_config, load_generated, render_crops
+from mlib.data.generate import data_config, render_crops
 from mlib.data.nyu import read_depth_png
 from mlib.data.procedural import hand as H
 from mlib.data.procedural.generator import HandGenerator

@@ -1,8 +1,15 @@
 """Plotting helpers for the notebooks: every figure gets a title, labelled axes with units,
-and a legend when it shows more than one series."""
+and a legend when it shows more than one series.
+
+    python -m mlib.plots --gt GT.txt PRED.txt [PRED.txt ...] --out OUT.png
+
+draws the success-rate curves and per-joint errors of prediction files (read as `python -m mlib.evaluate`
+reads them)."""
 
 from __future__ import annotations
 
+import argparse
+import sys
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
@@ -11,7 +18,7 @@ import torch
 
 from mlib.data.camera import EVAL_BONES
 from mlib.data.crop import CropConfig, joints_to_crop_pixels
-from mlib.evaluate import Array, joint_labels, success_rate, to_numpy
+from mlib.evaluate import FORMATS, Array, evaluate_files, joint_labels, success_rate, to_numpy
 
 
 def _ax(ax, figsize=(6, 4)):
@@ -1098,3 +1105,31 @@ def plot_sensor_crops(
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m mlib.plots", description="Success-rate curves and per-joint bars")
+    ap.add_argument("predictions", nargs="+", help="prediction files, one frame per line")
+    ap.add_argument("--gt", required=True, help="ground-truth file (uvd, like nyu_test_groundtruth_label.txt)")
+    ap.add_argument("--out", required=True, metavar="OUT.png", help="where to save the figure")
+    ap.add_argument("--format", default="uvd", choices=FORMATS, help="format of the prediction files")
+    ap.add_argument("--gt-format", default="uvd", choices=FORMATS, help="format of the ground-truth file")
+    ap.add_argument("--joints", type=int, default=14, help="joints per frame")
+    args = ap.parse_args(argv)
+    try:
+        results = evaluate_files(args.gt, args.predictions, args.format, args.gt_format, args.joints)
+    except (OSError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    from matplotlib.figure import Figure  # no pyplot: works without a display
+
+    plot_comparison(results, fig=Figure(figsize=(16, 5))).savefig(args.out, dpi=120)
+    print(f"saved {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
