@@ -1,5 +1,5 @@
 """How Kinect-like is the generator's real domain? The statistics of `mlib.sensor_stats` on the real NYU
-test frame beside the generated real camera-1 crops and their synthetic renders (SPEC §1.1).
+test frame beside the generated real camera-1 crops and their synthetic renders.
 
     python benchmarks/sensor_stats.py --preset laptop                  # the preset's crop size (64 px)
     python benchmarks/sensor_stats.py --preset laptop --crop-size 128  # the same frames at 128 px

@@ -213,7 +213,7 @@ def plot_comparison(results: dict[str, Array], fig=None):
     return fig
 
 
-# --- figure helpers for 04-06 and the paper's figures (helper C, issue 18)
+# --- crops, poses and the paper's figures (notebooks 04-06)
 
 POSE_COLOURS = {"ground truth": "lime", "prediction": "red"}  # a method without its own colour draws in red
 
@@ -221,7 +221,7 @@ POSE_COLOURS = {"ground truth": "lime", "prediction": "red"}  # a method without
 def show_crop(ax, crop, cube_mm: float, title: str = "", colorbar: bool = True):
     """A normalised depth crop in mm relative to the crop centre (near = dark), with a colour bar in mm.
 
-    A crop stores depth as (z - centre) / (cube / 2) in [-1, 1], background +1 (SPEC §2.1); drawn here
+    A crop stores depth as (z - centre) / (cube / 2) in [-1, 1], background +1 (`mlib.data.crop`); drawn here
     in mm so the colour bar reads as a distance along the camera axis. Returns the image."""
     crop = crop.detach().float().cpu().numpy() if isinstance(crop, torch.Tensor) else np.asarray(crop, float)
     half = cube_mm / 2
@@ -416,7 +416,7 @@ def plot_term_scale(scales: dict[str, float], ax=None, title: str = "Size of eac
     return ax
 
 
-# --- figure helpers for 01-03 (helper B, issue 18)
+# --- training curves and pretraining figures (notebooks 01-03)
 
 
 def show_crop_grid(
@@ -557,7 +557,7 @@ def plot_pose_overlays(
     return fig
 
 
-# --- figure helpers for 00 and 07 (helper A, issue 18)
+# --- the data tour and the published results (notebooks 00 and 07)
 
 DEPTH_CMAP = plt.get_cmap("viridis").with_extremes(bad="black")  # depth in mm; "no reading" (0) in black
 CROP_DEPTH_LABEL = "normalised depth (-1 near, +1 far / background)"

@@ -1,4 +1,4 @@
-"""How Kinect-like is a depth crop? Statistics of the sensor's footprint on a hand (SPEC §1.1).
+"""How Kinect-like is a depth crop? Statistics of the sensor's footprint on a hand.
 
 The generator's "real" domain is meant to look like a Kinect v1. Before anybody changes its sensor
 model, these numbers put the generated real crops beside the real NYU frame, in the crop the network

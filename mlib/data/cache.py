@@ -1,4 +1,4 @@
-"""Preprocessed crops in one HDF5 file per data set and setting (SPEC §2.2 "Cache").
+"""Preprocessed crops in one HDF5 file per data set and setting.
 
 Layout, per split group ("train", "test"), N frames, crop side S:
   real       (N, S, S)     float16  real camera-1 crop, normalised depth

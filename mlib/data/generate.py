@@ -47,7 +47,7 @@ class DataConfig:
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
     train_frames: int = 10_000
     test_frames: int = 2_000
-    val_frames: int = 1_000  # labeled real frames of the validation subjects (SPEC §1.1)
+    val_frames: int = 1_000  # labeled real frames of the validation subjects, for tuning
 
     def settings(self) -> dict:
         d = dataclasses.asdict(self)

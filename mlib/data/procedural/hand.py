@@ -1,4 +1,4 @@
-"""A kinematic right hand made of capsules, reported in NYU's 36-joint layout (SPEC §2.2).
+"""A kinematic right hand made of capsules, reported in NYU's 36-joint layout.
 
 Hand frame (mm): origin at the wrist centre, x radial (towards the thumb), y distal
 (towards the fingers), z dorsal (out of the back of the hand). Cameras use x right,
