@@ -154,12 +154,6 @@ def expected(key_path: str, file: str = "ablation-laptop.json") -> float:
     return float(node)
 
 
-def reference_preset(file: str) -> str:
-    """The preset a results file belongs to, from its name ('ablation-laptop.json' -> 'laptop')."""
-    stem = Path(file).stem
-    return stem.rsplit("-", 1)[-1] if "-" in stem else stem
-
-
 # ----------------------------------------------------------------------------- comparisons
 
 

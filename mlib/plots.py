@@ -144,24 +144,6 @@ def plot_domain_headroom(rows: dict[str, tuple[float, float]], ax=None, title: s
     return ax
 
 
-def plot_separability(scores: dict[str, float], ax=None, title: str = "Can a fresh classifier tell the domains apart?"):
-    """Per model: held-out accuracy of a linear real-vs-synthetic classifier on its latents
-    (`mlib.analysis.domain_separability`), against the 0.5 of indistinguishable domains."""
-    ax = _ax(ax, (7, 3.5))
-    names = list(scores)
-    ax.barh(names, [scores[k] for k in names], color="tab:purple", label="linear probe, held-out")
-    ax.axvline(0.5, color="gray", ls="--", lw=1, label="chance (domains alike)")
-    for i, k in enumerate(names):
-        ax.annotate(f"{scores[k]:.2f}", (scores[k], i), xytext=(3, 0), textcoords="offset points", va="center")
-    ax.set_xlim(0, 1.1)
-    ax.set_xlabel("real-vs-synthetic accuracy (fraction)")
-    ax.invert_yaxis()  # first model on top
-    ax.set_title(title)
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=2)  # below: bars reach 1.0
-    ax.figure.tight_layout()
-    return ax
-
-
 # ----------------------------------------------------------------------------- evaluation plots
 
 

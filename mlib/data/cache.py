@@ -212,11 +212,6 @@ def _unpack(dset: h5py.Dataset, target: Path, desc: str, progress: bool, rows: i
         del mm
 
 
-def read_settings(path: Path) -> dict:
-    with h5py.File(path, "r") as f:
-        return json.loads(f.attrs["settings"])
-
-
 def ensure_cache(path: Path, settings: dict, build: Callable[[], Path], log: Callable[[str], None] = print) -> Path:
     """Return a valid cache at `path`, building it (or rebuilding a bad one) when needed. Two processes
     asking for the same cache at once (two grid workers) build it once: the second waits on the lock
