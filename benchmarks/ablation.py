@@ -163,7 +163,7 @@ def latent_claims(analysis: dict) -> list[dict]:
 
 
 def check_claims(table: dict, ns: list) -> list[dict]:
-    """The four claims of issue 6, each with the numbers it was judged on."""
+    """The grid's four claims (the paper's §4.3 ablation), each with the numbers it was judged on."""
 
     def cell(v, n):
         return table.get(v, {}).get(n)

@@ -1,4 +1,4 @@
-"""Data-layer figures for issue 2: render throughput, cache build and reload times, and the
+"""Data-layer figures: render throughput, cache build and reload times, and the
 real/synthetic gap statistics, on this machine.
 
     python benchmarks/bench_data.py [--presets ci laptop] [--out /tmp/bench_cache]

@@ -1,4 +1,4 @@
-"""Throughput of the procedural data generator (SPEC §2.2).
+"""Throughput of the procedural data generator.
 
     python benchmarks/bench_render.py [--frames 256] [--chunk 128]
 

@@ -1,5 +1,5 @@
 """How Kinect-like is the generator's real domain? The statistics of `mlib.sensor_stats` on the real NYU
-test frame beside the generated real camera-1 crops and their synthetic renders (SPEC §1.1).
+test frame beside the generated real camera-1 crops and their synthetic renders.
 
     python benchmarks/sensor_stats.py --preset laptop                  # the preset's crop size (64 px)
     python benchmarks/sensor_stats.py --preset laptop --crop-size 128  # the same frames at 128 px
@@ -29,9 +29,10 @@ import numpy as np
 
 from mlib import sensor_stats as ss
 from mlib.atomic import write_json
+from mlib.data import load_generated
 from mlib.data.camera import EVAL_JOINTS
 from mlib.data.crop import CropConfig
-from mlib.data.generate import data_config, load_generated, render_crops
+from mlib.data.generate import data_config, render_crops
 from mlib.data.nyu import read_depth_png
 from mlib.data.procedural import hand as H
 from mlib.data.procedural.generator import HandGenerator

@@ -127,7 +127,7 @@ def nearest_training_poses(query: CropStore, query_idx, train: CropStore, k: int
     return idx, dist / np.sqrt(len(EVAL_JOINTS))
 
 
-# --- helpers for notebooks 04-06 (helper C, issue 18)
+# --- errors and latents of trained models (notebooks 04-06)
 
 
 def pose_errors(
@@ -171,7 +171,7 @@ def weighted_terms(history: list[dict], weights, stage: int = 2) -> dict[str, fl
     return out
 
 
-# --- helpers for notebooks 01-03 (helper B, issue 18)
+# --- the domain gap and the views (notebooks 01-03)
 
 
 def view_mae(pred: np.ndarray, target: np.ndarray) -> np.ndarray:

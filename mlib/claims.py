@@ -206,12 +206,6 @@ def _count(seeds: object) -> int:
     return len(seeds) if isinstance(seeds, (list, tuple, dict)) else int(seeds) if isinstance(seeds, (int, float)) else 1
 
 
-def reference_preset(file: str) -> str:
-    """The preset a results file belongs to, from its name ('ablation-laptop.json' -> 'laptop')."""
-    stem = Path(file).stem
-    return stem.rsplit("-", 1)[-1] if "-" in stem else stem
-
-
 # ----------------------------------------------------------------------------- comparisons
 
 

@@ -7,7 +7,8 @@ File format: one line per test frame, J joints x 3 numbers, separated by spaces 
 and tabs are accepted too). Published NYU results are (u, v, d) in camera 1: pixels and
 depth in mm. `xyz` files hold camera coordinates in mm instead.
 
-    python -m mlib.evaluate --gt GT.txt PRED.txt [PRED.txt ...] [--format uvd|xyz|auto] [--plot OUT.png] [--json]
+    python -m mlib.evaluate --gt GT.txt PRED.txt [PRED.txt ...] [--format uvd|xyz|auto] [--json]
+    python -m mlib.plots --gt GT.txt PRED.txt [PRED.txt ...] --out OUT.png   # the same files as figures
 """
 
 from __future__ import annotations
@@ -284,7 +285,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--format", default="uvd", choices=FORMATS, help="format of the prediction files")
     ap.add_argument("--gt-format", default="uvd", choices=FORMATS, help="format of the ground-truth file")
     ap.add_argument("--joints", type=int, default=14, help="joints per frame")
-    ap.add_argument("--plot", metavar="OUT.png", help="save success-rate curves and per-joint bars")
     ap.add_argument("--json", action="store_true", help="print one JSON object keyed by file stem")
     args = ap.parse_args(argv)
 
@@ -295,13 +295,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     summaries = {name: summarize(e) for name, e in results.items()}
     print(json.dumps(summaries, indent=2) if args.json else format_table(summaries))
-    if args.plot:
-        from matplotlib.figure import Figure  # no pyplot: works without a display
-
-        from mlib.plots import plot_comparison  # plots import this module, not the other way round
-
-        plot_comparison(results, fig=Figure(figsize=(16, 5))).savefig(args.plot, dpi=120)
-        print(f"saved {args.plot}", file=sys.stderr)
     return 0
 
 

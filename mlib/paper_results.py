@@ -41,7 +41,7 @@ FIG3_SEMI_SUPERVISED: dict[str, tuple[str, list[tuple[int, float]]]] = {
 TABLE1_ALL_LABELS_MM = {"Crossing Nets": 15.5, "LSPS": 15.4, "MURAUER": 9.5}
 
 
-# --- published NYU numbers of notebook 07 (helper A, issue 18)
+# --- published NYU numbers (notebook 07)
 
 # paper §4.3 / Fig. 4: mean joint error (mm) on NYU's test set per variant and number n of labeled real
 # frames (72,757 = all); None where the paper reports no value (Real only below 1k; ≈34 mm at 1k).
@@ -54,7 +54,7 @@ PAPER_ABLATION_MM: dict[str, tuple[float | None, ...]] = {
     "Real+Synth | View Pred.": (17.7, 13.7, 11.4, 10.1, 10.0),
     "Full (MURAUER)": (16.4, 12.2, 10.9, 9.9, 9.5),
 }
-# the authors' later release with the mapping's non-linearity restored (SPEC §1), n = 100
+# the authors' later release (poier/murauer) with the mapping's non-linearity restored, n = 100
 MURAUER_FIXED_RELEASE_N100_MM = 11.9
 
 # Mean errors (mm) that the authors of the released NYU prediction files report in their papers,

@@ -1,8 +1,15 @@
 """Plotting helpers for the notebooks: every figure gets a title, labelled axes with units,
-and a legend when it shows more than one series."""
+and a legend when it shows more than one series.
+
+    python -m mlib.plots --gt GT.txt PRED.txt [PRED.txt ...] --out OUT.png
+
+draws the success-rate curves and per-joint errors of prediction files (read as `python -m mlib.evaluate`
+reads them)."""
 
 from __future__ import annotations
 
+import argparse
+import sys
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
@@ -11,7 +18,7 @@ import torch
 
 from mlib.data.camera import EVAL_BONES
 from mlib.data.crop import CropConfig, joints_to_crop_pixels
-from mlib.evaluate import Array, joint_labels, success_rate, to_numpy
+from mlib.evaluate import FORMATS, Array, evaluate_files, joint_labels, success_rate, to_numpy
 
 
 def _ax(ax, figsize=(6, 4)):
@@ -137,24 +144,6 @@ def plot_domain_headroom(rows: dict[str, tuple[float, float]], ax=None, title: s
     return ax
 
 
-def plot_separability(scores: dict[str, float], ax=None, title: str = "Can a fresh classifier tell the domains apart?"):
-    """Per model: held-out accuracy of a linear real-vs-synthetic classifier on its latents
-    (`mlib.analysis.domain_separability`), against the 0.5 of indistinguishable domains."""
-    ax = _ax(ax, (7, 3.5))
-    names = list(scores)
-    ax.barh(names, [scores[k] for k in names], color="tab:purple", label="linear probe, held-out")
-    ax.axvline(0.5, color="gray", ls="--", lw=1, label="chance (domains alike)")
-    for i, k in enumerate(names):
-        ax.annotate(f"{scores[k]:.2f}", (scores[k], i), xytext=(3, 0), textcoords="offset points", va="center")
-    ax.set_xlim(0, 1.1)
-    ax.set_xlabel("real-vs-synthetic accuracy (fraction)")
-    ax.invert_yaxis()  # first model on top
-    ax.set_title(title)
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=2)  # below: bars reach 1.0
-    ax.figure.tight_layout()
-    return ax
-
-
 # ----------------------------------------------------------------------------- evaluation plots
 
 
@@ -206,7 +195,7 @@ def plot_comparison(results: dict[str, Array], fig=None):
     return fig
 
 
-# --- figure helpers for 04-06 and the paper's figures (helper C, issue 18)
+# --- crops, poses and the paper's figures (notebooks 04-06)
 
 POSE_COLOURS = {"ground truth": "lime", "prediction": "red"}  # a method without its own colour draws in red
 
@@ -214,7 +203,7 @@ POSE_COLOURS = {"ground truth": "lime", "prediction": "red"}  # a method without
 def show_crop(ax, crop, cube_mm: float, title: str = "", colorbar: bool = True):
     """A normalised depth crop in mm relative to the crop centre (near = dark), with a colour bar in mm.
 
-    A crop stores depth as (z - centre) / (cube / 2) in [-1, 1], background +1 (SPEC §2.1); drawn here
+    A crop stores depth as (z - centre) / (cube / 2) in [-1, 1], background +1 (`mlib.data.crop`); drawn here
     in mm so the colour bar reads as a distance along the camera axis. Returns the image."""
     crop = crop.detach().float().cpu().numpy() if isinstance(crop, torch.Tensor) else np.asarray(crop, float)
     half = cube_mm / 2
@@ -409,7 +398,7 @@ def plot_term_scale(scales: dict[str, float], ax=None, title: str = "Size of eac
     return ax
 
 
-# --- figure helpers for 01-03 (helper B, issue 18)
+# --- training curves and pretraining figures (notebooks 01-03)
 
 
 def show_crop_grid(
@@ -550,7 +539,7 @@ def plot_pose_overlays(
     return fig
 
 
-# --- figure helpers for 00 and 07 (helper A, issue 18)
+# --- the data tour and the published results (notebooks 00 and 07)
 
 DEPTH_CMAP = plt.get_cmap("viridis").with_extremes(bad="black")  # depth in mm; "no reading" (0) in black
 CROP_DEPTH_LABEL = "normalised depth (-1 near, +1 far / background)"
@@ -1098,3 +1087,31 @@ def plot_sensor_crops(
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m mlib.plots", description="Success-rate curves and per-joint bars")
+    ap.add_argument("predictions", nargs="+", help="prediction files, one frame per line")
+    ap.add_argument("--gt", required=True, help="ground-truth file (uvd, like nyu_test_groundtruth_label.txt)")
+    ap.add_argument("--out", required=True, metavar="OUT.png", help="where to save the figure")
+    ap.add_argument("--format", default="uvd", choices=FORMATS, help="format of the prediction files")
+    ap.add_argument("--gt-format", default="uvd", choices=FORMATS, help="format of the ground-truth file")
+    ap.add_argument("--joints", type=int, default=14, help="joints per frame")
+    args = ap.parse_args(argv)
+    try:
+        results = evaluate_files(args.gt, args.predictions, args.format, args.gt_format, args.joints)
+    except (OSError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    from matplotlib.figure import Figure  # no pyplot: works without a display
+
+    plot_comparison(results, fig=Figure(figsize=(16, 5))).savefig(args.out, dpi=120)
+    print(f"saved {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -6,7 +6,7 @@
 
 `ci` runs the whole series in minutes on 2 CPU cores, `laptop` shows the paper's effects on a CPU,
 `paper` is the paper's network, crops and iteration counts for a GPU. Below paper scale the
-settings follow SPEC §1.1 (scaled schedule, rates chosen on the validation split).
+settings keep the paper's schedule shape (`mlib.schedule`) and take rates chosen on the validation split.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ about a tenth of the base rate for two epochs, a third for two more, then expone
 At paper scale an "epoch" is (number of REAL training frames / batch size) iterations, whatever data
 a run actually draws (sub-sampled real, synthetic only, ...), so all variants share one schedule:
 NYU's 72,757 frames at batch 64 give 1,137 iterations per epoch, 150 epochs in stage 1 and 120 in
-stage 2. Below paper scale (SPEC §1.1) a stage's epoch is its iteration count over those epochs, so a
+stage 2. Below paper scale a stage's epoch is its iteration count over those epochs, so a
 short run keeps the schedule's shape (warm-up, then decay to under 1 % of the base rate).
 """
 

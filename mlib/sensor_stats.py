@@ -1,4 +1,4 @@
-"""How Kinect-like is a depth crop? Statistics of the sensor's footprint on a hand (SPEC §1.1).
+"""How Kinect-like is a depth crop? Statistics of the sensor's footprint on a hand.
 
 The generator's "real" domain is meant to look like a Kinect v1. Before anybody changes its sensor
 model, these numbers put the generated real crops beside the real NYU frame, in the crop the network
@@ -47,7 +47,6 @@ from scipy.sparse.csgraph import connected_components
 from mlib.data.camera import EVAL_BONES
 
 FINGERS14: tuple[tuple[int, int], ...] = ((0, 1), (2, 3), (4, 5), (6, 7))  # (tip, PIP) of pinky, ring, middle, index
-TIPS14 = (0, 2, 4, 6, 8)
 
 STAT_NAMES = (
     "missing_on_hand",
@@ -382,11 +381,6 @@ def finger_widths_mm(
             continue
         out[k] = width_across(silhouette, j[tip], j[pip], at, max_px=40.0 / px) * px
     return out
-
-
-def finger_width_px(mask: np.ndarray, tip_px: np.ndarray, pip_px: np.ndarray, at: float = 0.6) -> float:
-    """Width (px) of a mask across the finger tip -> PIP at its middle phalanx (see `width_across`)."""
-    return width_across(mask, tip_px, pip_px, at)
 
 
 def crop_stats(crop: HandCrop, zone_mm: float = 30.0) -> dict[str, float]:

@@ -84,7 +84,7 @@ VARIANTS: dict[str, Variant] = {
     "distr_match": Variant(view=False),
     "view_pred": Variant(adversarial=False),
     "full": Variant(),
-    # each unlabeled-data mechanism on its own (SPEC §1.1)
+    # each unlabeled-data mechanism on its own, to see which one carries an effect
     # Real only + Lg on unlabeled real frames (PreView's idea: pose from unlabeled multi-view frames)
     "real_view": Variant(synthetic=False, adversarial=False, pretrained=False),
     # from Synth only, m trained by Lm alone on unlabeled real frames: no labels, no Lc, f and p frozen,
@@ -129,7 +129,7 @@ class TrainConfig:
     # without rotation jitter, and from a part of the batch.
     view_sets_unrotated: bool = True
     # Below paper scale, a stage's schedule epoch is its iteration count over the paper's epochs for
-    # that stage, so the warm-up and decay of Eq. 14-15 keep their shape (SPEC §1.1); False: the
+    # that stage, so the warm-up and decay of Eq. 14-15 keep their shape; False: the
     # paper's epoch of real training frames / batch size (the `paper` preset).
     scaled_schedule: bool = True
     # Stage 2's base rate is base_lr times this, a knob tuned on validation per variant. None: the

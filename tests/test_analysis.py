@@ -74,18 +74,6 @@ def test_domain_separability_is_chance_for_alike_domains_and_high_for_shifted_on
         domain_separability(np.zeros((3, 4)), np.zeros((3, 4)))
 
 
-def test_separability_plot_has_one_bar_per_model_and_a_chance_line():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from mlib.plots import plot_separability
-
-    ax = plot_separability({"Synth only": 0.78, "Real+Synth": 0.87})
-    assert sorted(round(p.get_width(), 2) for p in ax.patches) == [0.78, 0.87]
-    assert [t.get_text() for t in ax.texts] == ["0.78", "0.87"]
-    assert ax.get_title() and "fraction" in ax.get_xlabel() and len(ax.get_legend().get_texts()) == 2
-
-
 class _ShiftedLatents(torch.nn.Module):
     """Latents = a fixed projection of the crop, moved by `shift` along one axis when m is applied."""
 

@@ -21,6 +21,7 @@ from mlib.evaluate import (
     success_rate,
     summarize,
 )
+from mlib.plots import main as plots_main
 from mlib.plots import plot_per_joint, plot_success_curves
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -203,12 +204,13 @@ def test_cli_json_and_plot(tmp_path, capsys):
     a = save_predictions(tmp_path / "method_a.txt", gt + 2.0)
     b = save_predictions(tmp_path / "method_b.txt", gt + np.random.default_rng(0).normal(0, 10, gt.shape))
     out = tmp_path / "plot.png"
-    assert main(["--gt", str(gt_file), str(a), str(b), "--json", "--plot", str(out)]) == 0
+    assert main(["--gt", str(gt_file), str(a), str(b), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert set(result) == {"method_a", "method_b"}
     assert result["method_a"]["mean"] == pytest.approx(2 * np.sqrt(3), abs=0.01)
     assert result["method_a"]["success_rate"]["10"] == 1.0
     assert set(result["method_b"]["per_joint"]) == set(EVAL_JOINT_NAMES)
+    assert plots_main(["--gt", str(gt_file), str(a), str(b), "--out", str(out)]) == 0
     assert out.stat().st_size > 10_000
 
     assert main(["--gt", str(gt_file), str(a)]) == 0

@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 
+from mlib.data import load_generated
 from mlib.data.generate import (
     build_generated_cache,
     cache_path,
     data_config,
     export_nyu,
     generated_cache,
-    load_generated,
     nyu_cache,
     nyu_crops,
     render_crops,

@@ -8,7 +8,6 @@ import pytest
 
 from mlib.data.camera import JOINT_NAMES, NYU, PALM_CENTRE, uvd_to_xyz, xyz_to_uvd
 from mlib.data.crop import CropConfig, crop_depth, normalize_depth, source_pixels
-from mlib.data.procedural import hand as H
 from mlib.data.procedural.generator import CAMERAS, Frames, GeneratorConfig, HandGenerator, rig
 from mlib.data.procedural.render import cast
 from mlib.data.procedural.sensor import SensorConfig
@@ -101,9 +100,18 @@ def test_every_camera_sees_the_hand():
         assert ((f.joints_uvd[..., 0] >= 0) & (f.joints_uvd[..., 0] < NYU.width)).mean() > 0.999
 
 
+def capsule_distance(points: np.ndarray, caps: np.ndarray) -> np.ndarray:
+    """Signed distance (B, N) from points (B, N, 3) to the union of capsules (B, P, 7); negative inside."""
+    a, b, r = caps[:, None, :, 0:3], caps[:, None, :, 3:6], caps[:, None, :, 6]
+    p = points[:, :, None]
+    ba = b - a
+    s = np.clip(np.sum((p - a) * ba, -1) / np.maximum(np.sum(ba * ba, -1), 1e-12), 0, 1)
+    return (np.linalg.norm(p - a - s[..., None] * ba, axis=-1) - r).min(-1)
+
+
 def test_joints_lie_inside_the_surface(frames):
     for caps in (frames.caps_synth, frames.caps_real):
-        dist = H.capsule_distance(frames.joints_world, caps)
+        dist = capsule_distance(frames.joints_world, caps)
         assert dist.max() < 0.0  # every joint inside the union of capsules
     # Seen from each camera, the ray through a joint's pixel meets the surface before the joint, and
     # when it meets the joint's own capsule first, no further in front than that capsule's radius.

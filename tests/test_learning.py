@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 import torch
 
+from mlib.data import load_generated
 from mlib.data.camera import EVAL_JOINTS
 from mlib.data.crop import denormalize_joints
-from mlib.data.generate import data_config, load_generated
+from mlib.data.generate import data_config
 from mlib.evaluate import evaluate_store, joint_errors
 from mlib.train import load_trained_model, train_config, train_variant
 

@@ -1,4 +1,4 @@
-"""Figure helpers for notebooks 04-06 and the paper's figures (mlib.plots, helper C section), the
+"""Figures of notebooks 04-06 and the paper's figures (mlib.plots), the
 published Fig. 3 values, and the analysis helpers they use."""
 
 import matplotlib

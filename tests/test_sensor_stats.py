@@ -113,15 +113,15 @@ def test_a_long_thin_gap_between_fingers_is_not_raggedness():
 def test_bar_width_is_measured_within_a_pixel():
     mask = np.zeros((S, S), bool)
     mask[30:36, :] = True  # six rows
-    assert ss.finger_width_px(mask, np.array([50.0, 32.5]), np.array([10.0, 32.5])) == pytest.approx(6, abs=1)
+    assert ss.width_across(mask, np.array([50.0, 32.5]), np.array([10.0, 32.5]), 0.6) == pytest.approx(6, abs=1)
     rows, cols = grid()
     angle = np.radians(30)
     along = np.array([np.cos(angle), np.sin(angle)])
     dist = np.abs((cols - 32) * along[1] - (rows - 32) * along[0])  # distance to a line through (32, 32)
     tilted = dist <= 3.5  # 7 px wide
     tip, pip = np.array([32.0, 32.0]) + 20 * along, np.array([32.0, 32.0]) - 20 * along
-    assert ss.finger_width_px(tilted, tip, pip) == pytest.approx(7, abs=1)
-    assert np.isnan(ss.finger_width_px(tilted, tip + 10, pip + 10 * np.array([1, -1])))  # the point is off the mask
+    assert ss.width_across(tilted, tip, pip, 0.6) == pytest.approx(7, abs=1)
+    assert np.isnan(ss.width_across(tilted, tip + 10, pip + 10 * np.array([1, -1]), 0.6))  # the point is off the mask
 
 
 def capsule_hand(size: int, finger_mm: float = 18.0, gap_mm: float = 6.0) -> ss.HandCrop:

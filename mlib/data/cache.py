@@ -1,4 +1,4 @@
-"""Preprocessed crops in one HDF5 file per data set and setting (SPEC §2.2 "Cache").
+"""Preprocessed crops in one HDF5 file per data set and setting.
 
 Layout, per split group ("train", "test"), N frames, crop side S:
   real       (N, S, S)     float16  real camera-1 crop, normalised depth
@@ -210,11 +210,6 @@ def _unpack(dset: h5py.Dataset, target: Path, desc: str, progress: bool, rows: i
             bar.update(min(rows, n - start))
         mm.flush()
         del mm
-
-
-def read_settings(path: Path) -> dict:
-    with h5py.File(path, "r") as f:
-        return json.loads(f.attrs["settings"])
 
 
 def ensure_cache(path: Path, settings: dict, build: Callable[[], Path], log: Callable[[str], None] = print) -> Path:

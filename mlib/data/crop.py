@@ -1,4 +1,4 @@
-"""The crop: one implementation for NYU frames and generated frames alike (SPEC §2.1).
+"""The crop: one implementation for NYU frames and generated frames alike.
 
 A crop is the projection of a cube (default 300 mm) centred on the palm-centre joint.
 Each crop pixel takes the depth of one source pixel (nearest resize), so a renderer

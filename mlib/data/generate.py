@@ -22,10 +22,9 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from mlib.data import cache
+import mlib.data.cache as cache
 from mlib.data.camera import PALM_CENTRE, xyz_to_uvd
 from mlib.data.crop import CropConfig, crop_depth, normalize_depth, source_pixels
-from mlib.data.datasets import Splits
 from mlib.data.nyu import (
     GENERATED_VIEW_CAMERA,
     GENERATOR_MARKER,
@@ -48,7 +47,7 @@ class DataConfig:
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
     train_frames: int = 10_000
     test_frames: int = 2_000
-    val_frames: int = 1_000  # labeled real frames of the validation subjects (SPEC §1.1)
+    val_frames: int = 1_000  # labeled real frames of the validation subjects, for tuning
 
     def settings(self) -> dict:
         d = dataclasses.asdict(self)
@@ -125,18 +124,6 @@ def generated_cache(cfg: DataConfig, out_dir: str | Path = "data_cache", progres
     """Path of a valid cache for `cfg`, building it when missing or bad."""
     path = cache_path(cfg, out_dir)
     return cache.ensure_cache(path, cfg.settings(), lambda: build_generated_cache(cfg, out_dir, progress=progress))
-
-
-def load_generated(cfg: DataConfig, out_dir: str | Path = "data_cache", progress: bool = True) -> Splits:
-    """The train, validation and test CropStores of a generated data set; a cache found corrupt while
-    loading is rebuilt once."""
-    path = generated_cache(cfg, out_dir, progress)
-    try:
-        return Splits.load(path)
-    except cache.CacheError as err:
-        print(f"rebuilding cache: {err}")
-        path.unlink(missing_ok=True)
-        return Splits.load(generated_cache(cfg, out_dir, progress))  # rebuilt under the cache's lock
 
 
 def nyu_crops(folder: NYUFolder, indices: np.ndarray, crop: CropConfig) -> dict[str, np.ndarray]:
@@ -230,13 +217,6 @@ def nyu_cache(
             bar.close()
 
     return cache.ensure_cache(path, settings, build)
-
-
-def load_nyu(root: str | Path, cfg: DataConfig, out_dir: str | Path = "data_cache", progress: bool = True) -> Splits:
-    """The train, validation and test stores of an NYU-layout folder, cropped at the preset's crop
-    settings; at most the preset's frame counts per split (the `paper` preset's are NYU's own)."""
-    limit = {"train": cfg.train_frames, "test": cfg.test_frames, "val": cfg.val_frames}
-    return Splits.load(nyu_cache(root, cfg.crop, out_dir, limit, progress, val_frames=cfg.val_frames))
 
 
 def export_nyu(

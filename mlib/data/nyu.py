@@ -1,4 +1,4 @@
-"""Reader and writer for the NYU hand pose data set's on-disk layout (SPEC §2.1).
+"""Reader and writer for the NYU hand pose data set's on-disk layout (Tompson et al. 2014).
 
 A split folder holds `depth_K_NNNNNNN.png` (real), `synthdepth_K_NNNNNNN.png` (rendered
 model) for cameras K = 1..3 with 1-based 7-digit frame numbers, and `joint_data.mat`
@@ -126,7 +126,7 @@ class NYUFolder:
         if not self.folder.is_dir():
             raise FileNotFoundError(
                 f"{self.folder}: NYU split folder not found; expected {self.root}/<train|test>/ "
-                "with depth_*.png and joint_data.mat (see SPEC §2.1 or generate one with `python -m mlib.data.generate`)"
+                "with depth_*.png and joint_data.mat (see this module's docstring or generate one with `python -m mlib.data.generate`)"
             )
         self.split = split
         joints = read_joint_data(self.folder)

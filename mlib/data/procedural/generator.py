@@ -1,4 +1,4 @@
-"""The procedural NYU-like data set: frames, the three-camera rig, and rendering (SPEC §2.2).
+"""The procedural NYU-like data set: frames, the three-camera rig, and rendering.
 
     gen = HandGenerator(GeneratorConfig(seed=0))
     f = gen.frames("train", range(16))        # poses, subjects, joints per camera
@@ -35,7 +35,7 @@ class GeneratorConfig:
     seed: int = 0
     n_train_subjects: int = 8
     n_test_subjects: int = 2
-    # Validation subjects are in neither the train nor the test split (SPEC §1.1): every tuned
+    # Validation subjects are in neither the train nor the test split: every tuned
     # setting is chosen on them, the test subjects are read for reported numbers only.
     n_val_subjects: int = 2
     # palm centre in camera 1: pixel u range, pixel v range, depth range (mm)

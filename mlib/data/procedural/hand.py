@@ -1,4 +1,4 @@
-"""A kinematic right hand made of capsules, reported in NYU's 36-joint layout (SPEC §2.2).
+"""A kinematic right hand made of capsules, reported in NYU's 36-joint layout.
 
 Hand frame (mm): origin at the wrist centre, x radial (towards the thumb), y distal
 (towards the fingers), z dorsal (out of the back of the hand). Cameras use x right,
@@ -23,7 +23,6 @@ from scipy.special import ndtri
 
 from mlib.data.camera import uvd_to_xyz
 
-FINGERS = ("pinky", "ring", "middle", "index")  # NYU's F1..F4
 POSE_CLASSES = ("open", "fist", "point", "pinch", "random")
 POSE_WEIGHTS = (0.2, 0.15, 0.15, 0.15, 0.35)
 
@@ -47,7 +46,6 @@ FOREARM_LEN = 260.0
 PALM_POINTS = np.array(
     [[-20.0, 0.0, 0.0], [18.0, 0.0, 0.0], [0.0, 42.0, 0.0], [-22.0, 48.0, 0.0], [16.0, 34.0, -6.0], [2.0, 66.0, 0.0]]
 )
-PALM_CENTRE_LOCAL = PALM_POINTS[2]
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -402,11 +400,3 @@ def to_world(caps: np.ndarray, rot_: np.ndarray, origin: np.ndarray) -> np.ndarr
     b = _apply(rot_, caps[..., 3:6]) + origin[:, None]
     return np.concatenate([a, b, caps[..., 6:7]], axis=-1)
 
-
-def capsule_distance(points: np.ndarray, caps: np.ndarray) -> np.ndarray:
-    """Signed distance (B, N) from points (B, N, 3) to the union of capsules (B, P, 7); negative inside."""
-    a, b, r = caps[:, None, :, 0:3], caps[:, None, :, 3:6], caps[:, None, :, 6]
-    p = points[:, :, None]
-    ba = b - a
-    s = np.clip(np.sum((p - a) * ba, -1) / np.maximum(np.sum(ba * ba, -1), 1e-12), 0, 1)
-    return (np.linalg.norm(p - a - s[..., None] * ba, axis=-1) - r).min(-1)

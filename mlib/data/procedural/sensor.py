@@ -1,4 +1,4 @@
-"""A Kinect-v1-like depth sensor model, evaluated pixel by pixel (SPEC §2.2).
+"""A Kinect-v1-like depth sensor model, evaluated pixel by pixel.
 
 Every random quantity is a pure function of (key, u, v), where the key hashes the
 generator seed, split, frame index, camera and a stream name: integer hashing

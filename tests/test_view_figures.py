@@ -1,4 +1,4 @@
-"""Helpers of notebooks 01-03: view-prediction measures (mlib.analysis) and figures (mlib.plots)."""
+"""Measures and figures of notebooks 01-03: view-prediction measures (mlib.analysis) and figures (mlib.plots)."""
 
 import matplotlib
 

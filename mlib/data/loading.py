@@ -1,0 +1,65 @@
+"""The data entry points the trainer, the benchmarks and the notebooks share: the train, validation and
+test stores for some data settings, rendered by the generator or cropped from an NYU-layout folder,
+cached on disk and built only when missing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlib.data.cache as cache
+from mlib.data.datasets import Splits
+from mlib.data.generate import DataConfig, data_config, generated_cache, nyu_cache
+
+SOURCES = ("generated", "nyu")
+
+
+def load_generated(cfg: DataConfig, out_dir: str | Path = "data_cache", progress: bool = True) -> Splits:
+    """The train, validation and test CropStores of a generated data set; a cache found corrupt while
+    loading is rebuilt once."""
+    path = generated_cache(cfg, out_dir, progress)
+    try:
+        return Splits.load(path)
+    except cache.CacheError as err:
+        print(f"rebuilding cache: {err}")
+        path.unlink(missing_ok=True)
+        return Splits.load(generated_cache(cfg, out_dir, progress))  # rebuilt under the cache's lock
+
+
+def load_nyu(root: str | Path, cfg: DataConfig, out_dir: str | Path = "data_cache", progress: bool = True) -> Splits:
+    """The train, validation and test stores of an NYU-layout folder, cropped at the preset's crop
+    settings; at most the preset's frame counts per split (the `paper` preset's are NYU's own)."""
+    limit = {"train": cfg.train_frames, "test": cfg.test_frames, "val": cfg.val_frames}
+    return Splits.load(nyu_cache(root, cfg.crop, out_dir, limit, progress, val_frames=cfg.val_frames))
+
+
+def load_splits(
+    cfg: DataConfig,
+    source: str = "generated",
+    nyu_dir: str | Path | None = None,
+    data_dir: str | Path = "data_cache",
+    progress: bool = True,
+) -> Splits:
+    """The train, validation and test stores for data settings `cfg`: rendered by the generator
+    (`source="generated"`) or cropped from the NYU-layout folder `nyu_dir` (`source="nyu"`); either
+    way cached in `data_dir` and built only when missing."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown data source {source!r}; choose one of {list(SOURCES)}")
+    if source == "nyu":
+        if nyu_dir is None:
+            raise ValueError("source 'nyu' needs nyu_dir, the folder holding NYU's train/ and test/")
+        if not Path(nyu_dir).is_dir():
+            raise FileNotFoundError(f"{nyu_dir}: NYU folder not found (it should hold train/ and test/)")
+        return load_nyu(nyu_dir, cfg, data_dir, progress)
+    return load_generated(cfg, data_dir, progress=progress)
+
+
+def load_data(
+    preset: str,
+    data_dir: str | Path = "data_cache",
+    progress: bool = True,
+    source: str = "generated",
+    nyu_dir: str | Path | None = None,
+    **data_overrides,
+) -> Splits:
+    """`load_splits` for a preset's data settings with overrides (crop_size, frames, test_frames, ...)."""
+    return load_splits(data_config(preset, **data_overrides), source, nyu_dir, data_dir, progress)
