@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     doc.setdefault("regime", {})["view_target_scene_share"] = shares
     summary = stage1_summary_path(shipped_dir(), args.preset)
     if summary.is_file():
-        rows = json.loads(summary.read_text())["rows"]
+        rows = json.loads(summary.read_text())["seeds"]
         ratios = [r["test_real_mm"] / r["test_synthetic_mm"] for r in rows]
         doc["regime"]["shipped_stage1_gap_ratio"] = {
             "mean": float(np.mean(ratios)), "std": float(np.std(ratios, ddof=1)) if len(ratios) > 1 else None,
