@@ -113,6 +113,7 @@ def test_evaluate_store_denormalises_with_the_stores_centres_and_cubes():
         cube=torch.tensor([300.0] * 5 + [250.0] * 5),
         frame_ids=torch.arange(1, n + 1),
         subjects=torch.tensor([0] * 5 + [1] * 5),
+        view_camera=torch.full((n,), 2),
     )
     model = IndexModel(store, offset=0.0).train()
     assert evaluate_store(model, store, through_mapping=False)["mean"] == pytest.approx(0, abs=1e-3)

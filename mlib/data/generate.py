@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -100,6 +101,7 @@ def render_crops(gen: HandGenerator, frames: Frames, crop: CropConfig) -> dict[s
         "cube": np.full(b, crop.cube_mm, np.float32),
         "frame_ids": np.asarray(frames.index, np.int64),
         "subjects": np.asarray(frames.subject, np.int64),
+        "view_camera": np.full(b, VIEW_CAMERA, np.int64),
     }
 
 
@@ -144,6 +146,7 @@ def nyu_crops(folder: NYUFolder, indices: np.ndarray, crop: CropConfig) -> dict[
     joints = folder.joint_xyz[:, indices].transpose(1, 0, 2, 3)  # (B, cameras, 36, 3)
     centres = joints[:, :, PALM_CENTRE]
     cubes = np.array([folder.cube_mm(int(i)) for i in indices], np.float32)
+    views = np.array([folder.view_camera(int(i)) for i in indices], np.int64)
     out = {k: [] for k in ("real", "real_view", "synth")}
 
     def one(i: int, row: int, camera: int, synthetic: bool) -> np.ndarray:
@@ -154,7 +157,7 @@ def nyu_crops(folder: NYUFolder, indices: np.ndarray, crop: CropConfig) -> dict[
 
     for row, i in enumerate(int(i) for i in indices):
         out["real"].append(one(i, row, 1, False))
-        out["real_view"].append(one(i, row, folder.view_camera(i), False))
+        out["real_view"].append(one(i, row, int(views[row]), False))
         out["synth"].append(np.stack([one(i, row, k, True) for k in (1, 2, 3)]))
     return {
         "real": np.stack(out["real"]).astype(np.float16),
@@ -165,6 +168,7 @@ def nyu_crops(folder: NYUFolder, indices: np.ndarray, crop: CropConfig) -> dict[
         "cube": cubes,
         "frame_ids": np.asarray(indices, np.int64),
         "subjects": np.full(len(indices), -1, np.int64),
+        "view_camera": views,
     }
 
 
@@ -203,16 +207,20 @@ def nyu_cache(
     val_frames: int = 0,
 ) -> Path:
     """Preprocess an NYU-layout folder (train/, test/ and, if present, val/) into a cache file with the
-    three splits, reusing a valid one. Every file a split needs is checked before any is read."""
+    three splits, reusing a valid one. Every file a split needs is checked before any is read, and the
+    cache is keyed on a fingerprint of those files (`NYUFolder.fingerprint`), not on the folder's path
+    alone: a label edited or a PNG replaced in place gives a new cache."""
     splits = nyu_split_frames(root, max_frames, val_frames)
     folders = {s: NYUFolder(root, s, cube_mm=crop.cube_mm) for s in {src for src, _ in splits.values()}}
     for folder in folders.values():
-        views = (2, 3) if not folder.is_generated else (folder.view_camera(0),)
-        folder.check_files(cameras=(1, *views), synthetic=(1, 2, 3))
+        folder.check_files(cameras=(1, *folder.view_cameras()), synthetic=(1, 2, 3))
     sizes = {s: len(idx) for s, (_, idx) in splits.items()}
     ranges = {s: [src, int(idx[0]), int(idx[-1])] for s, (src, idx) in splits.items()}
-    settings = {"source": str(Path(root).resolve()), "crop": dataclasses.asdict(crop), "frames": ranges}
+    files = {s: folders[src].fingerprint(idx) for s, (src, idx) in splits.items()}
+    settings = {"source": str(Path(root).resolve()), "crop": dataclasses.asdict(crop), "frames": ranges, "files": files}
     path = Path(out_dir) / f"nyu-{crop.size}px-{cache.settings_key(settings)}.h5"
+    counts = ", ".join(f"{s} {n}" for s, n in sizes.items())
+    print(f"NYU data: {Path(root).resolve()} (frames: {counts}); cache {path.resolve()}", file=sys.stderr)
 
     def build() -> Path:
         bar = tqdm(total=sum(sizes.values()), desc="cropping NYU frames", unit="frame", disable=not progress)
@@ -240,18 +248,27 @@ def load_nyu(root: str | Path, cfg: DataConfig, out_dir: str | Path = "data_cach
 
 
 def export_nyu(
-    gen: HandGenerator, root: str | Path, frames: dict[str, int], chunk: int = 16, progress: bool = True
+    gen: HandGenerator,
+    root: str | Path,
+    frames: dict[str, int],
+    chunk: int = 16,
+    progress: bool = True,
+    view_swap_index: int | None = None,
 ) -> Path:
     """Write generated frames in NYU's layout: real depth for cameras 1 and the view camera,
-    synthetic depth for cameras 1-3, and joint_data.mat per split."""
+    synthetic depth for cameras 1-3, and joint_data.mat per split. With `view_swap_index` k the view
+    target switches from camera 2 to camera 3 at 0-based frame k of every split, as NYU's training
+    recording does at its rig swap (real depth of all three cameras is written then)."""
     root = Path(root)
+    real = (1, VIEW_CAMERA) if view_swap_index is None else (1, 2, 3)
+    cameras = [(k, "real") for k in real] + [(k, "synth") for k in (1, 2, 3)]
     for split, n in frames.items():
         folder = root / split
         folder.mkdir(parents=True, exist_ok=True)
         uvd, xyz = [], []
         for start in tqdm(range(0, n, chunk), desc=f"exporting {split}", disable=not progress):
             f = gen.frames(split, np.arange(start, min(start + chunk, n)))
-            for camera, domain in [(1, "real"), (VIEW_CAMERA, "real"), (1, "synth"), (2, "synth"), (3, "synth")]:
+            for camera, domain in cameras:
                 images = gen.render_full(f, camera, domain)
                 for i, img in zip(f.index, images):
                     write_depth_png(folder / depth_filename(camera, int(i) + 1, domain == "synth"), img)
@@ -259,7 +276,7 @@ def export_nyu(
             uvd.append(xyz_to_uvd(f.joints_xyz))
         # joint_data.mat stores (cameras, N, 36, 3)
         write_joint_data(folder, np.concatenate(uvd).transpose(1, 0, 2, 3), np.concatenate(xyz).transpose(1, 0, 2, 3))
-        marker = {"generator": dataclasses.asdict(gen.cfg), "frames": n}
+        marker = {"generator": dataclasses.asdict(gen.cfg), "frames": n, "view_swap_index": view_swap_index}
         (folder / GENERATOR_MARKER).write_text(json.dumps(marker, indent=2))
     return root
 
