@@ -35,6 +35,10 @@ Array = np.ndarray | torch.Tensor
 # ----------------------------------------------------------------------------- metric
 
 
+class NonFiniteEvaluationError(ValueError):
+    """An evaluation whose errors are not all finite: there is no number to report."""
+
+
 def to_numpy(a: Array) -> np.ndarray:
     if isinstance(a, torch.Tensor):
         a = a.detach().cpu().numpy()
@@ -124,6 +128,14 @@ def evaluate_store(
     idx = torch.arange(len(store)) if indices is None else torch.as_tensor(indices, dtype=torch.long)
     pred = predict_store(model, store, domain, through_mapping, device, idx)
     gt = store.joints[idx, 0][:, EVAL_JOINTS]
+    for what, values in (("labels", to_numpy(gt)), ("model's predictions", pred)):
+        bad = np.flatnonzero(~np.isfinite(values).reshape(len(values), -1).all(axis=1))
+        if len(bad):  # a mean over NaNs is not an error in mm: never report one
+            frame = int(store.frame_ids[idx[bad[0]]])
+            raise NonFiniteEvaluationError(
+                f"the {what} of {len(bad)} of {len(idx)} frames are not finite (first: frame index {frame}) — "
+                + ("check the data's joint labels" if what == "labels" else "the model is broken; retrain it")
+            )
     return summarize(joint_errors(pred, gt), thresholds)
 
 

@@ -13,6 +13,7 @@ import argparse
 import csv
 import dataclasses
 import json
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,8 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from mlib.atomic import atomic_write, write_json
+from mlib.atomic import LockHeld, atomic_write, folder_lock, write_json
+from mlib.cli import UserError, check_device, user_errors
 from mlib.data import SOURCES, load_data
 from mlib.data.augment import AugmentConfig
 from mlib.data.datasets import (
@@ -656,7 +658,8 @@ class Trainer:
             it = min(h[0] for h in hits)
             names = ", ".join(TERMS[i] for h, i in hits if h == it)
             value = float(first_val[min(i for h, i in hits if h == it)])
-            where = f"stage {self.stage}; {self.ckpt_path} keeps the last good state"
+            kept = "keeps the last good state" if self.ckpt_path.exists() else "was not written: nothing to keep"
+            where = f"stage {self.stage}; {self.ckpt_path} {kept}"
             raise NonFiniteLossError(it, f"{names} ({where})", value)
 
 
@@ -829,16 +832,41 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--frames", type=int, default=None, help="at most this many training frames (preset's otherwise)")
     ap.add_argument("--test-frames", type=int, default=None)
     ap.add_argument("--val-frames", type=int, default=None)
-    ap.add_argument("--device", default="auto")
+    ap.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
     ap.add_argument("--no-progress", action="store_true")
+    ap.add_argument("--debug", action="store_true", help="show the traceback of an error instead of one line")
     args = ap.parse_args(argv)
+    with user_errors(args.debug):
+        run_command_line(args)
+
+
+def run_command_line(args: argparse.Namespace) -> None:
+    """The work of `main`: checks the arguments, holds the run folder's lock, trains and reports."""
+    if args.nyu_dir is not None and args.data != "nyu":
+        raise UserError(f"{args.nyu_dir}: --nyu-dir is only read with --data nyu — add --data nyu to train on it")
+    device = check_device(args.device) or pick_device()
     optional = ("stage1_iters", "stage2_iters", "corr_trains_encoder", "adv_trains_encoder")
     overrides = {k: getattr(args, k) for k in optional if getattr(args, k) is not None}
     cfg = train_config(args.preset, seed=args.seed, **overrides)
     n = args.n_labeled if args.n_labeled == "all" else int(args.n_labeled)
     out = Path(args.out)
-    if out.exists() and any(out.glob("stage*.pt")) and not args.resume:
-        raise SystemExit(f"{out} already holds checkpoints; pass --resume to continue or choose another --out")
+    created = not out.exists()
+    try:
+        # One writer per run folder: a second trainer on it would overwrite the first one's checkpoints.
+        with folder_lock(out, "training run", wait=False):
+            train_command(args, cfg, n, out, device)
+    except LockHeld as err:
+        holder = str(err).rsplit(" is locked by ", 1)[-1]
+        raise UserError(f"{out}: another trainer ({holder}) is writing this run folder — wait for it or choose another --out") from None
+    except BaseException:
+        if created and {p.name for p in out.iterdir()} <= {".lock"}:  # nothing of this run to keep
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
+def train_command(args: argparse.Namespace, cfg: TrainConfig, n: int | str, out: Path, device: torch.device) -> None:
+    if any(out.glob("stage*.pt")) and not args.resume:
+        raise UserError(f"{out}: already holds checkpoints — pass --resume to continue or choose another --out")
     sizes = {"frames": args.frames, "test_frames": args.test_frames, "val_frames": args.val_frames}
     sizes = {k: v for k, v in sizes.items() if v is not None}
     data = load_data(args.preset, args.data_dir, not args.no_progress, args.data, args.nyu_dir, **sizes)
@@ -849,7 +877,7 @@ def main(argv: list[str] | None = None) -> None:
         data.train,
         data.test,
         out,
-        pick_device(args.device),
+        device,
         args.pretrained,
         resume=args.resume,
         progress=not args.no_progress,
@@ -857,7 +885,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     predictions = None
     if args.save_predictions:  # the field's text format, scored by `python -m mlib.evaluate`
-        model = load_trained_model(res.checkpoint, pick_device(args.device))
+        model = load_trained_model(res.checkpoint, device)
         xyz = predict_store(model, data.test, "real", VARIANTS[args.variant].stage2, next(model.parameters()).device)
         predictions = str(save_predictions(args.save_predictions, xyz, fmt="uvd"))
     print(

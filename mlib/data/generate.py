@@ -180,7 +180,7 @@ def nyu_split_frames(root: str | Path, max_frames: dict[str, int] | None = None,
     frames (a contiguous block of the recording, so neighbouring near-duplicates stay on one side)."""
     root = Path(root)
     if not (root / "test").is_dir():
-        raise FileNotFoundError(f"{root / 'test'}: NYU test folder not found; an NYU folder holds train/ and test/")
+        raise FileNotFoundError(f"{root / 'test'}: NYU test folder not found — an NYU folder holds train/ and test/")
     limit = max_frames or {}
     n_train = len(NYUFolder(root, "train"))
     n_test = len(NYUFolder(root, "test"))
@@ -192,7 +192,8 @@ def nyu_split_frames(root: str | Path, max_frames: dict[str, int] | None = None,
     else:
         k = min(val_frames, n_train // 5)
         if k < 1:
-            raise ValueError(f"{root}: no val/ folder and no training frames to hold out (val_frames={val_frames})")
+            raise ValueError(f"{root}: no val/ folder and no training frames to hold out (val_frames={val_frames}) — "
+                             "give --val-frames or add a val/ folder")
         frames["val"] = ("train", np.arange(n_train - k, n_train))
         frames["train"] = ("train", np.arange(min(n_train - k, limit.get("train", n_train))))
     return {s: frames[s] for s in ("train", "val", "test")}

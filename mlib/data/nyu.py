@@ -50,7 +50,7 @@ def read_depth_png(path: str | Path, intr: Intrinsics = NYU) -> np.ndarray:
     """Decode an NYU depth PNG to a (480, 640) float32 array in mm (0 = no reading / background)."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: depth frame not found; check the data folder and frame number")
+        raise FileNotFoundError(f"{path}: depth frame not found — check the data folder and the frame number")
     try:
         with Image.open(path) as img:
             img.load()
@@ -58,13 +58,15 @@ def read_depth_png(path: str | Path, intr: Intrinsics = NYU) -> np.ndarray:
             rgb = np.asarray(img)
     except (UnidentifiedImageError, OSError, SyntaxError) as err:
         raise NYUFormatError(
-            f"{path}: not a readable PNG ({err}); the file is corrupt or truncated, re-copy it"
+            f"{path}: not a readable PNG ({err}) — the file is corrupt or truncated; copy it again"
         ) from err
     if size != (intr.width, intr.height):
-        raise NYUFormatError(f"{path}: image is {size[0]}x{size[1]}, NYU depth frames are {intr.width}x{intr.height}")
+        raise NYUFormatError(f"{path}: image is {size[0]}x{size[1]}, NYU depth frames are {intr.width}x{intr.height} — "
+            "replace it with the original frame")
     if mode != "RGB":
         raise NYUFormatError(
-            f"{path}: PNG mode is {mode!r}, NYU depth frames are 'RGB' with depth in G (high) and B (low)"
+            f"{path}: PNG mode is {mode!r}, NYU depth frames are 'RGB' with depth in G (high) and B (low) — "
+            "replace it with the original frame"
         )
     return ((rgb[..., 1].astype(np.uint16) << 8) | rgb[..., 2]).astype(np.float32)
 
@@ -84,15 +86,16 @@ def read_joint_data(folder: str | Path) -> dict[str, np.ndarray]:
     """Load `joint_data.mat`: joint_names (36,), joint_uvd and joint_xyz (3, N, 36, 3) float64."""
     path = Path(folder) / "joint_data.mat"
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: joint annotations not found; an NYU split folder needs joint_data.mat")
+        raise FileNotFoundError(f"{path}: joint annotations not found — an NYU split folder needs its joint_data.mat")
     try:
         mat = scipy.io.loadmat(path)
     except Exception as err:  # scipy raises several types for broken files
-        raise NYUFormatError(f"{path}: cannot read the MATLAB file ({err})") from err
+        raise NYUFormatError(f"{path}: cannot read the MATLAB file ({err}) — copy it again") from err
     missing = [k for k in ("joint_uvd", "joint_xyz") if k not in mat]
     if missing:
         raise NYUFormatError(
-            f"{path}: missing key(s) {missing}; found {sorted(k for k in mat if not k.startswith('__'))}"
+            f"{path}: missing key(s) {missing}, found {sorted(k for k in mat if not k.startswith('__'))} — "
+            "use NYU's own joint_data.mat"
         )
     out = {}
     for key in ("joint_uvd", "joint_xyz"):
@@ -100,11 +103,13 @@ def read_joint_data(folder: str | Path) -> dict[str, np.ndarray]:
         if arr.ndim == 3:  # a single camera saved without the leading axis
             arr = arr[None]
         if arr.ndim != 4 or arr.shape[2] != NUM_JOINTS or arr.shape[3] != 3:
-            raise NYUFormatError(f"{path}: {key} has shape {arr.shape}, expected (cameras, N, {NUM_JOINTS}, 3)")
+            raise NYUFormatError(f"{path}: {key} has shape {arr.shape}, expected (cameras, N, {NUM_JOINTS}, 3) — "
+                "use NYU's own joint_data.mat")
         out[key] = arr
     if out["joint_uvd"].shape != out["joint_xyz"].shape:
         raise NYUFormatError(
-            f"{path}: joint_uvd {out['joint_uvd'].shape} and joint_xyz {out['joint_xyz'].shape} differ"
+            f"{path}: joint_uvd {out['joint_uvd'].shape} and joint_xyz {out['joint_xyz'].shape} differ — "
+            "use NYU's own joint_data.mat"
         )
     names = mat.get("joint_names")
     out["joint_names"] = (
@@ -124,8 +129,8 @@ def check_labels(path: Path, joints: dict[str, np.ndarray]) -> None:
             raise NYUFormatError(
                 f"{path}: {key} of frame {frame + 1} ({depth_filename(camera + 1, frame + 1)}), camera {camera + 1}, "
                 f"joint {joint} ({names[joint]}) has a non-finite {'xyz'[axis] if key == 'joint_xyz' else 'uvd'[axis]} "
-                f"coordinate ({joints[key][camera, frame, joint, axis]}); {len(bad)} value(s) in all. Fix the label "
-                "or remove the frame"
+                f"coordinate ({joints[key][camera, frame, joint, axis]}), {len(bad)} value(s) in all — fix the label "
+                "(nothing was cached)"
             )
 
 
@@ -150,7 +155,7 @@ class NYUFolder:
         self.folder = self.root / split
         if not self.folder.is_dir():
             raise FileNotFoundError(
-                f"{self.folder}: NYU split folder not found; expected {self.root}/<train|test>/ "
+                f"{self.folder}: NYU split folder not found — expected {self.root}/<train|test>/ "
                 "with depth_*.png and joint_data.mat (see SPEC §2.1 or generate one with `python -m mlib.data.generate`)"
             )
         self.split = split
@@ -181,11 +186,12 @@ class NYUFolder:
             if missing is not None:
                 raise FileNotFoundError(
                     f"{self.depth_path(missing, camera, synth)}: missing; {self.folder / 'joint_data.mat'} lists "
-                    f"{self.num_frames} frames and the folder has {count} {prefix}*.png files"
+                    f"{self.num_frames} frames and the folder has {count} {prefix}*.png files — copy the missing frames"
                 )
             if count != self.num_frames:
                 raise NYUFormatError(
-                    f"{self.folder}: {count} {prefix}*.png files but joint_data.mat lists {self.num_frames} frames"
+                    f"{self.folder}: {count} {prefix}*.png files but joint_data.mat lists {self.num_frames} frames — "
+                    "the folder and its labels must hold the same frames"
                 )
 
     def view_camera(self, index: int) -> int:
