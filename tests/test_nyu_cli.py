@@ -108,3 +108,28 @@ def test_debug_shows_the_traceback(exported, tmp_path):
 
     with pytest.raises(NYUFormatError):
         train_main(args_for(folder, tmp_path, "--debug"))
+
+
+def test_evaluate_and_predict_on_the_folder_give_the_runs_error_and_predictions(exported, tmp_path, capsys):
+    import json
+
+    from mlib.evaluate import load_joints
+    from mlib.evaluate import main as evaluate_main
+    from mlib.predict import main as predict_main
+
+    pred = tmp_path / "pred.txt"
+    train_main(args_for(exported, tmp_path, "--save-predictions", str(pred)))
+    printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    gt = tmp_path / "gt.txt"
+    assert evaluate_main(["--nyu-dir", str(exported), str(pred), "--json", "--export-gt", str(gt)]) == 0
+    scored = json.loads(capsys.readouterr().out)["pred"]["mean"]
+    assert scored == pytest.approx(printed["test_error_mm"], abs=0.01)
+    assert len(load_joints(gt)) == FRAMES["test"]
+    assert evaluate_main(["--gt", str(gt), str(pred), "--json"]) == 0  # the exported file scores the same
+    assert json.loads(capsys.readouterr().out)["pred"]["mean"] == pytest.approx(scored, abs=1e-3)
+    run = tmp_path / "run"
+    before = {p.name: p.stat().st_mtime_ns for p in run.iterdir()}
+    again = tmp_path / "again.txt"
+    predict_main([str(run / "stage2.pt"), "--nyu-dir", str(exported), "--out", str(again), "--no-progress"])
+    assert again.read_text() == pred.read_text()
+    assert {p.name: p.stat().st_mtime_ns for p in run.iterdir()} == before  # the run folder untouched

@@ -21,12 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 from tqdm.auto import tqdm
 
 from mlib.data import cache
 from mlib.data.camera import PALM_CENTRE, xyz_to_uvd
 from mlib.data.crop import CropConfig, crop_depth, normalize_depth, source_pixels
-from mlib.data.datasets import Splits
+from mlib.data.datasets import CropStore, Splits
 from mlib.data.nyu import (
     GENERATED_VIEW_CAMERA,
     GENERATOR_MARKER,
@@ -141,6 +142,42 @@ def load_generated(cfg: DataConfig, out_dir: str | Path = "data_cache", progress
         return Splits.load(generated_cache(cfg, out_dir, progress))  # rebuilt under the cache's lock
 
 
+def crop_nyu_frame(
+    folder: NYUFolder, index: int, camera: int, synthetic: bool, centre: np.ndarray, crop: CropConfig, cube: float
+) -> np.ndarray:
+    """The (S, S) normalised crop of one depth frame of an NYU-layout folder around `centre` (mm)."""
+    cfg = dataclasses.replace(crop, cube_mm=cube)
+    image = folder.depth(index, camera, synthetic)[None]
+    path = str(folder.depth_path(index, camera, synthetic))
+    return crop_depth(image, np.asarray(centre)[None], cfg, frame_ids=[path])[0]
+
+
+def nyu_test_store(root: str | Path, crop: CropConfig, progress: bool = True) -> CropStore:
+    """The camera-1 real crops of an NYU-layout folder's test split, in memory and with the crops a
+    training run's cache holds (`nyu_crops`), for predicting without a cache or a training split.
+    The store has no view or synthetic crops (those fields are zeros)."""
+    folder = NYUFolder(root, "test", cube_mm=crop.cube_mm)
+    folder.check_files(cameras=(1,))
+    joints = folder.joint_xyz.transpose(1, 0, 2, 3)  # (N, cameras, 36, 3), float64 as nyu_crops crops
+    centres = joints[:, :, PALM_CENTRE]
+    cubes = np.array([folder.cube_mm(i) for i in range(len(folder))], np.float32)
+    frames = tqdm(range(len(folder)), desc="cropping NYU test frames", unit="frame", disable=not progress)
+    real = np.stack([crop_nyu_frame(folder, i, 1, False, centres[i, 0], crop, float(cubes[i])) for i in frames])
+    n, size = len(folder), crop.size
+    zeros = torch.zeros(1, 3, size, size, dtype=torch.float16)
+    return CropStore(
+        real=torch.from_numpy(real.astype(np.float16)),
+        real_view=zeros[:, 0].expand(n, -1, -1),
+        synth=zeros.expand(n, -1, -1, -1),
+        joints=torch.from_numpy(joints.astype(np.float32)),
+        centres=torch.from_numpy(centres.astype(np.float32)),
+        cube=torch.from_numpy(cubes),
+        frame_ids=torch.arange(n),
+        subjects=torch.full((n,), -1),
+        view_camera=torch.tensor([folder.view_camera(i) for i in range(n)]),
+    )
+
+
 def nyu_crops(folder: NYUFolder, indices: np.ndarray, crop: CropConfig) -> dict[str, np.ndarray]:
     """Cached fields for frames of an NYU-layout folder (the same crop code as the direct path)."""
     joints = folder.joint_xyz[:, indices].transpose(1, 0, 2, 3)  # (B, cameras, 36, 3)
@@ -150,10 +187,7 @@ def nyu_crops(folder: NYUFolder, indices: np.ndarray, crop: CropConfig) -> dict[
     out = {k: [] for k in ("real", "real_view", "synth")}
 
     def one(i: int, row: int, camera: int, synthetic: bool) -> np.ndarray:
-        cfg = dataclasses.replace(crop, cube_mm=float(cubes[row]))
-        image = folder.depth(i, camera, synthetic)[None]
-        path = str(folder.depth_path(i, camera, synthetic))
-        return crop_depth(image, centres[row, camera - 1][None], cfg, frame_ids=[path])[0]
+        return crop_nyu_frame(folder, i, camera, synthetic, centres[row, camera - 1], crop, float(cubes[row]))
 
     for row, i in enumerate(int(i) for i in indices):
         out["real"].append(one(i, row, 1, False))
