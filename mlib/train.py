@@ -51,6 +51,7 @@ from mlib.losses import (
 from mlib.models import ModelConfig, Murauer, model_config
 from mlib.pretrained import find_stage1
 from mlib.schedule import iterations_per_epoch, make_scheduler, scaled_iterations_per_epoch
+from mlib.tblog import TensorBoardLog, require_tensorboard
 
 TERMS = (*TERM_KEYS, "disc")  # Eq. 1's terms and the discriminator's Lh, as logged
 
@@ -363,6 +364,7 @@ class Trainer:
             cfg = variant_config(cfg, next((k for k, v in VARIANTS.items() if v == variant), ""))
         self.model, self.model_cfg, self.cfg, self.variant, self.stage = model, model_cfg, cfg, variant, stage
         self.train, self.val, self.device = train, val, device
+        self.tensorboard: TensorBoardLog | None = None  # set by the caller to log this stage there too
         for name, store in (("training", train), ("validation", val)):
             if store is not None and store.crop_size != model_cfg.crop_size:
                 raise ValueError(
@@ -635,6 +637,10 @@ class Trainer:
                     row["val_error_mm"] = self.validation_error()
                     self.train_mode()
                 self.history.append(row)
+                if self.tensorboard is not None:
+                    self.tensorboard.scalars(row)
+                    if "val_error_mm" in row and self.stage == 2 and self.variant.view:
+                        self.tensorboard.views(self.model, self.val, self.iteration, self.device)
                 bar.set_postfix({k: f"{v:.3g}" for k, v in row.items() if k in TERMS or k == "val_error_mm"})
                 sums, count = {}, 0
             if self.iteration % self.cfg.ckpt_every == 0 or last:
@@ -699,6 +705,7 @@ def pretrain(
     resume: bool = True,
     progress: bool = True,
     model_cfg: ModelConfig | None = None,
+    tensorboard: bool = False,
 ) -> Path:
     """Stage 1 into `out_dir/stage1.pt` (reused if it is complete), or the shipped stage-1 file of the
     preset and seed when it was trained with this configuration on these renders and `out_dir` holds no
@@ -715,8 +722,18 @@ def pretrain(
     if resume and trainer.ckpt_path.exists():
         trainer.resume()
     if trainer.iteration < trainer.iters:
-        trainer.run(progress)
+        run_logged(trainer, progress, tensorboard)
     return trainer.ckpt_path
+
+
+def run_logged(trainer: Trainer, progress: bool, tensorboard: bool) -> None:
+    """`trainer.run`, with TensorBoard event files in the run folder when asked for."""
+    trainer.tensorboard = TensorBoardLog(trainer.out_dir, trainer.stage) if tensorboard else None
+    try:
+        trainer.run(progress)
+    finally:
+        if trainer.tensorboard is not None:
+            trainer.tensorboard.close()
 
 
 def train_variant(
@@ -732,17 +749,19 @@ def train_variant(
     progress: bool = True,
     model_cfg: ModelConfig | None = None,
     val: CropStore | None = None,
+    tensorboard: bool = False,
 ) -> RunResult:
     """Train one cell of the ablation grid and evaluate it on the real test split. `val` (labeled real
     frames of other subjects) gives the training curves' validation error and `summary["val_mean"]`,
-    the number to choose settings on; the test split is only evaluated at the end."""
+    the number to choose settings on; the test split is only evaluated at the end. `tensorboard`
+    writes TensorBoard event files into the run folder as well (`mlib.tblog`)."""
     if variant_name not in VARIANTS:
         raise ValueError(f"unknown variant {variant_name!r}; choose one of {sorted(VARIANTS)}")
     device = device or pick_device()
     variant, out_dir, t0 = VARIANTS[variant_name], Path(out_dir), time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
     if variant.pretrained and pretrained is None:
-        pretrained = pretrain(cfg, train, val, out_dir, device, resume, progress, model_cfg)
+        pretrained = pretrain(cfg, train, val, out_dir, device, resume, progress, model_cfg, tensorboard)
     model, mcfg = build_model(model_cfg or default_model_config(cfg, train), cfg.seed, device)
     history = start_from_pretrained(model, pretrained, device) if pretrained is not None else []
     trained_now = False
@@ -752,7 +771,7 @@ def train_variant(
         if resume and trainer.ckpt_path.exists():
             trainer.resume()
         if trainer.iteration < trainer.iters:
-            trainer.run(progress)
+            run_logged(trainer, progress, tensorboard)
             trained_now = True
         history = history + trainer.history
     summary = evaluate_cell(model, variant, test, val, device)
@@ -834,6 +853,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--val-frames", type=int, default=None)
     ap.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
     ap.add_argument("--no-progress", action="store_true")
+    ap.add_argument(
+        "--no-tensorboard", action="store_true", help="write no TensorBoard event files (run folder's tensorboard/)"
+    )
     ap.add_argument("--debug", action="store_true", help="show the traceback of an error instead of one line")
     args = ap.parse_args(argv)
     with user_errors(args.debug):
@@ -845,6 +867,8 @@ def run_command_line(args: argparse.Namespace) -> None:
     if args.nyu_dir is not None and args.data != "nyu":
         raise UserError(f"{args.nyu_dir}: --nyu-dir is only read with --data nyu — add --data nyu to train on it")
     device = check_device(args.device) or pick_device()
+    if not args.no_tensorboard:
+        require_tensorboard()
     optional = ("stage1_iters", "stage2_iters", "corr_trains_encoder", "adv_trains_encoder")
     overrides = {k: getattr(args, k) for k in optional if getattr(args, k) is not None}
     cfg = train_config(args.preset, seed=args.seed, **overrides)
@@ -882,6 +906,7 @@ def train_command(args: argparse.Namespace, cfg: TrainConfig, n: int | str, out:
         resume=args.resume,
         progress=not args.no_progress,
         val=data.val,
+        tensorboard=not args.no_tensorboard,
     )
     predictions = None
     if args.save_predictions:  # the field's text format, scored by `python -m mlib.evaluate`
