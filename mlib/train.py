@@ -9,11 +9,9 @@ prints a progress bar and, at the end, one JSON line with the test mean joint er
 
 from __future__ import annotations
 
-import argparse
 import csv
 import dataclasses
 import json
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +19,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from mlib.atomic import LockHeld, atomic_write, folder_lock, write_json
-from mlib.cli import UserError, check_device, user_errors
-from mlib.data import SOURCES, load_data
+from mlib.atomic import atomic_write, write_json
 from mlib.data.augment import AugmentConfig
 from mlib.data.datasets import (
     LABELED_SETS,
@@ -36,7 +32,7 @@ from mlib.data.datasets import (
     labeled_subset,
     make_batch,
 )
-from mlib.evaluate import evaluate_store, predict_store, save_predictions
+from mlib.evaluate import evaluate_store
 from mlib.losses import (
     TERM_KEYS,
     LossWeights,
@@ -51,7 +47,7 @@ from mlib.losses import (
 from mlib.models import ModelConfig, Murauer, model_config
 from mlib.pretrained import find_stage1
 from mlib.schedule import iterations_per_epoch, make_scheduler, scaled_iterations_per_epoch
-from mlib.tblog import TensorBoardLog, require_tensorboard
+from mlib.tblog import TensorBoardLog
 
 TERMS = (*TERM_KEYS, "disc")  # Eq. 1's terms and the discriminator's Lh, as logged
 
@@ -822,110 +818,10 @@ def load_trained_model(path: str | Path, device: torch.device | str = "cpu") -> 
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description="Train MURAUER (or an ablation variant) on the embedded data.")
-    ap.add_argument("--preset", default="laptop", choices=sorted(TRAIN_PRESETS))
-    ap.add_argument("--variant", default="full", choices=sorted(VARIANTS))
-    ap.add_argument("--n-labeled", default="100", help="number of labeled real frames, or 'all'")
-    ap.add_argument("--out", required=True, help="run folder (checkpoints, history, result.json)")
-    ap.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoints")
-    ap.add_argument("--pretrained", default=None, help="stage-1 checkpoint to start stage 2 from")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--stage1-iters", type=int, default=None)
-    ap.add_argument("--stage2-iters", type=int, default=None)
-    ap.add_argument(
-        "--corr-trains-encoder",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="let Lc move f as well as m (default: m alone)",
-    )
-    ap.add_argument(
-        "--adv-trains-encoder",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="let Lm move f as well as m (default: yes; the authors' release: no)",
-    )
-    ap.add_argument("--data", default="generated", choices=SOURCES, help="the generated data set or an NYU folder")
-    ap.add_argument("--nyu-dir", default=None, help="with --data nyu: the folder holding NYU's train/ and test/")
-    ap.add_argument("--save-predictions", default=None, help="write the test predictions (uvd, NYU's text format)")
-    ap.add_argument("--data-dir", default="data_cache")
-    ap.add_argument("--frames", type=int, default=None, help="at most this many training frames (preset's otherwise)")
-    ap.add_argument("--test-frames", type=int, default=None)
-    ap.add_argument("--val-frames", type=int, default=None)
-    ap.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
-    ap.add_argument("--no-progress", action="store_true")
-    ap.add_argument(
-        "--no-tensorboard", action="store_true", help="write no TensorBoard event files (run folder's tensorboard/)"
-    )
-    ap.add_argument("--debug", action="store_true", help="show the traceback of an error instead of one line")
-    args = ap.parse_args(argv)
-    with user_errors(args.debug):
-        run_command_line(args)
+    """`python -m mlib.train`: see `mlib.train_cli`."""
+    from mlib.train_cli import main as command_line  # the command line needs the trainer, not the reverse
 
-
-def run_command_line(args: argparse.Namespace) -> None:
-    """The work of `main`: checks the arguments, holds the run folder's lock, trains and reports."""
-    if args.nyu_dir is not None and args.data != "nyu":
-        raise UserError(f"{args.nyu_dir}: --nyu-dir is only read with --data nyu — add --data nyu to train on it")
-    device = check_device(args.device) or pick_device()
-    if not args.no_tensorboard:
-        require_tensorboard()
-    optional = ("stage1_iters", "stage2_iters", "corr_trains_encoder", "adv_trains_encoder")
-    overrides = {k: getattr(args, k) for k in optional if getattr(args, k) is not None}
-    cfg = train_config(args.preset, seed=args.seed, **overrides)
-    n = args.n_labeled if args.n_labeled == "all" else int(args.n_labeled)
-    out = Path(args.out)
-    created = not out.exists()
-    try:
-        # One writer per run folder: a second trainer on it would overwrite the first one's checkpoints.
-        with folder_lock(out, "training run", wait=False):
-            train_command(args, cfg, n, out, device)
-    except LockHeld as err:
-        holder = str(err).rsplit(" is locked by ", 1)[-1]
-        raise UserError(f"{out}: another trainer ({holder}) is writing this run folder — wait for it or choose another --out") from None
-    except BaseException:
-        if created and {p.name for p in out.iterdir()} <= {".lock"}:  # nothing of this run to keep
-            shutil.rmtree(out, ignore_errors=True)
-        raise
-
-
-def train_command(args: argparse.Namespace, cfg: TrainConfig, n: int | str, out: Path, device: torch.device) -> None:
-    if any(out.glob("stage*.pt")) and not args.resume:
-        raise UserError(f"{out}: already holds checkpoints — pass --resume to continue or choose another --out")
-    sizes = {"frames": args.frames, "test_frames": args.test_frames, "val_frames": args.val_frames}
-    sizes = {k: v for k, v in sizes.items() if v is not None}
-    data = load_data(args.preset, args.data_dir, not args.no_progress, args.data, args.nyu_dir, **sizes)
-    res = train_variant(
-        args.variant,
-        n,
-        cfg,
-        data.train,
-        data.test,
-        out,
-        device,
-        args.pretrained,
-        resume=args.resume,
-        progress=not args.no_progress,
-        val=data.val,
-        tensorboard=not args.no_tensorboard,
-    )
-    predictions = None
-    if args.save_predictions:  # the field's text format, scored by `python -m mlib.evaluate`
-        model = load_trained_model(res.checkpoint, device)
-        xyz = predict_store(model, data.test, "real", VARIANTS[args.variant].stage2, next(model.parameters()).device)
-        predictions = str(save_predictions(args.save_predictions, xyz, fmt="uvd"))
-    print(
-        json.dumps(
-            {
-                "variant": res.variant,
-                "n_labeled": res.n_labeled,
-                "test_error_mm": round(res.test_error_mm, 3),
-                "val_error_mm": None if res.summary["val_mean"] is None else round(res.summary["val_mean"], 3),
-                "seconds": round(res.seconds, 1),
-                "out": res.out_dir,
-                "predictions": predictions,
-            }
-        )
-    )
+    command_line(argv)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ def test_a_ci_run_leaves_event_files_with_the_logged_scalars(tmp_path, capsys):
     history = __import__("json").loads((out / "history-stage2.json").read_text())
     assert events.Scalars("stage2/val_error_mm")[-1].value == pytest.approx(history[-1]["val_error_mm"], rel=1e-6)
     assert tags["images"] == ["stage2/input_predicted_captured_view"]
+    resolved = __import__("json").loads((out / "config.json").read_text())  # the resolved settings travel along
+    assert resolved["train_config"]["stage2_iters"] == 3 and resolved["options"]["variant"] == "full"
     capsys.readouterr()
     train_main(args + ["--data-dir", str(tmp_path / "cache"), "--out", str(tmp_path / "off"), "--no-tensorboard"])
     assert not (tmp_path / "off" / "tensorboard").exists()
