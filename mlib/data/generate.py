@@ -323,12 +323,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--frames", type=int, default=None, help="number of training frames (preset default otherwise)")
     ap.add_argument("--out", default="data_cache", help="folder for the cache file")
     ap.add_argument("--export-nyu", metavar="DIR", default=None, help="write NYU-layout PNGs + joint_data.mat instead")
+    ap.add_argument(
+        "--view-swap-index",
+        type=int,
+        default=None,
+        help="with --export-nyu: the 0-based frame from which the view target is camera 3, not 2 (NYU's rig swap)",
+    )
     args = ap.parse_args(argv)
     cfg = data_config(args.preset, args.crop_size, args.frames)
     t0 = time.perf_counter()
     if args.export_nyu:
         frames = {"train": cfg.train_frames, "val": cfg.val_frames, "test": cfg.test_frames}
-        out = export_nyu(HandGenerator(cfg.generator), args.export_nyu, frames)
+        out = export_nyu(HandGenerator(cfg.generator), args.export_nyu, frames, view_swap_index=args.view_swap_index)
     else:
         out = generated_cache(cfg, args.out)
     print(json.dumps({"path": str(out), "seconds": round(time.perf_counter() - t0, 2)}))
