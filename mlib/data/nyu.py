@@ -8,6 +8,7 @@ Depth PNGs are 640x480 RGB with depth in mm = (G << 8) | B.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -214,14 +215,20 @@ class NYUFolder:
             for camera, synthetic in ((1, False), (self.view_camera(i), False), (1, True), (2, True), (3, True))
         ]
 
-    def fingerprint(self, indices) -> str:
-        """A digest of what cropping frames `indices` reads: the content of joint_data.mat and the name,
-        size and modification time of every depth file, so a label edited or a PNG replaced in place
-        gives another digest (and another cache)."""
+    @functools.cached_property
+    def labels_digest(self) -> str:
+        """SHA-256 of joint_data.mat's bytes, read once per folder (the train folder serves two splits)."""
         digest = hashlib.sha256()
         with open(self.folder / "joint_data.mat", "rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(block)
+        return digest.hexdigest()
+
+    def fingerprint(self, indices) -> str:
+        """A digest of what cropping frames `indices` reads: the content of joint_data.mat and the name,
+        size and modification time of every depth file, so a label edited or a PNG replaced in place
+        gives another digest (and another cache)."""
+        digest = hashlib.sha256(self.labels_digest.encode())
         for path in self.files_read(indices):
             st = path.stat()
             digest.update(f"{path.name} {st.st_size} {st.st_mtime_ns}\n".encode())
