@@ -61,6 +61,7 @@ def write_cache(path: Path, frames: int, size: int) -> float:
                 "cube": np.full(m, 300.0, np.float32),
                 "frame_ids": np.arange(start, start + m),
                 "subjects": np.zeros(m, np.int64),
+                "view_camera": np.full(m, 2, np.int64),
             }
 
     t0 = time.perf_counter()

@@ -180,10 +180,17 @@ def view_mae(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     return np.abs(np.asarray(pred, np.float64) - np.asarray(target, np.float64)).reshape(len(pred), -1).mean(1)
 
 
-def mean_view(store: CropStore, domain: str, camera: int = 2, indices=None) -> np.ndarray:
-    """The average side view (S, S) of a store's frames: what a decoder that ignores its input would draw."""
+def view_targets(store: CropStore, idx: torch.Tensor, domain: str, camera: int | None = None) -> torch.Tensor:
+    """(B, 1, S, S) side views of frames `idx`: each frame's own view target (camera None), or camera
+    `camera`'s crops."""
+    return store.views(idx, domain) if camera is None else store.images(idx, domain, camera)
+
+
+def mean_view(store: CropStore, domain: str, camera: int | None = None, indices=None) -> np.ndarray:
+    """The average side view (S, S) of a store's frames (each frame's view target unless `camera` is
+    given): what a decoder that ignores its input would draw."""
     idx = torch.arange(len(store)) if indices is None else torch.as_tensor(indices)
-    return torch.cat([store.images(c, domain, camera) for c in idx.split(1024)]).mean(0)[0].numpy()
+    return torch.cat([view_targets(store, c, domain, camera) for c in idx.split(1024)]).mean(0)[0].numpy()
 
 
 def view_prediction_report(
@@ -192,7 +199,7 @@ def view_prediction_report(
     train: CropStore,
     frames,
     device: torch.device | str = "cpu",
-    camera: int = 2,
+    camera: int | None = None,
 ) -> dict[str, dict[str, float]]:
     """Table 2 of the paper and what to read it against, per input domain ('real', 'synth'): the view
     decoder's MAE against the captured side view of the same frame ('own frame'), against the side view
@@ -204,7 +211,7 @@ def view_prediction_report(
     out: dict[str, dict[str, float]] = {}
     for domain in ("real", "synth"):
         pred = predicted_views(model, store, idx, domain, device)
-        target = store.images(idx, domain, camera)[:, 0].numpy()
+        target = view_targets(store, idx, domain, camera)[:, 0].numpy()
         average = mean_view(train, domain, camera)
 
         def steps(v: np.ndarray) -> float:

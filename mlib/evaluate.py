@@ -8,6 +8,7 @@ and tabs are accepted too). Published NYU results are (u, v, d) in camera 1: pix
 depth in mm. `xyz` files hold camera coordinates in mm instead.
 
     python -m mlib.evaluate --gt GT.txt PRED.txt [PRED.txt ...] [--format uvd|xyz|auto] [--json]
+    python -m mlib.evaluate --nyu-dir DIR PRED.txt [...] [--export-gt GT.txt]   # DIR/test/joint_data.mat
     python -m mlib.plots --gt GT.txt PRED.txt [PRED.txt ...] --out OUT.png   # the same files as figures
 """
 
@@ -34,6 +35,10 @@ Array = np.ndarray | torch.Tensor
 
 
 # ----------------------------------------------------------------------------- metric
+
+
+class NonFiniteEvaluationError(ValueError):
+    """An evaluation whose errors are not all finite: there is no number to report."""
 
 
 def to_numpy(a: Array) -> np.ndarray:
@@ -125,6 +130,14 @@ def evaluate_store(
     idx = torch.arange(len(store)) if indices is None else torch.as_tensor(indices, dtype=torch.long)
     pred = predict_store(model, store, domain, through_mapping, device, idx)
     gt = store.joints[idx, 0][:, EVAL_JOINTS]
+    for what, values in (("labels", to_numpy(gt)), ("model's predictions", pred)):
+        bad = np.flatnonzero(~np.isfinite(values).reshape(len(values), -1).all(axis=1))
+        if len(bad):  # a mean over NaNs is not an error in mm: never report one
+            frame = int(store.frame_ids[idx[bad[0]]])
+            raise NonFiniteEvaluationError(
+                f"the {what} of {len(bad)} of {len(idx)} frames are not finite (first: frame index {frame}) — "
+                + ("check the data's joint labels" if what == "labels" else "the model is broken; retrain it")
+            )
     return summarize(joint_errors(pred, gt), thresholds)
 
 
@@ -215,7 +228,30 @@ def evaluate_files(
     n_joints: int = 14,
 ) -> dict[str, np.ndarray]:
     """Errors (N, J) of each prediction file against the ground truth, keyed by file stem."""
-    gt = load_joints(gt_path, gt_fmt, n_joints)
+    return evaluate_against(load_joints(gt_path, gt_fmt, n_joints), pred_paths, fmt, n_joints)
+
+
+def nyu_ground_truth(nyu_dir: str | os.PathLike) -> np.ndarray:
+    """The test split's 14 evaluation joints of camera 1 in uvd (N, 14, 3), read from
+    `nyu_dir/test/joint_data.mat`: what `nyu_test_groundtruth_label.txt` holds for NYU."""
+    from mlib.data.nyu import NYUFolder  # the MATLAB reader is not needed to score text files
+
+    return NYUFolder(nyu_dir, "test").joint_uvd[0][:, EVAL_JOINTS]
+
+
+def save_uvd(path: str | os.PathLike, uvd: np.ndarray, decimals: int = 3) -> Path:
+    """Write (N, J, 3) uvd joints in the field's text format, one frame per line, atomically."""
+    path = Path(path)
+    with atomic_write(path) as tmp:
+        np.savetxt(tmp, np.asarray(uvd).reshape(len(uvd), -1), fmt=f"%.{decimals}f", delimiter=" ")
+    return path
+
+
+def evaluate_against(
+    gt_xyz: np.ndarray, pred_paths: Sequence[str | os.PathLike], fmt: str = "uvd", n_joints: int = 14
+) -> dict[str, np.ndarray]:
+    """Errors (N, J) of each prediction file against ground truth (N, J, 3) xyz mm, keyed by file stem."""
+    gt = gt_xyz
     results = {}
     for p in map(Path, pred_paths):
         name = p.stem if p.stem not in results else str(p)
@@ -280,18 +316,38 @@ def mean_pose_errors(
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m mlib.evaluate", description=__doc__.split("\n\n")[0])
-    ap.add_argument("predictions", nargs="+", help="prediction files, one frame per line")
-    ap.add_argument("--gt", required=True, help="ground-truth file (uvd, like nyu_test_groundtruth_label.txt)")
+    ap.add_argument("predictions", nargs="*", help="prediction files, one frame per line")
+    ap.add_argument("--gt", help="ground-truth file (uvd, like nyu_test_groundtruth_label.txt)")
+    ap.add_argument("--nyu-dir", help="instead of --gt: the ground truth of DIR/test/joint_data.mat (14 joints, uvd)")
+    ap.add_argument("--export-gt", metavar="FILE", help="write the ground truth in the field's text format (uvd)")
     ap.add_argument("--format", default="uvd", choices=FORMATS, help="format of the prediction files")
     ap.add_argument("--gt-format", default="uvd", choices=FORMATS, help="format of the ground-truth file")
     ap.add_argument("--joints", type=int, default=14, help="joints per frame")
     ap.add_argument("--json", action="store_true", help="print one JSON object keyed by file stem")
+    ap.add_argument("--debug", action="store_true", help="show the traceback of an error instead of one line")
     args = ap.parse_args(argv)
+    if (args.gt is None) == (args.nyu_dir is None):
+        ap.error("give the ground truth as --gt FILE or --nyu-dir DIR (one of them)")
+    if not args.predictions and not args.export_gt:
+        ap.error("give prediction files to score, or --export-gt FILE")
 
     try:
-        results = evaluate_files(args.gt, args.predictions, args.format, args.gt_format, args.joints)
+        if args.nyu_dir is not None:
+            gt_uvd = nyu_ground_truth(args.nyu_dir)
+            if args.joints != gt_uvd.shape[1]:
+                raise ValueError(f"{args.nyu_dir}: NYU's ground truth has {gt_uvd.shape[1]} joints — drop --joints")
+            gt_xyz = uvd_to_xyz(gt_uvd)
+        else:
+            gt_xyz = load_joints(args.gt, args.gt_format, args.joints)
+        if args.export_gt:
+            print(f"saved {save_uvd(args.export_gt, xyz_to_uvd(gt_xyz) if args.gt else gt_uvd)}", file=sys.stderr)
+        if not args.predictions:
+            return 0
+        results = evaluate_against(gt_xyz, args.predictions, args.format, args.joints)
     except (OSError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
+        if args.debug:
+            raise
+        print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
         return 1
     summaries = {name: summarize(e) for name, e in results.items()}
     print(json.dumps(summaries, indent=2) if args.json else format_table(summaries))

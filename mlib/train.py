@@ -9,7 +9,6 @@ prints a progress bar and, at the end, one JSON line with the test mean joint er
 
 from __future__ import annotations
 
-import argparse
 import csv
 import dataclasses
 import json
@@ -21,7 +20,6 @@ import torch
 from tqdm.auto import tqdm
 
 from mlib.atomic import atomic_write, write_json
-from mlib.data import SOURCES, load_data
 from mlib.data.augment import AugmentConfig
 from mlib.data.datasets import (
     LABELED_SETS,
@@ -34,7 +32,7 @@ from mlib.data.datasets import (
     labeled_subset,
     make_batch,
 )
-from mlib.evaluate import evaluate_store, predict_store, save_predictions
+from mlib.evaluate import evaluate_store
 from mlib.losses import (
     TERM_KEYS,
     LossWeights,
@@ -49,6 +47,7 @@ from mlib.losses import (
 from mlib.models import ModelConfig, Murauer, model_config
 from mlib.pretrained import find_stage1
 from mlib.schedule import iterations_per_epoch, make_scheduler, scaled_iterations_per_epoch
+from mlib.tblog import TensorBoardLog
 
 TERMS = (*TERM_KEYS, "disc")  # Eq. 1's terms and the discriminator's Lh, as logged
 
@@ -361,6 +360,7 @@ class Trainer:
             cfg = variant_config(cfg, next((k for k, v in VARIANTS.items() if v == variant), ""))
         self.model, self.model_cfg, self.cfg, self.variant, self.stage = model, model_cfg, cfg, variant, stage
         self.train, self.val, self.device = train, val, device
+        self.tensorboard: TensorBoardLog | None = None  # set by the caller to log this stage there too
         for name, store in (("training", train), ("validation", val)):
             if store is not None and store.crop_size != model_cfg.crop_size:
                 raise ValueError(
@@ -633,6 +633,10 @@ class Trainer:
                     row["val_error_mm"] = self.validation_error()
                     self.train_mode()
                 self.history.append(row)
+                if self.tensorboard is not None:
+                    self.tensorboard.scalars(row)
+                    if "val_error_mm" in row and self.stage == 2 and self.variant.view:
+                        self.tensorboard.views(self.model, self.val, self.iteration, self.device)
                 bar.set_postfix({k: f"{v:.3g}" for k, v in row.items() if k in TERMS or k == "val_error_mm"})
                 sums, count = {}, 0
             if self.iteration % self.cfg.ckpt_every == 0 or last:
@@ -656,7 +660,8 @@ class Trainer:
             it = min(h[0] for h in hits)
             names = ", ".join(TERMS[i] for h, i in hits if h == it)
             value = float(first_val[min(i for h, i in hits if h == it)])
-            where = f"stage {self.stage}; {self.ckpt_path} keeps the last good state"
+            kept = "keeps the last good state" if self.ckpt_path.exists() else "was not written: nothing to keep"
+            where = f"stage {self.stage}; {self.ckpt_path} {kept}"
             raise NonFiniteLossError(it, f"{names} ({where})", value)
 
 
@@ -696,6 +701,7 @@ def pretrain(
     resume: bool = True,
     progress: bool = True,
     model_cfg: ModelConfig | None = None,
+    tensorboard: bool = False,
 ) -> Path:
     """Stage 1 into `out_dir/stage1.pt` (reused if it is complete), or the shipped stage-1 file of the
     preset and seed when it was trained with this configuration on these renders and `out_dir` holds no
@@ -712,8 +718,18 @@ def pretrain(
     if resume and trainer.ckpt_path.exists():
         trainer.resume()
     if trainer.iteration < trainer.iters:
-        trainer.run(progress)
+        run_logged(trainer, progress, tensorboard)
     return trainer.ckpt_path
+
+
+def run_logged(trainer: Trainer, progress: bool, tensorboard: bool) -> None:
+    """`trainer.run`, with TensorBoard event files in the run folder when asked for."""
+    trainer.tensorboard = TensorBoardLog(trainer.out_dir, trainer.stage) if tensorboard else None
+    try:
+        trainer.run(progress)
+    finally:
+        if trainer.tensorboard is not None:
+            trainer.tensorboard.close()
 
 
 def train_variant(
@@ -729,17 +745,19 @@ def train_variant(
     progress: bool = True,
     model_cfg: ModelConfig | None = None,
     val: CropStore | None = None,
+    tensorboard: bool = False,
 ) -> RunResult:
     """Train one cell of the ablation grid and evaluate it on the real test split. `val` (labeled real
     frames of other subjects) gives the training curves' validation error and `summary["val_mean"]`,
-    the number to choose settings on; the test split is only evaluated at the end."""
+    the number to choose settings on; the test split is only evaluated at the end. `tensorboard`
+    writes TensorBoard event files into the run folder as well (`mlib.tblog`)."""
     if variant_name not in VARIANTS:
         raise ValueError(f"unknown variant {variant_name!r}; choose one of {sorted(VARIANTS)}")
     device = device or pick_device()
     variant, out_dir, t0 = VARIANTS[variant_name], Path(out_dir), time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
     if variant.pretrained and pretrained is None:
-        pretrained = pretrain(cfg, train, val, out_dir, device, resume, progress, model_cfg)
+        pretrained = pretrain(cfg, train, val, out_dir, device, resume, progress, model_cfg, tensorboard)
     model, mcfg = build_model(model_cfg or default_model_config(cfg, train), cfg.seed, device)
     history = start_from_pretrained(model, pretrained, device) if pretrained is not None else []
     trained_now = False
@@ -749,7 +767,7 @@ def train_variant(
         if resume and trainer.ckpt_path.exists():
             trainer.resume()
         if trainer.iteration < trainer.iters:
-            trainer.run(progress)
+            run_logged(trainer, progress, tensorboard)
             trained_now = True
         history = history + trainer.history
     summary = evaluate_cell(model, variant, test, val, device)
@@ -800,79 +818,10 @@ def load_trained_model(path: str | Path, device: torch.device | str = "cpu") -> 
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description="Train MURAUER (or an ablation variant) on the embedded data.")
-    ap.add_argument("--preset", default="laptop", choices=sorted(TRAIN_PRESETS))
-    ap.add_argument("--variant", default="full", choices=sorted(VARIANTS))
-    ap.add_argument("--n-labeled", default="100", help="number of labeled real frames, or 'all'")
-    ap.add_argument("--out", required=True, help="run folder (checkpoints, history, result.json)")
-    ap.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoints")
-    ap.add_argument("--pretrained", default=None, help="stage-1 checkpoint to start stage 2 from")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--stage1-iters", type=int, default=None)
-    ap.add_argument("--stage2-iters", type=int, default=None)
-    ap.add_argument(
-        "--corr-trains-encoder",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="let Lc move f as well as m (default: m alone)",
-    )
-    ap.add_argument(
-        "--adv-trains-encoder",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="let Lm move f as well as m (default: yes; the authors' release: no)",
-    )
-    ap.add_argument("--data", default="generated", choices=SOURCES, help="the generated data set or an NYU folder")
-    ap.add_argument("--nyu-dir", default=None, help="with --data nyu: the folder holding NYU's train/ and test/")
-    ap.add_argument("--save-predictions", default=None, help="write the test predictions (uvd, NYU's text format)")
-    ap.add_argument("--data-dir", default="data_cache")
-    ap.add_argument("--frames", type=int, default=None, help="at most this many training frames (preset's otherwise)")
-    ap.add_argument("--test-frames", type=int, default=None)
-    ap.add_argument("--val-frames", type=int, default=None)
-    ap.add_argument("--device", default="auto")
-    ap.add_argument("--no-progress", action="store_true")
-    args = ap.parse_args(argv)
-    optional = ("stage1_iters", "stage2_iters", "corr_trains_encoder", "adv_trains_encoder")
-    overrides = {k: getattr(args, k) for k in optional if getattr(args, k) is not None}
-    cfg = train_config(args.preset, seed=args.seed, **overrides)
-    n = args.n_labeled if args.n_labeled == "all" else int(args.n_labeled)
-    out = Path(args.out)
-    if out.exists() and any(out.glob("stage*.pt")) and not args.resume:
-        raise SystemExit(f"{out} already holds checkpoints; pass --resume to continue or choose another --out")
-    sizes = {"frames": args.frames, "test_frames": args.test_frames, "val_frames": args.val_frames}
-    sizes = {k: v for k, v in sizes.items() if v is not None}
-    data = load_data(args.preset, args.data_dir, not args.no_progress, args.data, args.nyu_dir, **sizes)
-    res = train_variant(
-        args.variant,
-        n,
-        cfg,
-        data.train,
-        data.test,
-        out,
-        pick_device(args.device),
-        args.pretrained,
-        resume=args.resume,
-        progress=not args.no_progress,
-        val=data.val,
-    )
-    predictions = None
-    if args.save_predictions:  # the field's text format, scored by `python -m mlib.evaluate`
-        model = load_trained_model(res.checkpoint, pick_device(args.device))
-        xyz = predict_store(model, data.test, "real", VARIANTS[args.variant].stage2, next(model.parameters()).device)
-        predictions = str(save_predictions(args.save_predictions, xyz, fmt="uvd"))
-    print(
-        json.dumps(
-            {
-                "variant": res.variant,
-                "n_labeled": res.n_labeled,
-                "test_error_mm": round(res.test_error_mm, 3),
-                "val_error_mm": None if res.summary["val_mean"] is None else round(res.summary["val_mean"], 3),
-                "seconds": round(res.seconds, 1),
-                "out": res.out_dir,
-                "predictions": predictions,
-            }
-        )
-    )
+    """`python -m mlib.train`: see `mlib.train_cli`."""
+    from mlib.train_cli import main as command_line  # the command line needs the trainer, not the reverse
+
+    command_line(argv)
 
 
 if __name__ == "__main__":

@@ -1,3 +1,4 @@
+import json
 import math
 
 import h5py
@@ -233,3 +234,24 @@ def test_synthetic_samples_from_several_cameras_keep_each_cameras_pose():
         assert torch.equal(store.targets(torch.tensor([row]), c), store.targets(idx, cams)[idx == row][:1])
     assert torch.equal(one["synth"].x, store.images(idx, "synth"))  # k = 1: camera 1, as before
     assert torch.equal(one["pair_synth"].x, three["pair_synth"].x), "only the synthetic set changes"
+
+
+def test_a_cache_from_before_the_view_camera_field_reads_its_settings_camera(tmp_path):
+    """Generated caches written before each frame carried its view camera record the one camera in their
+    settings; they stay valid. A cache with neither is rebuilt (check_cache refuses it)."""
+    store = _fake_store(10, 8)
+    arrays = {k: getattr(store, k).numpy() for k in cache.FIELDS if k != "view_camera"}
+    for settings, valid in (({"view_camera": 3}, True), ({"a": 1}, False)):
+        path = tmp_path / f"old-{valid}.h5"
+        with h5py.File(path, "w") as f:
+            f.attrs.update(format_version=cache.FORMAT_VERSION, key=cache.settings_key(settings), complete=True)
+            f.attrs["settings"] = json.dumps(settings)
+            for name, value in arrays.items():
+                f.create_dataset(f"train/{name}", data=value)
+        if valid:
+            cache.check_cache(path, settings)
+            assert CropStore.load(path, "train", mmap=False).view_camera.tolist() == [3] * 10
+            assert CropStore.load(path, "train", mmap=True, progress=False).view_camera.tolist() == [3] * 10
+        else:
+            with pytest.raises(cache.CacheError, match="does not say which camera"):
+                cache.check_cache(path, settings)

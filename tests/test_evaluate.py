@@ -9,6 +9,7 @@ import torch
 
 from mlib.data.camera import EVAL_JOINT_NAMES, xyz_to_uvd
 from mlib.evaluate import (
+    NonFiniteEvaluationError,
     evaluate_files,
     evaluate_store,
     format_table,
@@ -114,6 +115,7 @@ def test_evaluate_store_denormalises_with_the_stores_centres_and_cubes():
         cube=torch.tensor([300.0] * 5 + [250.0] * 5),
         frame_ids=torch.arange(1, n + 1),
         subjects=torch.tensor([0] * 5 + [1] * 5),
+        view_camera=torch.full((n,), 2),
     )
     model = IndexModel(store, offset=0.0).train()
     assert evaluate_store(model, store, through_mapping=False)["mean"] == pytest.approx(0, abs=1e-3)
@@ -124,6 +126,14 @@ def test_evaluate_store_denormalises_with_the_stores_centres_and_cubes():
     assert summary["n_frames"] == 2 and summary["mean"] == pytest.approx(1.375, abs=1e-3)
     assert model.calls[-1][0] is True
     assert predict_store(model, store).shape == (n, 14, 3)
+    # a NaN prediction or label is an error naming the frame, never a NaN "result"
+    model.offset = torch.tensor([float("nan"), 0.0, 0.0])
+    with pytest.raises(NonFiniteEvaluationError, match=r"model's predictions of 10 of 10 frames .* frame index 1\)"):
+        evaluate_store(model, store)
+    model.offset = 0.0
+    store.joints[3, 0, 3, 2] = float("inf")  # joint 3 is one of the 14 evaluated
+    with pytest.raises(NonFiniteEvaluationError, match=r"labels of 1 of 10 frames .* frame index 4\)"):
+        evaluate_store(model, store)
 
 
 # ----------------------------------------------------------------------------- files

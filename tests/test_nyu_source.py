@@ -81,7 +81,7 @@ def test_a_broken_folder_is_an_error_naming_the_file(exported, tmp_path):
         nyu_split_frames(broken)
 
 
-def test_real_nyu_reads_camera_3_as_the_view_and_holds_out_validation_frames(exported, tmp_path):
+def test_real_nyu_reads_the_releases_view_camera_and_holds_out_validation_frames(exported, tmp_path):
     import shutil
 
     _, root = exported
@@ -89,8 +89,9 @@ def test_real_nyu_reads_camera_3_as_the_view_and_holds_out_validation_frames(exp
     shutil.copytree(root, real, ignore=shutil.ignore_patterns("val", "mlib_generator.json"))
     folder = NYUFolder(real, "train")
     assert not folder.is_generated
-    assert folder.view_camera(0) == 3 and folder.view_camera(29114) == 3 and folder.view_camera(29115) == 2
-    assert NYUFolder(real, "test").view_camera(30000) == 3  # the swap is a training-split rule
+    # the release's rule: camera 2 below 0-based index 29116, camera 3 from it on (tests/test_nyu_release.py)
+    assert folder.view_camera(0) == 2 and folder.view_camera(29116) == 3
+    assert NYUFolder(real, "test").view_camera(0) == 3  # the test split has no swap: camera 3 throughout
     splits = nyu_split_frames(real, val_frames=6)
     assert splits["val"][0] == "train" and list(splits["val"][1]) == list(range(26, 32))
     assert list(splits["train"][1]) == list(range(26)) and len(splits["test"][1]) == 8

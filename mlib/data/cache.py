@@ -9,6 +9,9 @@ Layout, per split group ("train", "test"), N frames, crop side S:
   cube       (N,)          float32  crop cube side, mm
   frame_ids  (N,)          int64    0-based frame index in the split
   subjects   (N,)          int64    subject id (-1 when unknown)
+  view_camera (N,)         int64    the camera real_view shows; the frame's synthetic view target is
+                                    synth[view_camera - 1] (caches written before this field record
+                                    one camera for all frames in their settings, `view_camera`)
 A split whose images would not fit comfortably in memory (the full NYU set at 128² is about 12 GB) is
 unpacked once, chunk by chunk, into uncompressed `.npy` files beside the cache and memory-mapped
 (`read_split_mapped`): training then pages in the frames it gathers instead of holding the set.
@@ -32,7 +35,8 @@ from tqdm.auto import tqdm
 from mlib.atomic import atomic_write, folder_lock, remove_killed_temps
 
 FORMAT_VERSION = 1
-FIELDS = ("real", "real_view", "synth", "joints", "centres", "cube", "frame_ids", "subjects")
+FIELDS = ("real", "real_view", "synth", "joints", "centres", "cube", "frame_ids", "subjects", "view_camera")
+SMALL_FIELDS = ("joints", "centres", "cube", "frame_ids", "subjects")  # in every cache, read whole to check them
 IMAGE_FIELDS = ("real", "real_view", "synth")
 # Splits whose images take more than this are memory-mapped by default (CropStore.load, mmap=None).
 MMAP_ABOVE_BYTES = 2 << 30
@@ -58,6 +62,7 @@ def _field_specs(size: int) -> dict[str, tuple[tuple[int, ...], str]]:
         "cube": ((), "float32"),
         "frame_ids": ((), "int64"),
         "subjects": ((), "int64"),
+        "view_camera": ((), "int64"),
     }
 
 
@@ -110,15 +115,17 @@ def check_cache(path: Path, settings: dict | None = None) -> None:
                 raise CacheError(f"{path}: cache was made with other settings")
             for split in f:
                 grp = f[split]
-                missing = [k for k in FIELDS if k not in grp]
+                missing = [k for k in FIELDS if k not in grp and k != "view_camera"]
                 if missing:
                     raise CacheError(f"{path}: split {split!r} lacks {missing}")
-                n = {grp[k].shape[0] for k in FIELDS}
+                if "view_camera" not in grp and "view_camera" not in json.loads(f.attrs.get("settings", "{}")):
+                    raise CacheError(f"{path}: split {split!r} does not say which camera its view targets show")
+                n = {grp[k].shape[0] for k in FIELDS if k in grp}
                 if len(n) != 1:
                     raise CacheError(f"{path}: split {split!r} fields have different frame counts {sorted(n)}")
                 # Reading the small fields whole checks their checksums; the images are
                 # checked chunk by chunk when loaded.
-                for k in ("joints", "centres", "cube", "frame_ids", "subjects"):
+                for k in SMALL_FIELDS:
                     grp[k][...]
     except CacheError:
         raise
@@ -132,11 +139,23 @@ def read_split(path: Path, split: str) -> dict[str, np.ndarray]:
         with h5py.File(path, "r") as f:
             if split not in f:
                 raise CacheError(f"{path}: no split {split!r}; it has {sorted(f)}")
-            return {k: f[split][k][...] for k in FIELDS}
+            return _with_view_camera(f, split, {k: f[split][k][...] for k in FIELDS if k in f[split]})
     except CacheError:
         raise
     except (OSError, KeyError, ValueError) as err:
         raise CacheError(f"{path}: unreadable cache ({err}); delete it to rebuild") from err
+
+
+def _with_view_camera(f: h5py.File, split: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """`arrays` with the per-frame view camera: the stored field, or for a cache written before it
+    existed the one camera its settings record (the generator's side camera)."""
+    if "view_camera" not in arrays:
+        camera = json.loads(f.attrs.get("settings", "{}")).get("view_camera")
+        if camera is None:
+            raise CacheError(f"{f.filename}: split {split!r} does not say which camera its view targets show; "
+                             "delete the file to rebuild it")
+        arrays["view_camera"] = np.full(len(arrays["frame_ids"]), int(camera), np.int64)
+    return arrays
 
 
 def image_bytes(path: Path, split: str) -> int:
@@ -171,7 +190,7 @@ def read_split_mapped(path: Path, split: str, progress: bool = True, rows_per_re
             if split not in f:
                 raise CacheError(f"{path}: no split {split!r}; it has {sorted(f)}")
             grp = f[split]
-            out = {k: grp[k][...] for k in FIELDS if k not in IMAGE_FIELDS}
+            out = _with_view_camera(f, split, {k: grp[k][...] for k in FIELDS if k not in IMAGE_FIELDS and k in grp})
             fresh = stamp_file.exists() and json.loads(stamp_file.read_text()) == stamp
             if not fresh:  # stale copies go first (folder_lock removed a killed unpack's temps): they can be gigabytes
                 for old in folder.glob(f"{split}-*.npy"):

@@ -32,6 +32,7 @@ class CropStore:
     cube: torch.Tensor  # (N,) float32 mm
     frame_ids: torch.Tensor  # (N,) int64
     subjects: torch.Tensor  # (N,) int64
+    view_camera: torch.Tensor  # (N,) int64: the camera real_view shows, and whose render is the synthetic view
 
     @classmethod
     def load(cls, path: str | Path, split: str, mmap: bool | None = None, progress: bool = True) -> CropStore:
@@ -52,11 +53,13 @@ class CropStore:
         joints: torch.Tensor | None = None,
         cube_mm: float = 300.0,
         seed: int = 0,
+        view_camera: int | torch.Tensor = 2,
     ) -> CropStore:
         """A store from crops in memory (tests, benchmarks, a user's own data). real (N,S,S); synth
         (N,S,S), used for all three cameras, or (N,3,S,S); real_view defaults to real; joints (N,3,36,3)
         mm default to random hands 750 mm in front of the cameras (seeded); crop centres are the palm
-        centres, frame ids 0..N-1, one subject."""
+        centres, frame ids 0..N-1, one subject; `view_camera` is the camera real_view shows (one for all
+        frames, the generator's side camera 2 unless given, or one per frame)."""
         n = real.shape[0]
         if joints is None:
             g = torch.Generator().manual_seed(seed)
@@ -72,6 +75,7 @@ class CropStore:
             cube=torch.full((n,), float(cube_mm)),
             frame_ids=torch.arange(n),
             subjects=torch.zeros(n, dtype=torch.long),
+            view_camera=torch.as_tensor(view_camera, dtype=torch.long).expand(n).clone(),
         )
 
     @classmethod
@@ -111,6 +115,13 @@ class CropStore:
             src = self.real if camera == 1 else self.real_view
             return src[idx].float().unsqueeze(1)
         return self.synth[idx, camera - 1].float().unsqueeze(1)
+
+    def views(self, idx: torch.Tensor, domain: str) -> torch.Tensor:
+        """(B, 1, S, S) float32 view-prediction targets: each frame's captured side view ('real') or the
+        render of the same camera ('synth'), as the authors' release loads both through one camera id."""
+        if domain == "real":
+            return self.real_view[idx].float().unsqueeze(1)
+        return self.synth[idx, self.view_camera[idx] - 1].float().unsqueeze(1)
 
 
 class Splits(NamedTuple):
@@ -238,7 +249,6 @@ def make_batch(
     device: torch.device | str = "cpu",
     augment: AugmentConfig | None = AugmentConfig(),
     generator: torch.Generator | None = None,
-    view_camera: int = 2,
     unrotated: tuple[str, ...] = (),
     synth_cameras: int = 1,
 ) -> Batch:
@@ -250,7 +260,8 @@ def make_batch(
     the synthetic set is the render of one of the first k cameras, drawn from `generator` (input, pose
     and crop centre of that camera): k times the viewpoints for the same poses (the paper trains on the
     renders of all three cameras). Its view target stays the view camera's render, so only a set
-    without Lg (stage 1) should use it."""
+    without Lg (stage 1) should use it. Every view target is the store's (`CropStore.views`): a frame's
+    real and synthetic targets show the same camera."""
     out: dict[str, Inputs] = {}
 
     def gather(
@@ -260,7 +271,7 @@ def make_batch(
         if isinstance(camera, torch.Tensor):
             camera = camera.to(store.device, non_blocking=True)
         x = store.images(idx, domain, camera).to(device, non_blocking=True)
-        view_src = store.images(idx, domain, camera=view_camera)
+        view_src = store.views(idx, domain)
         y = store.targets(idx, camera).to(device, non_blocking=True) if labeled else None
         centre = store.centres[idx, camera - 1].to(device, non_blocking=True)
         cube = store.cube[idx].to(device, non_blocking=True)

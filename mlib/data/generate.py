@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -99,6 +100,7 @@ def render_crops(gen: HandGenerator, frames: Frames, crop: CropConfig) -> dict[s
         "cube": np.full(b, crop.cube_mm, np.float32),
         "frame_ids": np.asarray(frames.index, np.int64),
         "subjects": np.asarray(frames.subject, np.int64),
+        "view_camera": np.full(b, VIEW_CAMERA, np.int64),
     }
 
 
@@ -126,22 +128,30 @@ def generated_cache(cfg: DataConfig, out_dir: str | Path = "data_cache", progres
     return cache.ensure_cache(path, cfg.settings(), lambda: build_generated_cache(cfg, out_dir, progress=progress))
 
 
+def crop_nyu_frame(
+    folder: NYUFolder, index: int, camera: int, synthetic: bool, centre: np.ndarray, crop: CropConfig, cube: float
+) -> np.ndarray:
+    """The (S, S) normalised crop of one depth frame of an NYU-layout folder around `centre` (mm)."""
+    cfg = dataclasses.replace(crop, cube_mm=cube)
+    image = folder.depth(index, camera, synthetic)[None]
+    path = str(folder.depth_path(index, camera, synthetic))
+    return crop_depth(image, np.asarray(centre)[None], cfg, frame_ids=[path])[0]
+
+
 def nyu_crops(folder: NYUFolder, indices: np.ndarray, crop: CropConfig) -> dict[str, np.ndarray]:
     """Cached fields for frames of an NYU-layout folder (the same crop code as the direct path)."""
     joints = folder.joint_xyz[:, indices].transpose(1, 0, 2, 3)  # (B, cameras, 36, 3)
     centres = joints[:, :, PALM_CENTRE]
     cubes = np.array([folder.cube_mm(int(i)) for i in indices], np.float32)
+    views = np.array([folder.view_camera(int(i)) for i in indices], np.int64)
     out = {k: [] for k in ("real", "real_view", "synth")}
 
     def one(i: int, row: int, camera: int, synthetic: bool) -> np.ndarray:
-        cfg = dataclasses.replace(crop, cube_mm=float(cubes[row]))
-        image = folder.depth(i, camera, synthetic)[None]
-        path = str(folder.depth_path(i, camera, synthetic))
-        return crop_depth(image, centres[row, camera - 1][None], cfg, frame_ids=[path])[0]
+        return crop_nyu_frame(folder, i, camera, synthetic, centres[row, camera - 1], crop, float(cubes[row]))
 
     for row, i in enumerate(int(i) for i in indices):
         out["real"].append(one(i, row, 1, False))
-        out["real_view"].append(one(i, row, folder.view_camera(i), False))
+        out["real_view"].append(one(i, row, int(views[row]), False))
         out["synth"].append(np.stack([one(i, row, k, True) for k in (1, 2, 3)]))
     return {
         "real": np.stack(out["real"]).astype(np.float16),
@@ -152,6 +162,7 @@ def nyu_crops(folder: NYUFolder, indices: np.ndarray, crop: CropConfig) -> dict[
         "cube": cubes,
         "frame_ids": np.asarray(indices, np.int64),
         "subjects": np.full(len(indices), -1, np.int64),
+        "view_camera": views,
     }
 
 
@@ -163,7 +174,7 @@ def nyu_split_frames(root: str | Path, max_frames: dict[str, int] | None = None,
     frames (a contiguous block of the recording, so neighbouring near-duplicates stay on one side)."""
     root = Path(root)
     if not (root / "test").is_dir():
-        raise FileNotFoundError(f"{root / 'test'}: NYU test folder not found; an NYU folder holds train/ and test/")
+        raise FileNotFoundError(f"{root / 'test'}: NYU test folder not found — an NYU folder holds train/ and test/")
     limit = max_frames or {}
     n_train = len(NYUFolder(root, "train"))
     n_test = len(NYUFolder(root, "test"))
@@ -175,7 +186,8 @@ def nyu_split_frames(root: str | Path, max_frames: dict[str, int] | None = None,
     else:
         k = min(val_frames, n_train // 5)
         if k < 1:
-            raise ValueError(f"{root}: no val/ folder and no training frames to hold out (val_frames={val_frames})")
+            raise ValueError(f"{root}: no val/ folder and no training frames to hold out (val_frames={val_frames}) — "
+                             "give --val-frames or add a val/ folder")
         frames["val"] = ("train", np.arange(n_train - k, n_train))
         frames["train"] = ("train", np.arange(min(n_train - k, limit.get("train", n_train))))
     return {s: frames[s] for s in ("train", "val", "test")}
@@ -190,16 +202,20 @@ def nyu_cache(
     val_frames: int = 0,
 ) -> Path:
     """Preprocess an NYU-layout folder (train/, test/ and, if present, val/) into a cache file with the
-    three splits, reusing a valid one. Every file a split needs is checked before any is read."""
+    three splits, reusing a valid one. Every file a split needs is checked before any is read, and the
+    cache is keyed on a fingerprint of those files (`NYUFolder.fingerprint`), not on the folder's path
+    alone: a label edited or a PNG replaced in place gives a new cache."""
     splits = nyu_split_frames(root, max_frames, val_frames)
     folders = {s: NYUFolder(root, s, cube_mm=crop.cube_mm) for s in {src for src, _ in splits.values()}}
     for folder in folders.values():
-        views = (2, 3) if not folder.is_generated else (folder.view_camera(0),)
-        folder.check_files(cameras=(1, *views), synthetic=(1, 2, 3))
+        folder.check_files(cameras=(1, *folder.view_cameras()), synthetic=(1, 2, 3))
     sizes = {s: len(idx) for s, (_, idx) in splits.items()}
     ranges = {s: [src, int(idx[0]), int(idx[-1])] for s, (src, idx) in splits.items()}
-    settings = {"source": str(Path(root).resolve()), "crop": dataclasses.asdict(crop), "frames": ranges}
+    files = {s: folders[src].fingerprint(idx) for s, (src, idx) in splits.items()}
+    settings = {"source": str(Path(root).resolve()), "crop": dataclasses.asdict(crop), "frames": ranges, "files": files}
     path = Path(out_dir) / f"nyu-{crop.size}px-{cache.settings_key(settings)}.h5"
+    counts = ", ".join(f"{s} {n}" for s, n in sizes.items())
+    print(f"NYU data: {Path(root).resolve()} (frames: {counts}); cache {path.resolve()}", file=sys.stderr)
 
     def build() -> Path:
         bar = tqdm(total=sum(sizes.values()), desc="cropping NYU frames", unit="frame", disable=not progress)
@@ -220,18 +236,27 @@ def nyu_cache(
 
 
 def export_nyu(
-    gen: HandGenerator, root: str | Path, frames: dict[str, int], chunk: int = 16, progress: bool = True
+    gen: HandGenerator,
+    root: str | Path,
+    frames: dict[str, int],
+    chunk: int = 16,
+    progress: bool = True,
+    view_swap_index: int | None = None,
 ) -> Path:
     """Write generated frames in NYU's layout: real depth for cameras 1 and the view camera,
-    synthetic depth for cameras 1-3, and joint_data.mat per split."""
+    synthetic depth for cameras 1-3, and joint_data.mat per split. With `view_swap_index` k the view
+    target switches from camera 2 to camera 3 at 0-based frame k of every split, as NYU's training
+    recording does at its rig swap (real depth of all three cameras is written then)."""
     root = Path(root)
+    real = (1, VIEW_CAMERA) if view_swap_index is None else (1, 2, 3)
+    cameras = [(k, "real") for k in real] + [(k, "synth") for k in (1, 2, 3)]
     for split, n in frames.items():
         folder = root / split
         folder.mkdir(parents=True, exist_ok=True)
         uvd, xyz = [], []
         for start in tqdm(range(0, n, chunk), desc=f"exporting {split}", disable=not progress):
             f = gen.frames(split, np.arange(start, min(start + chunk, n)))
-            for camera, domain in [(1, "real"), (VIEW_CAMERA, "real"), (1, "synth"), (2, "synth"), (3, "synth")]:
+            for camera, domain in cameras:
                 images = gen.render_full(f, camera, domain)
                 for i, img in zip(f.index, images):
                     write_depth_png(folder / depth_filename(camera, int(i) + 1, domain == "synth"), img)
@@ -239,7 +264,7 @@ def export_nyu(
             uvd.append(xyz_to_uvd(f.joints_xyz))
         # joint_data.mat stores (cameras, N, 36, 3)
         write_joint_data(folder, np.concatenate(uvd).transpose(1, 0, 2, 3), np.concatenate(xyz).transpose(1, 0, 2, 3))
-        marker = {"generator": dataclasses.asdict(gen.cfg), "frames": n}
+        marker = {"generator": dataclasses.asdict(gen.cfg), "frames": n, "view_swap_index": view_swap_index}
         (folder / GENERATOR_MARKER).write_text(json.dumps(marker, indent=2))
     return root
 
@@ -251,12 +276,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--frames", type=int, default=None, help="number of training frames (preset default otherwise)")
     ap.add_argument("--out", default="data_cache", help="folder for the cache file")
     ap.add_argument("--export-nyu", metavar="DIR", default=None, help="write NYU-layout PNGs + joint_data.mat instead")
+    ap.add_argument(
+        "--view-swap-index",
+        type=int,
+        default=None,
+        help="with --export-nyu: the 0-based frame from which the view target is camera 3, not 2 (NYU's rig swap)",
+    )
     args = ap.parse_args(argv)
     cfg = data_config(args.preset, args.crop_size, args.frames)
     t0 = time.perf_counter()
     if args.export_nyu:
         frames = {"train": cfg.train_frames, "val": cfg.val_frames, "test": cfg.test_frames}
-        out = export_nyu(HandGenerator(cfg.generator), args.export_nyu, frames)
+        out = export_nyu(HandGenerator(cfg.generator), args.export_nyu, frames, view_swap_index=args.view_swap_index)
     else:
         out = generated_cache(cfg, args.out)
     print(json.dumps({"path": str(out), "seconds": round(time.perf_counter() - t0, 2)}))

@@ -1,0 +1,65 @@
+"""TensorBoard event files of a training run, in `<run folder>/tensorboard/`, beside its history CSV:
+
+    tensorboard --logdir runs/
+
+Scalars per logged row (`stage1/pose`, `stage2/view`, `stage2/lr`, `stage2/val_error_mm`,
+`stage2/disc_acc`, ...) and, at every validation, a few validation frames as images: the camera-1
+input, the view decoder's side view and the captured side view (paper Fig. 5's three panels).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from mlib.cli import UserError
+
+VIEW_FRAMES = 4  # validation frames shown as images at each validation
+NOT_SCALARS = ("iteration", "stage")
+
+
+def require_tensorboard() -> None:
+    """Raise a UserError saying what to do when TensorBoard is not installed (checked before a run starts)."""
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError as err:
+        raise UserError(
+            f"tensorboard is not installed ({err}) — `pip install tensorboard`, or pass --no-tensorboard"
+        ) from None
+
+
+class TensorBoardLog:
+    """A SummaryWriter for one stage of a run; every method is a no-op after `close`."""
+
+    def __init__(self, out_dir: str | Path, stage: int):
+        require_tensorboard()
+        from torch.utils.tensorboard import SummaryWriter
+        self.folder = Path(out_dir) / "tensorboard"
+        self.stage = stage
+        self.writer = SummaryWriter(log_dir=str(self.folder))
+
+    def scalars(self, row: dict) -> None:
+        """One history row: every number in it, at its iteration."""
+        step = int(row["iteration"])
+        for key, value in row.items():
+            if key not in NOT_SCALARS and isinstance(value, (int, float)):
+                self.writer.add_scalar(f"stage{self.stage}/{key}", value, step)
+
+    @torch.no_grad()
+    def views(self, model: torch.nn.Module, store, step: int, device: torch.device) -> None:
+        """The first validation frames' input, predicted side view (through m in stage 2, as trained)
+        and captured side view, depth [-1, 1] shown as [0, 1]."""
+        idx = torch.arange(min(VIEW_FRAMES, len(store)))
+        was_training = model.training
+        model.eval()
+        try:
+            x = store.images(idx, "real").to(device)
+            pred = model.g(model.latent(x, real=self.stage == 2), store.centres[idx, 0].to(device)).float().cpu()
+        finally:
+            model.train(was_training)
+        panels = torch.cat([x.float().cpu(), pred, store.views(idx, "real")], dim=-1)  # side by side per frame
+        self.writer.add_images(f"stage{self.stage}/input_predicted_captured_view", (panels + 1) / 2, step)
+
+    def close(self) -> None:
+        self.writer.close()

@@ -1,0 +1,239 @@
+"""`python -m mlib.train`: one cell of the ablation grid from the command line.
+
+    python -m mlib.train --preset ci --variant full --n-labeled 100 --out runs/full-100 [--config FILE]
+
+Every option can also come from `--config FILE` (JSON, or TOML on Python 3.11+), keyed by the option's
+name (`lambda_g` or `lambda-g`); an option given on the command line wins over the file. The resolved
+settings are written to the run folder as `config.json`. Ends with one JSON line (the test error, the
+run folder); a user's mistake ends with one line `error: ...` and exit status 1 (`--debug`: traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import torch
+
+from mlib.atomic import LockHeld, folder_lock, write_json
+from mlib.cli import UserError, check_device, user_errors
+from mlib.data import SOURCES, load_data
+from mlib.evaluate import predict_store, save_predictions
+from mlib.tblog import require_tensorboard
+from mlib.train import (
+    PRECISIONS,
+    TRAIN_PRESETS,
+    VARIANTS,
+    TrainConfig,
+    load_trained_model,
+    pick_device,
+    train_config,
+    train_variant,
+)
+
+# Options that override the preset's TrainConfig, and the field each sets (None: keep the preset's).
+CONFIG_FIELDS = {
+    "stage1_iters": "stage1_iters",
+    "stage2_iters": "stage2_iters",
+    "lr": "base_lr",
+    "set_size": "set_size",
+    "precision": "precision",
+    "ckpt_every": "ckpt_every",
+    "log_every": "log_every",
+    "eval_every": "eval_every",
+    "corr_trains_encoder": "corr_trains_encoder",
+    "adv_trains_encoder": "adv_trains_encoder",
+}
+WEIGHT_FIELDS = ("lambda_c", "lambda_g", "lambda_m")  # TrainConfig.weights (paper appendix A.1)
+
+
+class DefaultsShown(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default, except where there is none to show (the preset decides)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default is None or action.default is argparse.SUPPRESS or "%(default)" in (action.help or ""):
+            return action.help or ""
+        return super()._get_help_string(action)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="python -m mlib.train",
+        description="Train MURAUER (or an ablation variant) on the generated data set or an NYU-layout folder.",
+        formatter_class=DefaultsShown,
+    )
+    ap.add_argument("--config", metavar="FILE", help="JSON or TOML file of option values (names as below)")
+    ap.add_argument("--preset", default="laptop", choices=sorted(TRAIN_PRESETS), help="data, model and schedule preset")
+    ap.add_argument("--variant", default="full", choices=sorted(VARIANTS), help="the ablation variant (paper §4.3)")
+    ap.add_argument("--n-labeled", default="100", help="number of labeled real frames, or 'all'")
+    ap.add_argument("--out", help="run folder (checkpoints, history, result.json, config.json); required")
+    ap.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoints")
+    ap.add_argument("--pretrained", help="stage-1 checkpoint to start stage 2 from (default: train or reuse one)")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the initialisation, sampler and labeled subset")
+    g = ap.add_argument_group("training (default: the preset's)")
+    g.add_argument("--stage1-iters", type=int, help="iterations of stage 1 (synthetic pretraining)")
+    g.add_argument("--stage2-iters", type=int, help="iterations of stage 2 (Eq. 1)")
+    g.add_argument("--lr", type=float, help="base learning rate of Adam (paper Eq. 14-15's schedule around it)")
+    g.add_argument("--set-size", type=int, help="samples per set; a batch holds four sets")
+    g.add_argument("--lambda-c", type=float, help="weight of the correspondence loss Lc")
+    g.add_argument("--lambda-g", type=float, help="weight of the view-prediction loss Lg")
+    g.add_argument("--lambda-m", type=float, help="weight of the adversarial mapping loss Lm")
+    g.add_argument("--precision", choices=PRECISIONS, help="auto: bf16 autocast on CUDA, float32 elsewhere")
+    g.add_argument("--ckpt-every", type=int, help="iterations between checkpoints")
+    g.add_argument("--log-every", type=int, help="iterations between history rows")
+    g.add_argument("--eval-every", type=int, help="iterations between validation errors (0: never)")
+    g.add_argument(
+        "--corr-trains-encoder",
+        action=argparse.BooleanOptionalAction,
+        help="let Lc move f as well as m (preset: m alone)",
+    )
+    g.add_argument(
+        "--adv-trains-encoder",
+        action=argparse.BooleanOptionalAction,
+        help="let Lm move f as well as m (preset: yes; the authors' release: no)",
+    )
+    d = ap.add_argument_group("data")
+    d.add_argument("--data", default="generated", choices=SOURCES, help="the generated data set or an NYU folder")
+    d.add_argument("--nyu-dir", help="with --data nyu: the folder holding NYU's train/ and test/")
+    d.add_argument("--data-dir", default="data_cache", help="folder of the preprocessed caches")
+    d.add_argument("--frames", type=int, help="at most this many training frames (default: the preset's)")
+    d.add_argument("--test-frames", type=int, help="at most this many test frames (default: the preset's)")
+    d.add_argument("--val-frames", type=int, help="at most this many validation frames (default: the preset's)")
+    d.add_argument("--save-predictions", metavar="FILE", help="write the test predictions (uvd, NYU's text format)")
+    r = ap.add_argument_group("running")
+    r.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
+    r.add_argument("--threads", type=int, help="CPU threads of torch (default: torch's choice)")
+    r.add_argument("--no-progress", action="store_true", help="no progress bars")
+    r.add_argument("--no-tensorboard", action="store_true", help="write no TensorBoard event files (tensorboard/)")
+    r.add_argument("--debug", action="store_true", help="show the traceback of an error instead of one line")
+    return ap
+
+
+def read_config_file(path: str, ap: argparse.ArgumentParser) -> dict:
+    """Option values from a JSON or TOML file, keyed by option name with - or _; unknown names are errors."""
+    file = Path(path)
+    if not file.is_file():
+        raise UserError(f"{file}: config file not found — check the path given to --config")
+    try:
+        if file.suffix == ".toml":
+            import tomllib  # Python 3.11+
+
+            values = tomllib.loads(file.read_text())
+        else:
+            values = json.loads(file.read_text())
+    except ImportError:
+        raise UserError(f"{file}: reading TOML needs Python 3.11 or newer — write the file as JSON") from None
+    except ValueError as err:
+        raise UserError(f"{file}: not valid {'TOML' if file.suffix == '.toml' else 'JSON'} ({err}) — fix the file") from None
+    if not isinstance(values, dict):
+        raise UserError(f"{file}: expected a table of option values — write {{\"lr\": 0.001, ...}}")
+    known = {a.dest for a in ap._actions} - {"help", "config"}
+    out = {}
+    for key, value in values.items():
+        dest = key.replace("-", "_")
+        if dest not in known:
+            raise UserError(f"{file}: unknown option {key!r} — the names are those of `python -m mlib.train --help`")
+        out[dest] = value
+    return out
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line over the --config file over the defaults."""
+    ap = build_parser()
+    first, _ = ap.parse_known_args(argv)
+    if first.config:
+        with user_errors(first.debug):
+            ap.set_defaults(**read_config_file(first.config, ap))
+    args = ap.parse_args(argv)
+    if not args.out:
+        ap.error("the following arguments are required: --out (on the command line or in --config)")
+    return args
+
+
+def resolved_train_config(args: argparse.Namespace) -> TrainConfig:
+    """The preset's TrainConfig with the options given."""
+    overrides = {field: getattr(args, opt) for opt, field in CONFIG_FIELDS.items() if getattr(args, opt) is not None}
+    cfg = train_config(args.preset, seed=args.seed, **overrides)
+    weights = {k: getattr(args, k) for k in WEIGHT_FIELDS if getattr(args, k) is not None}
+    return dataclasses.replace(cfg, weights=dataclasses.replace(cfg.weights, **weights)) if weights else cfg
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    with user_errors(args.debug):
+        run_command_line(args)
+
+
+def run_command_line(args: argparse.Namespace) -> None:
+    """Checks the arguments, holds the run folder's lock, trains and reports."""
+    if args.nyu_dir is not None and args.data != "nyu":
+        raise UserError(f"{args.nyu_dir}: --nyu-dir is only read with --data nyu — add --data nyu to train on it")
+    device = check_device(args.device) or pick_device()
+    if not args.no_tensorboard:
+        require_tensorboard()
+    if args.threads is not None:
+        if args.threads < 1:
+            raise UserError(f"--threads {args.threads}: needs at least 1 — give the number of CPU threads to use")
+        torch.set_num_threads(args.threads)
+    cfg = resolved_train_config(args)
+    n = args.n_labeled if args.n_labeled == "all" else int(args.n_labeled)
+    out = Path(args.out)
+    created = not out.exists()
+    try:
+        # One writer per run folder: a second trainer on it would overwrite the first one's checkpoints.
+        with folder_lock(out, "training run", wait=False):
+            train_command(args, cfg, n, out, device)
+    except LockHeld as err:
+        holder = str(err).rsplit(" is locked by ", 1)[-1]
+        raise UserError(
+            f"{out}: another trainer ({holder}) is writing this run folder — wait for it or choose another --out"
+        ) from None
+    except BaseException:
+        if created and out.is_dir() and {p.name for p in out.iterdir()} <= {".lock"}:  # nothing of this run to keep
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
+def train_command(args: argparse.Namespace, cfg: TrainConfig, n: int | str, out: Path, device: torch.device) -> None:
+    if any(out.glob("stage*.pt")) and not args.resume:
+        raise UserError(f"{out}: already holds checkpoints — pass --resume to continue or choose another --out")
+    sizes = {"frames": args.frames, "test_frames": args.test_frames, "val_frames": args.val_frames}
+    sizes = {k: v for k, v in sizes.items() if v is not None}
+    data = load_data(args.preset, args.data_dir, not args.no_progress, args.data, args.nyu_dir, **sizes)
+    options = {k: v for k, v in vars(args).items() if k not in ("debug",)}
+    write_json(out / "config.json", {"options": options, "train_config": dataclasses.asdict(cfg), "device": str(device)})
+    res = train_variant(
+        args.variant,
+        n,
+        cfg,
+        data.train,
+        data.test,
+        out,
+        device,
+        args.pretrained,
+        resume=args.resume,
+        progress=not args.no_progress,
+        val=data.val,
+        tensorboard=not args.no_tensorboard,
+    )
+    predictions = None
+    if args.save_predictions:  # the field's text format, scored by `python -m mlib.evaluate`
+        model = load_trained_model(res.checkpoint, device)
+        xyz = predict_store(model, data.test, "real", VARIANTS[args.variant].stage2, next(model.parameters()).device)
+        predictions = str(save_predictions(args.save_predictions, xyz, fmt="uvd"))
+    print(
+        json.dumps(
+            {
+                "variant": res.variant,
+                "n_labeled": res.n_labeled,
+                "test_error_mm": round(res.test_error_mm, 3),
+                "val_error_mm": None if res.summary["val_mean"] is None else round(res.summary["val_mean"], 3),
+                "seconds": round(res.seconds, 1),
+                "out": res.out_dir,
+                "predictions": predictions,
+            }
+        )
+    )
