@@ -532,7 +532,10 @@ def plot_architecture(counts: dict[str, int] | None = None, set_sizes: dict[int,
     lam = (lambda k: f" × {getattr(weights, k):g}") if weights is not None else (lambda k: "")
 
     def size(name):
-        return "" if not counts or name not in counts else f"\n{counts[name] / 1e6:.2f} M param."
+        if not counts or name not in counts:
+            return ""
+        n = counts[name]
+        return f"\n{n / 1e6:.2f} M param." if n >= 1e6 else f"\n{n / 1e3:.1f} k param."
 
     # the sets of one mini-batch
     ax.text(1.7, 10.15, "one mini-batch: four sets", ha="center", fontsize=10, weight="bold")
@@ -607,7 +610,7 @@ def plot_architecture(counts: dict[str, int] | None = None, set_sizes: dict[int,
         Line2D([], [], color=test_c, lw=3, label="test time: ŷ = p(m(f(x))), Eq. 7"),
     ]
     ax.legend(handles=handles, loc="upper right", fontsize=8, frameon=False, bbox_to_anchor=(1.0, 1.02))
-    fig.suptitle(
+    ax.set_title(
         "MURAUER (paper Fig. 2): five modules, the four sets of a batch, and where each term of Eq. 1 attaches"
     )
     fig.tight_layout()
