@@ -17,6 +17,8 @@ import sys
 
 FIGURE_RECORD_MIME = "application/vnd.mlib.figure-record+json"
 TEXT_BAR_INTERVAL_S = 5.0  # seconds between two refreshes of a text bar (a saved notebook keeps each one)
+TEXT_BAR_FORMAT = "{l_bar}{bar:20}{r_bar}"  # the bar itself 20 characters wide
+TEXT_BAR_MAX_COLUMNS = 1000
 
 
 def _axis_label(ax, which: str) -> str:
@@ -67,7 +69,10 @@ def text_bars() -> None:
         def __init__(self, *args, **kwargs):
             kwargs.setdefault("file", sys.stdout)
             kwargs.setdefault("mininterval", TEXT_BAR_INTERVAL_S)
-            kwargs.setdefault("ncols", 90)
+            # A bar of fixed width and no line limit: tqdm cuts a line at `ncols`, which would cut the
+            # postfix of loss terms mid-word; a generous limit keeps it whole whatever width tqdm detects.
+            kwargs.setdefault("bar_format", TEXT_BAR_FORMAT)
+            kwargs.setdefault("ncols", TEXT_BAR_MAX_COLUMNS)
             super().__init__(*args, **kwargs)
 
     def trange(*args, **kwargs):

@@ -4,8 +4,9 @@
     p = resolve("laptop", data={"crop_size": 48}, train={"seed": 1})
     p.model.crop_size   # 48: the model's crop size always comes from the data
 
-`ci` runs the whole series in minutes on 2 CPU cores, `laptop` shows the paper's effects on a CPU,
-`paper` is the paper's network, crops and iteration counts for a GPU. Below paper scale the
+`ci` runs the whole series in minutes on 2 CPU cores (too small for the paper's effects), `laptop`
+runs the paper's experiments scaled down to a CPU (which of the paper's effects appear there is measured
+in `benchmarks/results/`, not promised), `paper` is the paper's network, crops and iteration counts for a GPU. Below paper scale the
 settings keep the paper's schedule shape (`mlib.schedule`) and take rates chosen on the validation split.
 """
 

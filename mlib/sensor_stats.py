@@ -37,7 +37,9 @@ two small adapters at the end (`nyu_crop`, `store_crops`).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from scipy import ndimage
@@ -497,3 +499,19 @@ def format_table(
             f"{r['mean']:13.3f} [{r['p10']:7.3f}, {r['p90']:7.3f}]  {s['mean']:9.3f} [{s['p10']:7.3f}, {s['p90']:7.3f}]"
         )
     return "\n".join(lines)
+
+
+RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+
+
+def committed_nyu_reference(crop_px: int, folder: str | Path = RESULTS) -> dict | None:
+    """The statistics of NYU's test frame 1 at crops of `crop_px` pixels as committed by
+    `benchmarks/sensor_stats.py` (benchmarks/results/sensor-stats-*.json, computed where NYU's files were
+    present): {'stats': ..., 'file': the file's name, 'cube_mm': ...}; None when no committed file holds
+    the real frame at that crop size (the statistics depend on it)."""
+    for path in sorted(Path(folder).glob("sensor-stats-*.json")):
+        d = json.loads(path.read_text())
+        ref = d.get("reference", {})
+        if d.get("crop_px") == crop_px and ref.get("is_real_nyu") and "stats" in ref:
+            return {"stats": ref["stats"], "file": path.name, "cube_mm": d.get("cube_mm")}
+    return None

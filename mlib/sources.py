@@ -147,7 +147,8 @@ def field_files(
         stem = f"{r['variant']}_n{r['n_labeled']}"
         through = VARIANTS[r["variant"]].stage2  # a stage-2 model reads real frames through m
         preds.append(save_predictions(out / f"{stem}.txt", predict_store(model, splits.test, "real", through)))
-        names[stem] = f"{VARIANT_NAMES[r['variant']]}, n = {r['n_labeled']} (this series)"
+        labels = f"n = {r['n_labeled']}" if VARIANTS[r["variant"]].uses_n else "no real labels"  # Synth only
+        names[stem] = f"{VARIANT_NAMES[r['variant']]}, {labels} (this series)"
     missing = f"no NYU ground truth at {gt}" if not gt.is_file() else f"no prediction files in {published}"
     return FieldFiles(
         gt_file,

@@ -336,6 +336,16 @@ def load_model_state(model: torch.nn.Module, state: dict, source: str, modules: 
     model.load_state_dict(state, strict=modules is None)
 
 
+def schedule_iters_per_epoch(cfg: TrainConfig, stage: int, stage_iters: int, n_real_train: int) -> float:
+    """Iterations per epoch of the learning-rate schedule (appendix Eq. 14-15) of a stage that runs
+    `stage_iters` scheduled iterations: below paper scale the stage's iterations over the paper's epochs
+    (the schedule keeps its shape); at paper scale the real training frames over the batch size,
+    whatever data the run draws (appendix A.1)."""
+    if cfg.scaled_schedule:
+        return scaled_iterations_per_epoch(stage_iters, stage)
+    return iterations_per_epoch(n_real_train, cfg.batch_size)
+
+
 # ----------------------------------------------------------------------------- the trainer
 
 
@@ -385,10 +395,7 @@ class Trainer:
             groups.append({"params": [*model.f.parameters(), *model.p.parameters()], "lr": lr * cfg.predictor_lr_scale})
         self.opt = torch.optim.Adam(groups[0] if len(groups) == 1 else groups, **adam)
         self.opt_h = torch.optim.Adam(model.h.parameters(), **adam)
-        if cfg.scaled_schedule:
-            ipe = scaled_iterations_per_epoch(self.iters - self.warmup, stage)
-        else:  # the paper's epoch: real training frames / batch size, whatever data the run uses
-            ipe = iterations_per_epoch(n_real_train or len(train), cfg.batch_size)
+        ipe = schedule_iters_per_epoch(cfg, stage, self.iters - self.warmup, n_real_train or len(train))
         self.sched = make_scheduler(self.opt, ipe, cfg.gamma)
         self.sched_h = make_scheduler(self.opt_h, ipe, cfg.gamma)
         self.iteration = 0

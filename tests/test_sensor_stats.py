@@ -220,3 +220,12 @@ def test_nyu_frame_statistics_are_plausible(nyu_dir, size):
     assert 12 < st["finger_width_mm"] < 35  # an adult's finger, seen by a Kinect
     assert st["fingers_measured"] >= 3
     assert st["hand_px"] > 0.15 * size * size  # the open hand fills a good part of the crop
+
+
+def test_committed_nyu_reference_matches_the_crop_size():
+    from mlib.sensor_stats import STAT_NAMES, committed_nyu_reference
+
+    ref = committed_nyu_reference(64)  # the laptop preset's crops
+    assert ref is not None and ref["file"] == "sensor-stats-laptop.json"
+    assert set(STAT_NAMES) <= set(ref["stats"])
+    assert committed_nyu_reference(32) is None  # no NYU numbers at the ci crop size: a notebook says so

@@ -259,3 +259,24 @@ def test_list_claims_writes_the_table_of_an_executed_run_without_running_it(tmp_
     assert main(["--list-claims", "--out", str(tmp_path)]) == 0
     assert "| 01_a.ipynb | 0 | A holds" in (tmp_path / "claims.md").read_text()
     assert not (tmp_path / "times.json").exists()  # nothing ran
+
+
+def test_text_bars_keep_the_whole_postfix(monkeypatch, capsys):
+    """A batch run's text bar ends with every loss term it was given, not cut at a fixed width."""
+    import tqdm.auto
+    import tqdm.autonotebook
+
+    from mlib.batch import text_bars
+
+    for module in (tqdm.auto, tqdm.autonotebook):  # restored after the test
+        monkeypatch.setattr(module, "tqdm", module.tqdm)
+        monkeypatch.setattr(module, "trange", module.trange)
+    text_bars()
+    postfix = {k: "1.23e+05" for k in ("pose", "corr", "view", "adv", "disc", "disc_acc", "val_error_mm")}
+    bar = tqdm.auto.tqdm(total=3, desc="stage 2", mininterval=0)
+    for _ in range(3):
+        bar.update(1)
+        bar.set_postfix(postfix)
+    bar.close()
+    last = capsys.readouterr().out.split("\r")[-1].strip()
+    assert last.startswith("stage 2: 100%") and last.endswith("val_error_mm=1.23e+05]"), last

@@ -86,8 +86,10 @@ def test_figures_have_titles_labels_and_colour_bars_in_mm():
     assert len(bars) == 2  # one per row
     sets = {"pairs": torch.arange(2), "real": torch.arange(2), "synth": torch.arange(3), "unlabeled": torch.arange(4)}
     fig = plot_four_set_batch(make_batch(store, sets), 300.0, per_set=2)
-    assert "pair_real 2" in fig._suptitle.get_text() and "unlabeled 4" in fig._suptitle.get_text()
-    assert sum(ax.get_ylabel().startswith("unlabeled real") for ax in fig.axes) == 1
+    title = fig._suptitle.get_text()  # four sets (appendix A.1); the pairs of set 1 take two rows
+    assert "4 sets" in title and "set 1: 2 pairs" in title and "set 4: 4 crops" in title
+    assert sum(ax.get_ylabel().startswith("set 4 · unlabeled real") for ax in fig.axes) == 1
+    assert sum(ax.get_ylabel().startswith("set 1 ·") for ax in fig.axes) == 2
     ax = plot_errors_with_baseline({"a": 10.0, "b": 20.0}, 30.0)
     assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title()
     assert ax.get_xlim()[1] > 30.0  # the baseline line is inside the axes
@@ -96,4 +98,35 @@ def test_figures_have_titles_labels_and_colour_bars_in_mm():
     assert probe_ax.get_xlim() == (0.5, 1.0) and mix_ax.get_xlim()[0] == 0.0 and mix_ax.get_xlim()[1] >= 0.5
     fig = plot_probe_and_mixing({"a": 0.9}, {"a": 0.56})  # above 0.5: the bar stays inside the axes
     assert fig.axes[1].get_xlim()[1] > 0.56
+    plt.close("all")
+
+
+def test_architecture_figure_names_every_module_set_and_term():
+    from mlib.plots import plot_architecture, sets_reading
+    from mlib.train import TRAIN_PRESETS
+
+    assert sets_reading("Lg") == [3, 4] and sets_reading("Lc") == [1] and sets_reading("Lm") == [1, 2, 4]
+    counts = {k: 1000 * (i + 1) for i, k in enumerate("fpmhg")}
+    fig = plot_architecture(counts, {1: 16, 2: 16, 3: 16, 4: 16}, TRAIN_PRESETS["ci"].weights)
+    text = " ".join(t.get_text() for t in fig.axes[0].texts)
+    for needle in ("encoder", "mapping", "pose head", "discriminator", "view decoder"):
+        assert needle in text
+    for k in (1, 2, 3, 4):
+        assert f"set {k} (16)" in text
+    for term in ("Lp (Eq. 5)", "Lc (Eq. 8)", "Lg (Eq. 10)", "Lm (Eq. 13)", "Lh (Eq. 12)", "(Eq. 1)"):
+        assert term in text
+    assert fig.axes[0].get_title() and not fig.axes[0].axison  # a diagram: a title, no axes to label
+    plt.close("all")
+
+
+def test_lr_schedule_plot_shows_the_warm_up_of_every_iteration():
+    from mlib.plots import plot_lr_schedule
+    from mlib.schedule import learning_rate, scaled_iterations_per_epoch
+
+    ipe = scaled_iterations_per_epoch(300, 1)  # the ci stage 1: 2 iterations per epoch
+    rates = [learning_rate(i, 0.03, ipe) for i in range(300)]
+    ax = plot_lr_schedule(rates, ipe, [{"iteration": 20, "lr": rates[20]}])
+    assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title() and ax.get_yscale() == "log"
+    line = ax.lines[0].get_ydata()
+    assert line[0] < line[4] < line[8] and line[8] > line[-1]  # a tenth, a third, then decay
     plt.close("all")
