@@ -191,7 +191,8 @@ class NYUFolder:
             if missing is not None:
                 raise FileNotFoundError(
                     f"{self.depth_path(missing, camera, synth)}: missing; {self.folder / 'joint_data.mat'} lists "
-                    f"{self.num_frames} frames and the folder has {count} {prefix}*.png files — copy the missing frames"
+                    f"{self.num_frames} frames and the folder has {count} {prefix}*.png files — "
+                    "copy the missing frames"
                 )
             if count != self.num_frames:
                 raise NYUFormatError(
