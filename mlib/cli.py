@@ -50,7 +50,8 @@ def check_device(name: str) -> torch.device | None:
             raise UserError(f"--device {name}: this machine has no CUDA device — use --device cpu or auto")
         if device.index is not None and device.index >= count:
             raise UserError(
-                f"--device {name}: this machine has {count} CUDA device(s), cuda:0 to cuda:{count - 1} — pick one of them"
+                f"--device {name}: this machine has {count} CUDA device(s), cuda:0 to cuda:{count - 1} — "
+                "pick one of them"
             )
     elif device.type == "mps":
         mps = getattr(torch.backends, "mps", None)

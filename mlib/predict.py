@@ -27,7 +27,9 @@ def predict_nyu(checkpoint: str | Path, nyu_dir: str | Path, device=None, progre
     device = device or pick_device()
     ckpt = load_checkpoint(checkpoint)
     if "model_cfg" not in ckpt:
-        raise UserError(f"{checkpoint}: not a checkpoint of mlib.train (no model configuration) — give stage1.pt or stage2.pt")
+        raise UserError(
+            f"{checkpoint}: not a checkpoint of mlib.train (no model configuration) — give stage1.pt or stage2.pt"
+        )
     preset = json.loads(ckpt.get("train_cfg", "{}")).get("preset", "laptop")
     crop_size = json.loads(ckpt["model_cfg"])["crop_size"]
     store = nyu_test_store(nyu_dir, data_config(preset, crop_size=crop_size).crop, progress)

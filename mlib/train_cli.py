@@ -127,7 +127,8 @@ def read_config_file(path: str, ap: argparse.ArgumentParser) -> dict:
     except ImportError:
         raise UserError(f"{file}: reading TOML needs Python 3.11 or newer — write the file as JSON") from None
     except ValueError as err:
-        raise UserError(f"{file}: not valid {'TOML' if file.suffix == '.toml' else 'JSON'} ({err}) — fix the file") from None
+        kind = "TOML" if file.suffix == ".toml" else "JSON"
+        raise UserError(f"{file}: not valid {kind} ({err}) — fix the file") from None
     if not isinstance(values, dict):
         raise UserError(f"{file}: expected a table of option values — write {{\"lr\": 0.001, ...}}")
     known = {a.dest for a in ap._actions} - {"help", "config"}
@@ -204,7 +205,8 @@ def train_command(args: argparse.Namespace, cfg: TrainConfig, n: int | str, out:
     sizes = {k: v for k, v in sizes.items() if v is not None}
     data = load_data(args.preset, args.data_dir, not args.no_progress, args.data, args.nyu_dir, **sizes)
     options = {k: v for k, v in vars(args).items() if k not in ("debug",)}
-    write_json(out / "config.json", {"options": options, "train_config": dataclasses.asdict(cfg), "device": str(device)})
+    resolved = {"options": options, "train_config": dataclasses.asdict(cfg), "device": str(device)}
+    write_json(out / "config.json", resolved)
     res = train_variant(
         args.variant,
         n,

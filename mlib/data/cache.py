@@ -152,8 +152,10 @@ def _with_view_camera(f: h5py.File, split: str, arrays: dict[str, np.ndarray]) -
     if "view_camera" not in arrays:
         camera = json.loads(f.attrs.get("settings", "{}")).get("view_camera")
         if camera is None:
-            raise CacheError(f"{f.filename}: split {split!r} does not say which camera its view targets show; "
-                             "delete the file to rebuild it")
+            raise CacheError(
+                f"{f.filename}: split {split!r} does not say which camera its view targets show — "
+                "delete the file to rebuild it"
+            )
         arrays["view_camera"] = np.full(len(arrays["frame_ids"]), int(camera), np.int64)
     return arrays
 

@@ -212,7 +212,8 @@ def nyu_cache(
     sizes = {s: len(idx) for s, (_, idx) in splits.items()}
     ranges = {s: [src, int(idx[0]), int(idx[-1])] for s, (src, idx) in splits.items()}
     files = {s: folders[src].fingerprint(idx) for s, (src, idx) in splits.items()}
-    settings = {"source": str(Path(root).resolve()), "crop": dataclasses.asdict(crop), "frames": ranges, "files": files}
+    settings = {"source": str(Path(root).resolve()), "crop": dataclasses.asdict(crop), "frames": ranges}
+    settings["files"] = files  # what was read, not only where: an edit in place gives another cache
     path = Path(out_dir) / f"nyu-{crop.size}px-{cache.settings_key(settings)}.h5"
     counts = ", ".join(f"{s} {n}" for s, n in sizes.items())
     print(f"NYU data: {Path(root).resolve()} (frames: {counts}); cache {path.resolve()}", file=sys.stderr)

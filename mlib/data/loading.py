@@ -55,7 +55,9 @@ def load_splits(
         if nyu_dir is None:
             raise ValueError("source 'nyu' needs nyu_dir, the folder holding NYU's train/ and test/")
         if not Path(nyu_dir).is_dir():
-            raise FileNotFoundError(f"{nyu_dir}: NYU folder not found — give the folder that holds NYU's train/ and test/")
+            raise FileNotFoundError(
+                f"{nyu_dir}: NYU folder not found — give the folder that holds NYU's train/ and test/"
+            )
         return load_nyu(nyu_dir, cfg, data_dir, progress)
     return load_generated(cfg, data_dir, progress=progress)
 

@@ -62,8 +62,10 @@ def read_depth_png(path: str | Path, intr: Intrinsics = NYU) -> np.ndarray:
             f"{path}: not a readable PNG ({err}) — the file is corrupt or truncated; copy it again"
         ) from err
     if size != (intr.width, intr.height):
-        raise NYUFormatError(f"{path}: image is {size[0]}x{size[1]}, NYU depth frames are {intr.width}x{intr.height} — "
-            "replace it with the original frame")
+        raise NYUFormatError(
+            f"{path}: image is {size[0]}x{size[1]}, NYU depth frames are {intr.width}x{intr.height} — "
+            "replace it with the original frame"
+        )
     if mode != "RGB":
         raise NYUFormatError(
             f"{path}: PNG mode is {mode!r}, NYU depth frames are 'RGB' with depth in G (high) and B (low) — "
@@ -104,8 +106,10 @@ def read_joint_data(folder: str | Path) -> dict[str, np.ndarray]:
         if arr.ndim == 3:  # a single camera saved without the leading axis
             arr = arr[None]
         if arr.ndim != 4 or arr.shape[2] != NUM_JOINTS or arr.shape[3] != 3:
-            raise NYUFormatError(f"{path}: {key} has shape {arr.shape}, expected (cameras, N, {NUM_JOINTS}, 3) — "
-                "use NYU's own joint_data.mat")
+            raise NYUFormatError(
+                f"{path}: {key} has shape {arr.shape}, expected (cameras, N, {NUM_JOINTS}, 3) — "
+                "use NYU's own joint_data.mat"
+            )
         out[key] = arr
     if out["joint_uvd"].shape != out["joint_xyz"].shape:
         raise NYUFormatError(
@@ -187,7 +191,8 @@ class NYUFolder:
             if missing is not None:
                 raise FileNotFoundError(
                     f"{self.depth_path(missing, camera, synth)}: missing; {self.folder / 'joint_data.mat'} lists "
-                    f"{self.num_frames} frames and the folder has {count} {prefix}*.png files — copy the missing frames"
+                    f"{self.num_frames} frames and the folder has {count} {prefix}*.png files — "
+                    "copy the missing frames"
                 )
             if count != self.num_frames:
                 raise NYUFormatError(
