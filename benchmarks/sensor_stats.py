@@ -1,4 +1,4 @@
-"""How Kinect-like is the generator's real domain? The statistics of `mlib.sensor_stats` on the real NYU
+"""How Kinect-like is the generator's real domain? The statistics of `mlib.data.sensor_stats` on the real NYU
 test frame beside the generated real camera-1 crops and their synthetic renders.
 
     python benchmarks/sensor_stats.py --preset laptop                  # the preset's crop size (64 px)
@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mlib import sensor_stats as ss
 from mlib.atomic import write_json
 from mlib.data import load_generated
+from mlib.data import sensor_stats as ss
 from mlib.data.camera import EVAL_JOINTS
 from mlib.data.crop import CropConfig
 from mlib.data.generate import data_config, render_crops
@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NYU_SENTINEL_MM = 2001.0  # what NYU's frame stores where there is nothing within range (measured below)
 
 ABOUT = (
-    "Statistics of a depth sensor's footprint on the hand (mlib.sensor_stats), in the crop the network sees "
+    "Statistics of a depth sensor's footprint on the hand (mlib.data.sensor_stats), in the crop the network sees "
     "(mlib.data.crop: a cube around the palm centre, no reading or outside the cube = background), for the real "
     "NYU test frame 1 (camera 1) beside N generated real camera-1 crops (of the split named under generated.source) and their synthetic renders. "
     "missing_on_hand: share of the skeleton core (pixels within 4 mm of the 2-D bones of the 14 labelled joints, "
