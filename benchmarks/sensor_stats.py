@@ -37,7 +37,7 @@ from mlib.data.nyu import read_depth_png
 from mlib.data.procedural import hand as H
 from mlib.data.procedural.generator import HandGenerator
 from mlib.presets import PRESET_NAMES
-from mlib.sources import nyu_test_frame, repo_path
+from mlib.sources import nyu_test_frame
 
 ROOT = Path(__file__).resolve().parents[1]
 NYU_SENTINEL_MM = 2001.0  # what NYU's frame stores where there is nothing within range (measured below)
@@ -151,9 +151,9 @@ def main(argv: list[str] | None = None) -> dict:
         help="generated split to measure (default val: generator settings are chosen on the validation split)",
     )
     ap.add_argument(
-        "--nyu-dir", default="../shared/nyu", help="folder with test/depth_1_0000001.png and the label file"
+        "--nyu-dir", default=str(ROOT.parent / "shared" / "nyu"), help="folder with test/depth_1_0000001.png and the label file"
     )
-    ap.add_argument("--data-dir", default="data_cache", help="the generated data cache's folder")
+    ap.add_argument("--data-dir", default=str(ROOT / "data_cache"), help="the generated data cache's folder")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> dict:
     classes = gen.frames(split, idx).pose.cls
 
     if size == cfg.crop.size:
-        store = getattr(load_generated(cfg, repo_path(args.data_dir), progress=False), split)
+        store = getattr(load_generated(cfg, Path(args.data_dir), progress=False), split)
         real = ss.store_crops(store, idx, "real")
         synth = ss.store_crops(store, idx, "synth")
         source = f"the {args.preset} data cache's {split} split ({split_frames} frames), crops as cached (float16)"
