@@ -290,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
         write_text(out / "claims.md", claims_table(claims))
         print(claims_table(claims))
         return 0
+    if not notebooks(args.only, Path(args.notebooks)):
+        ap.error(f"no notebooks in {Path(args.notebooks).resolve()}; run from the repository root or pass --notebooks")
     t0 = time.perf_counter()
     try:
         timeout = args.cell_timeout if args.cell_timeout is not None else (900 if args.preset == "ci" else None)

@@ -250,3 +250,10 @@ def test_list_claims_writes_the_table_of_an_executed_run_without_running_it(tmp_
     assert main(["--list-claims", "--out", str(tmp_path)]) == 0
     assert "| 01_a.ipynb | 0 | A holds" in (tmp_path / "claims.md").read_text()
     assert not (tmp_path / "times.json").exists()  # nothing ran
+
+
+def test_a_run_without_notebooks_is_refused(tmp_path):
+    from mlib.series import main
+
+    with pytest.raises(SystemExit):  # e.g. started outside the repository root: nothing would run
+        main(["--out", str(tmp_path / "run"), "--notebooks", str(tmp_path / "none")])
