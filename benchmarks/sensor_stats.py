@@ -1,4 +1,4 @@
-"""How Kinect-like is the generator's real domain? The statistics of `mlib.sensor_stats` on the real NYU
+"""How Kinect-like is the generator's real domain? The statistics of `mlib.data.sensor_stats` on the real NYU
 test frame beside the generated real camera-1 crops and their synthetic renders.
 
     python benchmarks/sensor_stats.py --preset laptop                  # the preset's crop size (64 px)
@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mlib import sensor_stats as ss
 from mlib.atomic import write_json
 from mlib.data import load_generated
+from mlib.data import sensor_stats as ss
 from mlib.data.camera import EVAL_JOINTS
 from mlib.data.crop import CropConfig
 from mlib.data.generate import data_config, render_crops
@@ -37,13 +37,13 @@ from mlib.data.nyu import read_depth_png
 from mlib.data.procedural import hand as H
 from mlib.data.procedural.generator import HandGenerator
 from mlib.presets import PRESET_NAMES
-from mlib.sources import nyu_test_frame, repo_path
+from mlib.sources import nyu_test_frame
 
 ROOT = Path(__file__).resolve().parents[1]
 NYU_SENTINEL_MM = 2001.0  # what NYU's frame stores where there is nothing within range (measured below)
 
 ABOUT = (
-    "Statistics of a depth sensor's footprint on the hand (mlib.sensor_stats), in the crop the network sees "
+    "Statistics of a depth sensor's footprint on the hand (mlib.data.sensor_stats), in the crop the network sees "
     "(mlib.data.crop: a cube around the palm centre, no reading or outside the cube = background), for the real "
     "NYU test frame 1 (camera 1) beside N generated real camera-1 crops (of the split named under generated.source) and their synthetic renders. "
     "missing_on_hand: share of the skeleton core (pixels within 4 mm of the 2-D bones of the 14 labelled joints, "
@@ -151,9 +151,9 @@ def main(argv: list[str] | None = None) -> dict:
         help="generated split to measure (default val: generator settings are chosen on the validation split)",
     )
     ap.add_argument(
-        "--nyu-dir", default="../shared/nyu", help="folder with test/depth_1_0000001.png and the label file"
+        "--nyu-dir", default=str(ROOT.parent / "shared" / "nyu"), help="folder with test/depth_1_0000001.png and the label file"
     )
-    ap.add_argument("--data-dir", default="data_cache", help="the generated data cache's folder")
+    ap.add_argument("--data-dir", default=str(ROOT / "data_cache"), help="the generated data cache's folder")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> dict:
     classes = gen.frames(split, idx).pose.cls
 
     if size == cfg.crop.size:
-        store = getattr(load_generated(cfg, repo_path(args.data_dir), progress=False), split)
+        store = getattr(load_generated(cfg, Path(args.data_dir), progress=False), split)
         real = ss.store_crops(store, idx, "real")
         synth = ss.store_crops(store, idx, "synth")
         source = f"the {args.preset} data cache's {split} split ({split_frames} frames), crops as cached (float16)"

@@ -1,6 +1,6 @@
 """Claims computed, not written: a sentence that states a result is printed together with the
 numbers of this run that decide it, its verdict at this preset, and the values a committed results
-file (``benchmarks/results/*.json``) holds for the same comparison.
+file (shipped in ``mlib/reference/``, copies of ``benchmarks/results/*.json``) holds for the same comparison.
 
     c = compare("Synth only is worse on real frames than on synthetic ones",
                 "real", 47.1, "synthetic", 41.0, relation=">", preset="ci",
@@ -25,9 +25,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
-
-RESULTS_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 
 RELATIONS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
@@ -142,6 +141,22 @@ def _load(path: str) -> dict:
         return json.load(fh)
 
 
+def _results_file(file: str | Path):
+    """A committed results file by name (``ablation-laptop.json``: shipped in the package) or a path
+    (absolute, or relative to the working directory when it has a folder part)."""
+    if Path(file).is_absolute() or "/" in str(file):
+        return Path(file)
+    return resources.files("mlib.reference") / str(file)
+
+
+def committed_results(file: str | Path = "ablation-laptop.json") -> dict:
+    """The whole of a committed results file (see ``_results_file``) as a dict."""
+    path = _results_file(file)
+    if not path.is_file():
+        raise MissingExpected(f"committed results file {str(file)!r} ({path}) not found")
+    return _load(str(path))
+
+
 _SELECT = re.compile(r"^([^\[\]]*)((?:\[[^\]]*\])*)$")
 
 
@@ -176,11 +191,11 @@ def _step(node: object, part: str) -> object:
 
 
 def expected(key_path: str, file: str = "ablation-laptop.json") -> float:
-    """A number from a committed results file in ``benchmarks/results/`` (or a path).
+    """A number from a committed results file (shipped in ``mlib/reference/``, or a path).
 
     Raises ``MissingExpected`` naming the file and the key when either is missing or the value
     is not a number."""
-    path = Path(file) if Path(file).is_absolute() or "/" in file else RESULTS_DIR / file
+    path = _results_file(file)
     if not path.is_file():
         raise MissingExpected(f"committed results file {file!r} ({path}) not found (wanted key {key_path!r})")
     node: object = _load(str(path))

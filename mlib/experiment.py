@@ -33,9 +33,6 @@ from mlib.train import (
     train_variant,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
 # ----------------------------------------------------------------------------- run folders
 
 
@@ -120,7 +117,8 @@ class Experiment:
         nyu_dir: str | Path | None = None,
         **train_overrides,
     ) -> Experiment:
-        """Load (or build) the preset's data and prepare a run folder (default runs/series-<preset>).
+        """Load (or build) the preset's data and prepare a run folder. Relative paths, and the defaults
+        `runs/series-<preset>` and `data_cache/`, are taken from the working directory.
 
         The preset is resolved by `mlib.presets.resolve`: `data_overrides` go to the data settings
         (crop_size, frames, test_frames, ...), `model_overrides` to the model's (its crop size follows the
@@ -128,9 +126,9 @@ class Experiment:
         trains and evaluates on an NYU-layout folder instead of the generated data set.
         """
         setup = resolve(preset, data=data_overrides, model=model_overrides, train=train_overrides)
-        run_dir = Path(run_dir) if run_dir else ROOT / "runs" / f"series-{preset}"
+        run_dir = Path(run_dir) if run_dir else Path("runs") / f"series-{preset}"
         run_dir.mkdir(parents=True, exist_ok=True)
-        splits = load_splits(setup.data, data, nyu_dir, data_dir or ROOT / "data_cache", progress)
+        splits = load_splits(setup.data, data, nyu_dir, data_dir or "data_cache", progress)
         return cls(
             preset,
             run_dir,

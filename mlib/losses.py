@@ -95,3 +95,28 @@ class NonFiniteLossError(RuntimeError):
         self.iteration = iteration
         self.term = term
         self.value = value
+
+
+class FiniteWatch:
+    """The first non-finite value of each logged term, kept on the device so the training loop never
+    waits for it; `check`, called at the log interval, raises NonFiniteLossError for the earliest."""
+
+    def __init__(self, names: tuple[str, ...], device: torch.device):
+        self.names, self.device = names, device
+        self.first_bad = torch.full((len(names),), -1, dtype=torch.long, device=device)  # iteration, -1: none yet
+        self.first_val = torch.zeros(len(names), device=device)
+
+    def update(self, iteration: int, terms: dict[str, Tensor]) -> None:
+        vals = torch.stack([terms.get(k, torch.zeros((), device=self.device)).float() for k in self.names])
+        newly_bad = ~torch.isfinite(vals) & (self.first_bad < 0)
+        self.first_bad = torch.where(newly_bad, torch.full_like(self.first_bad, iteration), self.first_bad)
+        self.first_val = torch.where(newly_bad, vals, self.first_val)
+
+    def check(self, where: str) -> None:
+        bad = self.first_bad.cpu().tolist()
+        hits = [(it, i) for i, it in enumerate(bad) if it >= 0]
+        if hits:
+            it = min(h[0] for h in hits)
+            names = ", ".join(self.names[i] for h, i in hits if h == it)
+            value = float(self.first_val[min(i for h, i in hits if h == it)])
+            raise NonFiniteLossError(it, f"{names} ({where})", value)

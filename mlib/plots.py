@@ -1220,12 +1220,12 @@ def plot_mean_error_bars(groups: dict[str, dict[str, float]], title: str, ax=Non
 def plot_sensor_crops(
     rows: dict[str, Sequence[tuple[object, str] | None]], title: str, near_mm: float = 80, far_mm: float = 150
 ):
-    """Rows of crops in mm (`mlib.sensor_stats.HandCrop`; row label -> [(crop, panel title) or None for an
+    """Rows of crops in mm (`mlib.data.sensor_stats.HandCrop`; row label -> [(crop, panel title) or None for an
     empty panel]), each drawn
     from `near_mm` in front of its palm centre to `far_mm` behind it, black where there is no reading or
-    background, with the silhouette (red) and the skeleton core (white) that `mlib.sensor_stats` measures
+    background, with the silhouette (red) and the skeleton core (white) that `mlib.data.sensor_stats` measures
     on. One colour bar per panel, since every crop has its own palm depth."""
-    from mlib import sensor_stats as ss
+    from mlib.data import sensor_stats as ss
 
     n_cols = max(len(r) for r in rows.values())
     fig, axes = plt.subplots(len(rows), n_cols, figsize=(3.1 * n_cols, 3.0 * len(rows)), squeeze=False)

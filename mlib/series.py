@@ -1,6 +1,6 @@
 """Execute the notebook series with papermill into a run folder.
 
-    python -m mlib.series --preset ci --out runs/series-ci
+    python -m mlib.series --preset ci --out runs/series-ci      # in the repository root
 
 Each notebook gets the parameters `preset`, `run_dir` and `data_dir`; executed copies and
 the figures they show land in the run folder. A failing notebook stops the series with
@@ -29,8 +29,7 @@ from mlib.atomic import write_json, write_text
 from mlib.batch import FIGURE_RECORD_MIME
 from mlib.presets import PRESET_NAMES
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = ROOT / "notebooks"
+NOTEBOOKS = Path("notebooks")  # relative to the working directory: run from the repository root
 DATA_SOURCE_PARAMS = ("dataset", "nyu_dir")  # reach only the notebooks that declare `dataset` (01-06)
 # Run in every kernel before the first cell (a kernel start option, so the notebook itself is unchanged).
 KERNEL_SETUP = "__import__('mlib.batch').batch.install()"
@@ -258,7 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Run the MURAUER notebook series with papermill.")
     ap.add_argument("--preset", default="ci", choices=PRESET_NAMES)
     ap.add_argument("--out", default=None, help="run folder (default runs/series-<preset>)")
-    ap.add_argument("--data-dir", default=str(ROOT / "data_cache"))
+    ap.add_argument("--data-dir", default="data_cache")
+    ap.add_argument("--notebooks", default=str(NOTEBOOKS), help="folder of the notebooks to run (default notebooks/)")
     ap.add_argument("--data", default="generated", choices=["generated", "nyu"], help="data set of notebooks 01-06")
     ap.add_argument("--nyu-dir", default=None, help="with --data nyu: the folder holding NYU's train/ and test/")
     ap.add_argument("--kernel", default="murauer", help="Jupyter kernel name (scripts/setup.sh installs 'murauer')")
@@ -287,12 +287,14 @@ def main(argv: list[str] | None = None) -> int:
         "--list-claims", action="store_true", help="run nothing: write claims.md from the executed notebooks in --out"
     )
     args = ap.parse_args(argv)
-    out = Path(args.out or ROOT / "runs" / f"series-{args.preset}")
+    out = Path(args.out or Path("runs") / f"series-{args.preset}")
     if args.list_claims:
         claims = [c for nb in notebooks(args.only, out) for c in claims_printed(nb)]
         write_text(out / "claims.md", claims_table(claims))
         print(claims_table(claims))
         return 0
+    if not notebooks(args.only, Path(args.notebooks)):
+        ap.error(f"no notebooks in {Path(args.notebooks).resolve()}; run from the repository root or pass --notebooks")
     t0 = time.perf_counter()
     try:
         timeout = args.cell_timeout if args.cell_timeout is not None else (900 if args.preset == "ci" else None)
@@ -308,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
             extra=extra,
             check=args.check,
             cell_timeout=timeout,
+            notebook_dir=Path(args.notebooks),
             params={name: parameter_value(value) for name, value in args.param},
         )
     except pm.PapermillExecutionError as err:

@@ -9,6 +9,7 @@ stand-ins in exactly the same format, so every section runs and shows its figure
   a mean-pose baseline and the finished models of a series run folder.
 
 Each result says in words which data it holds (`description`), so a notebook can print it.
+Relative paths are taken from the working directory.
 """
 
 from __future__ import annotations
@@ -19,16 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
 NYU_TEST_PNG = Path("test") / "depth_1_0000001.png"
 NYU_TEST_LABELS = "nyu_test_groundtruth_label.txt"
 
 
-def repo_path(path: str | Path) -> Path:
-    """A path as given, or relative to the repository root, so a notebook finds the same files
-    whether Jupyter was started in notebooks/ or in the root."""
+def _path(path: str | Path) -> Path:
+    """A path as given when absolute, else resolved from the working directory."""
     path = Path(path).expanduser()
-    return path if path.is_absolute() else (ROOT / path).resolve()
+    return path if path.is_absolute() else path.resolve()
 
 
 @dataclass
@@ -51,7 +50,7 @@ def nyu_test_frame(nyu_dir: str | Path, preset: str, out_dir: str | Path) -> Fra
     from mlib.data.procedural.generator import HandGenerator
     from mlib.evaluate import save_predictions
 
-    root = repo_path(nyu_dir)
+    root = _path(nyu_dir)
     png, labels = root / NYU_TEST_PNG, root / NYU_TEST_LABELS
     if png.is_file() and labels.is_file():
         return FrameFiles(png, labels, True, f"the real NYU test frame 1, camera 1 ({root})")
@@ -128,11 +127,11 @@ def field_files(
     from mlib.experiment import VARIANT_NAMES
     from mlib.train import VARIANTS, load_trained_model
 
-    gt, published = repo_path(gt_path), repo_path(published_dir)
+    gt, published = _path(gt_path), _path(published_dir)
     files = sorted(published.glob("*.txt")) if published.is_dir() else []
     if gt.is_file() and files:
         return FieldFiles(gt, files, True, f"the NYU test set ({gt.name}) and {len(files)} published prediction files")
-    splits = load_generated(data_config(preset), repo_path(data_dir) if data_dir else ROOT / "data_cache", False)
+    splits = load_generated(data_config(preset), _path(data_dir or "data_cache"), False)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     gt_file = save_predictions(

@@ -9,7 +9,6 @@ prints a progress bar and, at the end, one JSON line with the test mean joint er
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import json
 import time
@@ -19,7 +18,16 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from mlib.atomic import atomic_write, write_json
+from mlib.atomic import write_json
+from mlib.checkpoint import (
+    atomic_save,
+    config_differences,
+    load_checkpoint,
+    load_model_state,
+    restore,
+    trainer_state,
+    write_history,
+)
 from mlib.data.augment import AugmentConfig
 from mlib.data.datasets import (
     LABELED_SETS,
@@ -35,8 +43,8 @@ from mlib.data.datasets import (
 from mlib.evaluate import evaluate_store
 from mlib.losses import (
     TERM_KEYS,
+    FiniteWatch,
     LossWeights,
-    NonFiniteLossError,
     correspondence_loss,
     discriminator_loss,
     mapping_adversarial_loss,
@@ -180,22 +188,6 @@ class TrainConfig:
         return 4 * self.set_size
 
 
-# How checkpoints written before a setting existed were trained (Lc and Lm reached f, no decay).
-BEFORE_SETTING_EXISTED = {
-    "corr_trains_encoder": True,
-    "adv_trains_encoder": True,
-    "weight_decay": 0.0,
-    "view_sets_unrotated": False,
-    "scaled_schedule": False,
-    "stage2_lr_scale": 1.0,
-    "stage1_synth_cameras": 1,
-    "precision": "auto",
-    "adv_unlabeled_only": False,
-    "batchnorm_per_set": False,
-    "view_set": 0,
-    "predictor_lr_scale": 1.0,
-    "view_warmup_iters": 0,
-}
 VIEW_SETS = ("synth", "unlabeled")  # the sets that carry Lg when `view_sets_unrotated`
 
 TRAIN_PRESETS: dict[str, TrainConfig] = {
@@ -299,41 +291,39 @@ def composition(variant: Variant, stage: int, set_size: int, view_set: int = 0) 
     return Composition(set_size, set_size, set_size, set_size if variant.unlabeled else 0, view)
 
 
-# ----------------------------------------------------------------------------- checkpoints
+# ----------------------------------------------------------------------------- the trainer's parts
 
 
-def atomic_save(obj: dict, path: Path) -> None:
-    """torch.save to a temp file, then rename: a crash never leaves half a checkpoint."""
-    with atomic_write(path) as tmp:
-        torch.save(obj, tmp)
+def check_crop_size(model_cfg: ModelConfig, **stores: CropStore | None) -> None:
+    for name, store in stores.items():
+        if store is not None and store.crop_size != model_cfg.crop_size:
+            raise ValueError(
+                f"the {name} crops are {store.crop_size}x{store.crop_size} but the model expects "
+                f"{model_cfg.crop_size}x{model_cfg.crop_size}; resolve the preset with mlib.presets.resolve, "
+                "which derives the model's crop size from the data"
+            )
 
 
-def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: checkpoint not found")
-    return torch.load(path, map_location=map_location, weights_only=True)
+def optimisers(model: Murauer, cfg: TrainConfig, variant: Variant, stage: int) -> tuple[torch.optim.Optimizer, ...]:
+    """Adam for the modules a stage trains (stage 1: f, p; stage 2: m, g and, unless frozen, f, p) and
+    Adam for the discriminator h, which only its own loss moves."""
+    trainable = ["f", "p"] if stage == 1 else (["f", "p"] if variant.train_predictor else []) + ["m", "g"]
+    lr = cfg.base_lr * (cfg.stage2_lr_scale if stage == 2 else 1.0)
+    adam = dict(lr=lr, betas=(0.9, 0.999), weight_decay=cfg.weight_decay)
+    groups = [[p for name in trainable for p in getattr(model, name).parameters()]]
+    if stage == 2 and cfg.predictor_lr_scale != 1.0 and variant.train_predictor:  # f, p at their own rate
+        groups = [{"params": [p for k in ("m", "g") for p in getattr(model, k).parameters()]}]
+        groups.append({"params": [*model.f.parameters(), *model.p.parameters()], "lr": lr * cfg.predictor_lr_scale})
+    opt = torch.optim.Adam(groups[0] if len(groups) == 1 else groups, **adam)
+    return opt, torch.optim.Adam(model.h.parameters(), **adam)
 
 
-def load_model_state(model: torch.nn.Module, state: dict, source: str, modules: tuple[str, ...] | None = None) -> None:
-    """Load weights, failing with the list of differing shapes when the configurations differ."""
-    own = model.state_dict()
-    if modules is not None:
-        state = {k: v for k, v in state.items() if k.split(".")[0] in modules}
-    diffs = [
-        f"{k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}"
-        for k, v in state.items()
-        if k in own and own[k].shape != v.shape
-    ]
-    missing = [k for k in own if k not in state and (modules is None or k.split(".")[0] in modules)]
-    if diffs or missing:
-        msg = f"{source}: checkpoint does not fit this model configuration"
-        if diffs:
-            msg += "; shapes differ:\n  " + "\n  ".join(diffs[:20])
-        if missing:
-            msg += f"\n  {len(missing)} parameter(s) missing, e.g. {missing[:5]}"
-        raise ValueError(msg)
-    model.load_state_dict(state, strict=modules is None)
+def view_sets(comp: Composition, variant: Variant, stage: int, cfg: TrainConfig) -> tuple[tuple[str, ...], ...]:
+    """The sets that carry Lg, and the sets drawn without rotation (empty when Lg covers every rotated set)."""
+    if comp.view:  # a view set of its own carries Lg, every pose set is rotated alike
+        return ("view_real", "view_synth"), ("view_real", "view_synth")
+    unrotated = VIEW_SETS if variant.view and stage == 2 and cfg.view_sets_unrotated else ()
+    return (VIEW_SETS if cfg.view_sets_unrotated else REAL_SETS + SYNTH_SETS), unrotated
 
 
 def schedule_iters_per_epoch(cfg: TrainConfig, stage: int, stage_iters: int, n_real_train: int) -> float:
@@ -371,13 +361,7 @@ class Trainer:
         self.model, self.model_cfg, self.cfg, self.variant, self.stage = model, model_cfg, cfg, variant, stage
         self.train, self.val, self.device = train, val, device
         self.tensorboard: TensorBoardLog | None = None  # set by the caller to log this stage there too
-        for name, store in (("training", train), ("validation", val)):
-            if store is not None and store.crop_size != model_cfg.crop_size:
-                raise ValueError(
-                    f"the {name} crops are {store.crop_size}x{store.crop_size} but the model expects "
-                    f"{model_cfg.crop_size}x{model_cfg.crop_size}; resolve the preset with mlib.presets.resolve, "
-                    "which derives the model's crop size from the data"
-                )
+        check_crop_size(model_cfg, training=train, validation=val)
         self.out_dir = Path(out_dir)
         self.ckpt_path = self.out_dir / f"stage{stage}.pt"
         self.iters = stage_iterations(cfg, variant, stage)
@@ -386,27 +370,14 @@ class Trainer:
         self.sampler = FourSetSampler(len(train), labeled, comp, cfg.seed + stage)
         self.aug_gen = torch.Generator(device=device).manual_seed(cfg.seed + 100 + stage)
         self.trains_predictor = stage == 1 or variant.train_predictor
-        trainable = ["f", "p"] if stage == 1 else (["f", "p"] if variant.train_predictor else []) + ["m", "g"]
-        lr = cfg.base_lr * (cfg.stage2_lr_scale if stage == 2 else 1.0)
-        adam = dict(lr=lr, betas=(0.9, 0.999), weight_decay=cfg.weight_decay)
-        groups = [[p for name in trainable for p in getattr(model, name).parameters()]]
-        if stage == 2 and cfg.predictor_lr_scale != 1.0 and variant.train_predictor:  # f, p at their own rate
-            groups = [{"params": [p for k in ("m", "g") for p in getattr(model, k).parameters()]}]
-            groups.append({"params": [*model.f.parameters(), *model.p.parameters()], "lr": lr * cfg.predictor_lr_scale})
-        self.opt = torch.optim.Adam(groups[0] if len(groups) == 1 else groups, **adam)
-        self.opt_h = torch.optim.Adam(model.h.parameters(), **adam)
+        self.opt, self.opt_h = optimisers(model, cfg, variant, stage)
         ipe = schedule_iters_per_epoch(cfg, stage, self.iters - self.warmup, n_real_train or len(train))
         self.sched = make_scheduler(self.opt, ipe, cfg.gamma)
         self.sched_h = make_scheduler(self.opt_h, ipe, cfg.gamma)
         self.iteration = 0
         self.history: list[dict] = []
         self.amp = cfg.precision == "bf16" or (cfg.precision == "auto" and device.type == "cuda")
-        # The sets drawn without rotation and carrying Lg; empty when Lg covers every (rotated) set.
-        if comp.view:  # a view set of its own carries Lg, every pose set is rotated alike
-            self.view_sets = self.unrotated = ("view_real", "view_synth")
-        else:
-            self.unrotated = VIEW_SETS if variant.view and stage == 2 and cfg.view_sets_unrotated else ()
-            self.view_sets = VIEW_SETS if cfg.view_sets_unrotated else REAL_SETS + SYNTH_SETS  # the sets Lg covers
+        self.view_sets, self.unrotated = view_sets(comp, variant, stage, cfg)
         self.train_mode()
 
     # -- one step ----------------------------------------------------------------------------
@@ -514,82 +485,17 @@ class Trainer:
         accuracy = ((h_real > 0.5).float().mean() + (h_synth < 0.5).float().mean()) / 2
         return {"disc": loss.detach(), "disc_acc": accuracy.detach()}
 
-    # -- checkpoints ---------------------------------------------------------------------------
-
-    def state(self) -> dict:
-        return {
-            "model": self.model.state_dict(),
-            "opt": self.opt.state_dict(),
-            "opt_h": self.opt_h.state_dict(),
-            "sched": self.sched.state_dict(),
-            "sched_h": self.sched_h.state_dict(),
-            "sampler": self.sampler.state_dict(),
-            "aug_gen": self.aug_gen.get_state(),
-            "iteration": self.iteration,
-            "stage": self.stage,
-            "history": self.history,
-            "model_cfg": json.dumps(dataclasses.asdict(self.model_cfg)),
-            "train_cfg": json.dumps(dataclasses.asdict(self.cfg)),
-            "variant": json.dumps(dataclasses.asdict(self.variant)),
-        }
+    # -- checkpoints (mlib.checkpoint) -------------------------------------------------------------
 
     def save(self) -> None:
-        atomic_save(self.state(), self.ckpt_path)
-        self.write_history()
-
-    def config_differences(self, ckpt: dict) -> list[str]:
-        """The settings that shape this stage's result and differ from the checkpoint's. Iteration
-        counts and logging intervals may change: continuing to more iterations is a valid resume."""
-        v = self.variant
-        keys = ["preset", "seed", "set_size", "base_lr", "gamma", "augment", "weight_decay", "scaled_schedule"]
-        keys += ["precision"]  # bf16 changes the numbers; the layout (channels_last) does not
-        if self.stage == 1 or v.pretrained:  # stage 2 starts from stage 1: its settings shape the cell too
-            keys += ["stage1_synth_cameras"]
-        if self.stage == 2:  # only the settings this variant's terms use (Real only ignores the mapping's)
-            keys += ["stage2_lr_scale"]
-            keys += ["weights"] if v.synthetic or v.view or v.adversarial else []
-            keys += ["corr_trains_encoder"] if v.synthetic else []
-            keys += ["adv_trains_encoder"] if v.adversarial else []
-            keys += ["view_sets_unrotated", "view_set"] if v.view else []
-            keys += ["adv_unlabeled_only"] if v.adversarial else []
-            keys += ["batchnorm_per_set", "predictor_lr_scale"] + (["view_warmup_iters"] if v.view else [])
-        saved = BEFORE_SETTING_EXISTED | json.loads(ckpt["train_cfg"])
-        now = json.loads(json.dumps(dataclasses.asdict(self.cfg)))
-        diffs = [f"{k}: checkpoint {saved[k]!r}, now {now[k]!r}" for k in keys if saved[k] != now[k]]
-        saved_variant = json.loads(ckpt.get("variant", "null"))
-        if self.stage == 2 and saved_variant is not None and saved_variant != dataclasses.asdict(self.variant):
-            diffs.append(f"variant: checkpoint {saved_variant}, now {dataclasses.asdict(self.variant)}")
-        return diffs
+        atomic_save(trainer_state(self), self.ckpt_path)
+        write_history(self.history, self.out_dir, self.stage)
 
     def resume(self, path: str | Path | None = None) -> None:
-        path = Path(path or self.ckpt_path)
-        ckpt = load_checkpoint(path, map_location=self.device)
-        diffs = self.config_differences(ckpt)
-        if diffs:
-            raise ValueError(
-                f"{path} was trained with another configuration ({'; '.join(diffs)}); "
-                "train into another run folder, or delete the checkpoint to start over"
-            )
-        load_model_state(self.model, ckpt["model"], str(path))
-        self.opt.load_state_dict(ckpt["opt"])
-        self.opt_h.load_state_dict(ckpt["opt_h"])
-        self.sched.load_state_dict(ckpt["sched"])
-        self.sched_h.load_state_dict(ckpt["sched_h"])
-        self.sampler.load_state_dict(ckpt["sampler"])
-        self.aug_gen.set_state(ckpt["aug_gen"].cpu())  # RNG states are CPU byte tensors, even a CUDA generator's
-        self.iteration = int(ckpt["iteration"])
-        self.history = list(ckpt["history"])
+        restore(self, Path(path or self.ckpt_path))
 
-    def write_history(self) -> None:
-        if not self.history:
-            return
-        stem = self.out_dir / f"history-stage{self.stage}"
-        write_json(stem.with_suffix(".json"), self.history)
-        keys = sorted({k for row in self.history for k in row})
-        with atomic_write(stem.with_suffix(".csv")) as tmp, open(tmp, "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=keys)
-            w.writeheader()
-            w.writerows(self.history)
+    def config_differences(self, ckpt: dict) -> list[str]:
+        return config_differences(ckpt, self.cfg, self.variant, self.stage)
 
     # -- the loop --------------------------------------------------------------------------------
 
@@ -607,15 +513,18 @@ class Trainer:
         if self.device.type == "cuda" and self.cfg.store_on_device and self.train.device != self.device:
             self.train = self.train.to(self.device)
 
+    def nan_context(self) -> str:
+        """Where a non-finite loss happened and what the checkpoint still holds, for its error."""
+        kept = "keeps the last good state" if self.ckpt_path.exists() else "was not written: nothing to keep"
+        return f"stage {self.stage}; {self.ckpt_path} {kept}"
+
     def run(self, progress: bool = True, stop_at: int | None = None) -> list[dict]:
         """Train until `self.iters` (or `stop_at`, to simulate an interruption); checkpoint on the way."""
         end = min(self.iters, stop_at) if stop_at is not None else self.iters
         self.train_mode()
         self.prepare_device()
         sums: dict[str, torch.Tensor] = {}
-        # First non-finite iteration per term, kept on the device so the loop never syncs.
-        first_bad = torch.full((len(TERMS),), -1, dtype=torch.long, device=self.device)
-        first_val = torch.zeros(len(TERMS), device=self.device)
+        watch = FiniteWatch(TERMS, self.device)
         # "seconds" counts training time across resumes: a resumed run starts where its history ends.
         count, t0 = 0, time.perf_counter() - (self.history[-1].get("seconds", 0.0) if self.history else 0.0)
         bar = tqdm(total=end, initial=self.iteration, desc=f"stage {self.stage}", disable=not progress)
@@ -623,16 +532,13 @@ class Trainer:
             terms = self.step()
             self.iteration += 1
             count += 1
-            vals = torch.stack([terms.get(k, torch.zeros((), device=self.device)).float() for k in TERMS])
-            newly_bad = ~torch.isfinite(vals) & (first_bad < 0)
-            first_bad = torch.where(newly_bad, torch.full_like(first_bad, self.iteration), first_bad)
-            first_val = torch.where(newly_bad, vals, first_val)
+            watch.update(self.iteration, terms)
             for k, t in terms.items():
                 sums[k] = sums.get(k, 0) + t.float()
             bar.update(1)
             last = self.iteration == end
             if self.iteration % self.cfg.log_every == 0 or last:
-                self.check_finite(first_bad, first_val)  # the only host sync, at the log interval
+                watch.check(self.nan_context())  # the only host sync, at the log interval
                 row = {"iteration": self.iteration, "stage": self.stage, "lr": self.sched.get_last_lr()[0]}
                 row.update({k: float(s) / count for k, s in sums.items()})
                 row["seconds"] = time.perf_counter() - t0
@@ -647,7 +553,7 @@ class Trainer:
                 bar.set_postfix({k: f"{v:.3g}" for k, v in row.items() if k in TERMS or k == "val_error_mm"})
                 sums, count = {}, 0
             if self.iteration % self.cfg.ckpt_every == 0 or last:
-                self.check_finite(first_bad, first_val)  # never save parameters a NaN has touched
+                watch.check(self.nan_context())  # never save parameters a NaN has touched
                 self.save()
         bar.close()
         return self.history
@@ -659,17 +565,6 @@ class Trainer:
         if not self.trains_predictor:
             self.model.f.eval()
             self.model.p.eval()
-
-    def check_finite(self, first_bad: torch.Tensor, first_val: torch.Tensor) -> None:
-        bad = first_bad.cpu().tolist()
-        hits = [(it, i) for i, it in enumerate(bad) if it >= 0]
-        if hits:
-            it = min(h[0] for h in hits)
-            names = ", ".join(TERMS[i] for h, i in hits if h == it)
-            value = float(first_val[min(i for h, i in hits if h == it)])
-            kept = "keeps the last good state" if self.ckpt_path.exists() else "was not written: nothing to keep"
-            where = f"stage {self.stage}; {self.ckpt_path} {kept}"
-            raise NonFiniteLossError(it, f"{names} ({where})", value)
 
 
 # ----------------------------------------------------------------------------- high-level API

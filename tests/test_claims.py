@@ -1,10 +1,11 @@
 """mlib.claims: verdicts, committed values and formatting of computed claims."""
 
 import json
+from pathlib import Path
 
 import pytest
 
-from mlib.claims import Claim, Committed, MissingExpected, compare, expected, holds, noise, verdict
+from mlib.claims import Claim, Committed, MissingExpected, committed_results, compare, expected, holds, noise, verdict
 
 
 def test_a_claim_that_holds():
@@ -34,7 +35,7 @@ def test_factor_and_relations():
 def test_expected_values_and_their_verdict():
     a = expected("regime.synth_only_on_real_mm", "regime-laptop.json")
     b = expected("regime.synth_only_on_synthetic_mm", "regime-laptop.json")
-    raw = json.load(open(__import__("mlib.claims").claims.RESULTS_DIR / "regime-laptop.json"))
+    raw = committed_results("regime-laptop.json")
     assert a == raw["regime"]["synth_only_on_real_mm"]["mean"]
     c = compare("x", "real", 50.0, "synthetic", 49.0, ">", "ci", expected={"real": a, "synthetic": b})
     assert c.reference_holds is (a > b)
@@ -43,7 +44,7 @@ def test_expected_values_and_their_verdict():
 
 def test_list_selection_in_key_path():
     v = expected("cells[variant=synth_only,n_labeled=all].mean_error_mm")
-    raw = json.load(open(__import__("mlib.claims").claims.RESULTS_DIR / "ablation-laptop.json"))
+    raw = committed_results("ablation-laptop.json")
     want = [c for c in raw["cells"] if c["variant"] == "synth_only" and c["n_labeled"] == "all"][0]
     assert v == want["mean_error_mm"]
     assert expected("cells[0].mean_error_mm") == raw["cells"][0]["mean_error_mm"]
@@ -95,11 +96,24 @@ def test_a_difference_inside_the_committed_spread_is_noise():
 
 
 def test_committed_values_carry_their_spread():
-    raw = json.load(open(__import__("mlib.claims").claims.RESULTS_DIR / "ablation-laptop.json"))
+    raw = committed_results("ablation-laptop.json")
     cell = [c for c in raw["cells"] if c["variant"] == "full" and c["n_labeled"] == 100][0]
     v = expected("cells[variant=full,n_labeled=100].mean_error_mm")
     assert v == cell["mean_error_mm"] and v.std == cell["std_error_mm"] and v.seeds == cell["seeds"]
     r = expected("regime.synth_only_on_real_mm", "regime-laptop.json")
-    rec = json.load(open(__import__("mlib.claims").claims.RESULTS_DIR / "regime-laptop.json"))["regime"]
+    rec = committed_results("regime-laptop.json")["regime"]
     assert r.std == rec["synth_only_on_real_mm"]["std"] and r.seeds == len(rec["synth_only_on_real_mm"]["per_seed"])
     assert Committed(1.0, 0.3, seeds=1).std is None  # one seed has no spread
+def test_shipped_results_match_the_committed_benchmark_results():
+    # the package ships copies so that an installed mlib has them; a benchmark rerun updates
+    # benchmarks/results/, and the copy in mlib/reference/ must follow
+    results = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+    for name in ("ablation-laptop.json", "regime-laptop.json"):
+        assert committed_results(name) == json.loads((results / name).read_text()), (
+            f"copy benchmarks/results/{name} to mlib/reference/{name}"
+        )
+
+
+def test_a_path_is_read_as_given(tmp_path):
+    (tmp_path / "r.json").write_text('{"a": {"b": 2.5}}')
+    assert expected("a.b", str(tmp_path / "r.json")) == 2.5

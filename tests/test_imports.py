@@ -135,3 +135,17 @@ def test_relative_imports_resolve():
     known = {"p", "p.a", "p.a.b", "p.c"}
     assert imported_modules("p.a.b", "from . import x\nfrom .. import c\n", known) == {"p.a", "p", "p.c"}
     assert imported_modules("p.a", "from .b import y\n", known, is_package=True) == {"p.a.b"}
+
+
+def test_public_api_names_resolve_lazily():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, mlib\n"
+        "assert 'mlib.train' not in sys.modules and 'mlib.data.generate' not in sys.modules\n"
+        "missing = [n for n in mlib.__all__ if getattr(mlib, n, None) is None]\n"
+        "assert not missing, missing\n"
+        "from mlib.data import load_splits, sensor_stats\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

@@ -1,4 +1,4 @@
-"""mlib.sensor_stats on shapes whose answers are known, and on the real NYU frame when it is there."""
+"""mlib.data.sensor_stats on shapes whose answers are known, and on the real NYU frame when it is there."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from mlib import sensor_stats as ss
+from mlib.data import sensor_stats as ss
 
 S = 64
 PX = 300.0 / S  # mm per pixel of a 64 px crop of a 300 mm cube

@@ -199,9 +199,9 @@ def test_a_figure_shown_without_the_runner_is_not_taken_as_checked(tmp_path):
 def test_every_notebook_declares_the_parameters_the_runner_passes():
     # papermill drops a parameter whose line it cannot parse (a quote inside its comment is enough),
     # and the runner passes only declared ones: a silently dropped nyu_dir would train on generated data
-    from mlib.series import NOTEBOOKS, notebooks
+    from mlib.series import notebooks
 
-    for nb in notebooks(None, NOTEBOOKS):
+    for nb in notebooks(None, Path(__file__).resolve().parents[1] / "notebooks"):
         declared = set(pm.inspect_notebook(str(nb)))
         assert {"preset", "run_dir", "data_dir", "nyu_dir"} <= declared, (nb.name, sorted(declared))
         if nb.name[:2] in {"01", "02", "03", "04", "05", "06"}:
@@ -280,3 +280,10 @@ def test_text_bars_keep_the_whole_postfix(monkeypatch, capsys):
     bar.close()
     last = capsys.readouterr().out.split("\r")[-1].strip()
     assert last.startswith("stage 2: 100%") and last.endswith("val_error_mm=1.23e+05]"), last
+
+
+def test_a_run_without_notebooks_is_refused(tmp_path):
+    from mlib.series import main
+
+    with pytest.raises(SystemExit):  # e.g. started outside the repository root: nothing would run
+        main(["--out", str(tmp_path / "run"), "--notebooks", str(tmp_path / "none")])

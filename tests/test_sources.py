@@ -9,12 +9,16 @@ from mlib.data.camera import EVAL_JOINTS, uvd_to_xyz
 from mlib.data.generate import data_config
 from mlib.data.nyu import read_depth_png
 from mlib.data.procedural.generator import HandGenerator
-from mlib.sources import ROOT, field_files, mean_pose_predictions, nyu_test_frame, repo_path
+from mlib.sources import field_files, mean_pose_predictions, nyu_test_frame
 
 
-def test_repo_path_takes_relative_paths_from_the_repository_root(tmp_path):
-    assert repo_path("notebooks") == ROOT / "notebooks"
-    assert repo_path(tmp_path) == tmp_path
+def test_relative_paths_are_taken_from_the_working_directory(tmp_path, monkeypatch):
+    (tmp_path / "nyu" / "test").mkdir(parents=True)
+    for p in (tmp_path / "nyu" / "test" / "depth_1_0000001.png", tmp_path / "nyu" / "nyu_test_groundtruth_label.txt"):
+        p.write_text("")
+    monkeypatch.chdir(tmp_path)
+    files = nyu_test_frame("nyu", "ci", tmp_path / "out")
+    assert files.real and files.depth_png == (tmp_path / "nyu" / "test" / "depth_1_0000001.png").resolve()
 
 
 def test_the_stand_in_frame_is_generated_test_frame_0_in_nyus_encoding(tmp_path):

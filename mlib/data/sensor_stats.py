@@ -46,7 +46,8 @@ from scipy import ndimage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from mlib.data.camera import EVAL_BONES
+from mlib.data.camera import EVAL_BONES, EVAL_JOINTS, uvd_to_xyz
+from mlib.data.crop import CropConfig, crop_depth, denormalize_depth, joints_to_crop_pixels
 
 FINGERS14: tuple[tuple[int, int], ...] = ((0, 1), (2, 3), (4, 5), (6, 7))  # (tip, PIP) of pinky, ring, middle, index
 
@@ -415,9 +416,6 @@ def crop_stats(crop: HandCrop, zone_mm: float = 30.0) -> dict[str, float]:
 def nyu_crop(depth_mm: np.ndarray, uvd14: np.ndarray, size: int, cube_mm: float = 300.0) -> HandCrop:
     """A full frame (mm) and its 14 labelled joints (u, v, d) -> the project's crop around the palm
     centre (`mlib.data.crop.crop_depth`), back in mm with 0 for background."""
-    from mlib.data.camera import uvd_to_xyz
-    from mlib.data.crop import CropConfig, crop_depth, denormalize_depth, joints_to_crop_pixels
-
     cfg = CropConfig(size=size, cube_mm=cube_mm)
     xyz = uvd_to_xyz(np.asarray(uvd14, dtype=np.float64))
     centre = xyz[-1]  # the palm centre is the last of the 14
@@ -430,8 +428,6 @@ def crops_from_normalised(
 ) -> list[HandCrop]:
     """Normalised crops (N, S, S), camera-1 joints (N, 14, 3) mm, crop centres (N, 3) mm and cube sides
     (N,) -> HandCrops."""
-    from mlib.data.crop import CropConfig, denormalize_depth, joints_to_crop_pixels
-
     size = crops.shape[-1]
     out = []
     for img, j, c, cube in zip(np.asarray(crops, np.float32), joints14, centres, cubes):
@@ -443,8 +439,6 @@ def crops_from_normalised(
 
 def store_crops(store, indices, domain: str) -> list[HandCrop]:
     """HandCrops of camera 1 of a CropStore: domain 'real' or 'synth'."""
-    from mlib.data.camera import EVAL_JOINTS
-
     idx = np.asarray(indices)
     img = (store.real[idx] if domain == "real" else store.synth[idx, 0]).float().numpy()
     joints = store.joints[idx, 0][:, EVAL_JOINTS].numpy()

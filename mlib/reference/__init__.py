@@ -1,0 +1,4 @@
+"""Committed results the claims compare with, shipped inside the package so an installed `mlib` has
+them too: copies of `benchmarks/results/ablation-laptop.json` and `regime-laptop.json`, which the
+benchmarks write (tests/test_claims.py checks the copies match). Read them with
+`mlib.claims.committed_results(name)` or `mlib.claims.expected(key, name)`."""
