@@ -719,12 +719,7 @@ def load_trained_model(path: str | Path, device: torch.device | str = "cpu") -> 
     return model.eval()
 
 
-def main(argv: list[str] | None = None) -> None:
-    """`python -m mlib.train`: see `mlib.train_cli`."""
-    from mlib.train_cli import main as command_line  # the command line needs the trainer, not the reverse
+if __name__ == "__main__":  # `python -m mlib.train`: the command line (mlib.train_cli) needs the trainer, not the reverse
+    import runpy
 
-    command_line(argv)
-
-
-if __name__ == "__main__":
-    main()
+    runpy.run_module("mlib.train_cli", run_name="__main__")

@@ -239,3 +239,7 @@ def train_command(args: argparse.Namespace, cfg: TrainConfig, n: int | str, out:
             }
         )
     )
+
+
+if __name__ == "__main__":
+    main()

@@ -13,7 +13,7 @@ from mlib.data.generate import data_config, export_nyu, nyu_split_frames
 from mlib.data.nyu import NYUFolder, NYUFormatError, depth_filename
 from mlib.data.procedural.generator import HandGenerator
 from mlib.evaluate import evaluate_files
-from mlib.train import main as train_main
+from mlib.train_cli import main as train_main
 
 FRAMES = {"train": 32, "val": 8, "test": 8}
 

@@ -223,7 +223,7 @@ def test_nyu_frame_statistics_are_plausible(nyu_dir, size):
 
 
 def test_committed_nyu_reference_matches_the_crop_size():
-    from mlib.sensor_stats import STAT_NAMES, committed_nyu_reference
+    from mlib.data.sensor_stats import STAT_NAMES, committed_nyu_reference
 
     ref = committed_nyu_reference(64)  # the laptop preset's crops
     assert ref is not None and ref["file"] == "sensor-stats-laptop.json"

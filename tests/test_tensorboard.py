@@ -2,7 +2,7 @@
 
 import pytest
 
-from mlib.train import main as train_main
+from mlib.train_cli import main as train_main
 
 pytest.importorskip("tensorboard", reason="tensorboard is not installed (pip install tensorboard)")
 

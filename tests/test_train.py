@@ -251,7 +251,7 @@ def test_predictions_on_synthetic_crops_skip_the_mapping():
 
 
 def test_command_line_trains_a_cell_with_the_routing_asked_for(tmp_path, capsys):
-    from mlib.train import main
+    from mlib.train_cli import main
 
     out = tmp_path / "run"
     args = ["--preset", "ci", "--variant", "full", "--n-labeled", "10", "--out", str(out), "--no-progress"]

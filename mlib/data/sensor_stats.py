@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -495,14 +496,14 @@ def format_table(
     return "\n".join(lines)
 
 
-RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
-
-
-def committed_nyu_reference(crop_px: int, folder: str | Path = RESULTS) -> dict | None:
+def committed_nyu_reference(crop_px: int, folder: str | Path | None = None) -> dict | None:
     """The statistics of NYU's test frame 1 at crops of `crop_px` pixels as committed by
     `benchmarks/sensor_stats.py` (benchmarks/results/sensor-stats-*.json, computed where NYU's files were
     present): {'stats': ..., 'file': the file's name, 'cube_mm': ...}; None when no committed file holds
-    the real frame at that crop size (the statistics depend on it)."""
+    the real frame at that crop size (the statistics depend on it). `folder` defaults to the copies the
+    package ships (`mlib.reference`)."""
+    if folder is None:
+        folder = Path(str(resources.files("mlib.reference")))
     for path in sorted(Path(folder).glob("sensor-stats-*.json")):
         d = json.loads(path.read_text())
         ref = d.get("reference", {})
