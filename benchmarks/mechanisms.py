@@ -214,7 +214,6 @@ def run_arm(preset: str, name: str, seed: int, splits, run_dir: Path, device, pr
         "seconds": res.seconds,
         "wall_s": time.perf_counter() - t0,
     }
-    pretrained_of = lambda _: stage1_file(preset, seed, stage1_dir)  # noqa: E731
     if arm.variant == "view_only":  # PreView's test: ridge probes on this f and on three others
         labeled = labeled_subset(len(splits.train), N_LABELED, seed)
         sets = {"val": splits.val, "test": splits.test}
@@ -222,7 +221,7 @@ def run_arm(preset: str, name: str, seed: int, splits, run_dir: Path, device, pr
         fresh, _ = build_model(mcfg, seed, device)
         row["probe_pose"]["random_f"] = ridge_probe(fresh.eval(), splits.train, sets, labeled, device)
         for other in ("real_only", "synth_only"):
-            ckpt = run_dir / cell_name(other, seed) / "stage2.pt" if other == "real_only" else pretrained_of(other)
+            ckpt = run_dir / cell_name(other, seed) / "stage2.pt" if other == "real_only" else stage1_file(preset, seed, stage1_dir)
             if ckpt.is_file():
                 m = load_trained_model(ckpt, device)
                 row["probe_pose"][other] = ridge_probe(m, splits.train, sets, labeled, device)
