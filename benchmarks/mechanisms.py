@@ -58,6 +58,10 @@ class Arm:
     train: dict = field(default_factory=dict)
     model: dict = field(default_factory=dict)
     release: bool = False
+    data: dict = field(default_factory=dict)  # data overrides ("generator": its fields): an own stage 1
+
+
+ONE_SUBJECT = {"generator": {"n_train_subjects": 1}}
 
 
 def _w(**kw) -> dict:  # loss-weight overrides, given as the preset's weights with some replaced
@@ -106,6 +110,13 @@ ARMS: dict[str, Arm] = {
     "real_synth_bn_per_set": Arm("real_synth", "Real+Synth with batch norm per set", train={"batchnorm_per_set": True}),
     "real_only_latent48": Arm("real_only", "Real only through a 48-d latent", model={"latent_dim": 48}),
     "real_view_latent48": Arm("real_view", "real_view through a 48-d latent", model={"latent_dim": 48}),
+    # NYU trains on one person and tests on two others: the same split here, with a stage 1 of its own
+    # (trained on the spot on the one subject's renders, the shipped stage 1's length and settings)
+    "synth_only_1subj": Arm(
+        "synth_only", "one training subject: its own stage 1", train={"use_shipped_stage1": False}, data=ONE_SUBJECT
+    ),
+    "real_synth_1subj": Arm("real_synth", "one training subject: Real+Synth", data=ONE_SUBJECT),
+    "full_1subj": Arm("full", "one training subject: Full", data=ONE_SUBJECT),
 }
 
 # (name, question, arm, baseline arm)
@@ -129,6 +140,8 @@ HYPOTHESES: list[tuple[str, str, str, str]] = [
     ("predictor_lr", "a lower stage-2 rate for f and p (Full)", "full_predictor_lr_0.1", "full"),
     ("predictor_lr_rs", "a lower stage-2 rate for f and p (Real+Synth)", "real_synth_predictor_lr_0.1", "real_synth"),
     ("bottleneck_view", "through a 48-d latent, Lg helps Real only", "real_view_latent48", "real_only_latent48"),
+    ("one_subject_rs", "on one training subject, Real+Synth beats Synth only", "real_synth_1subj", "synth_only_1subj"),
+    ("one_subject_full", "on one training subject, Full beats Real+Synth", "full_1subj", "real_synth_1subj"),
 ]
 # The order arms are trained in: the release's pair and the named causes first (stage 2 moving f and p
 # too far, whether Lg teaches pose at all), then each switch on Full, then the rest.
@@ -137,16 +150,25 @@ ORDER = [
     "real_synth_predictor_lr_0.1", "real_only", "view_only", "view_pred", "distr_match", "synth_adapt",
     "full_view_warmup", "distr_match_linear_h_1e-2", "full_bn_per_set", "full_g_pose_hidden", "full_view_set",
     "real_view", "distr_match_linear_h_1e-3", "distr_match_linear_h_1e-1", "distr_match_m_only",
-    "real_synth_bn_per_set", "real_only_latent48", "real_view_latent48",
+    "real_synth_bn_per_set", "real_only_latent48", "real_view_latent48", "synth_only_1subj", "real_synth_1subj",
+    "full_1subj",
 ]  # fmt: skip
 assert sorted(ORDER) == sorted(ARMS)
+
+
+def data_overrides(preset: str, name: str) -> dict:
+    """The arm's data overrides for `resolve`, its generator fields applied to the preset's generator."""
+    data = dict(ARMS[name].data)
+    if "generator" in data:
+        data["generator"] = dataclasses.replace(resolve(preset).data.generator, **data["generator"])
+    return data
 
 
 def arm_setup(preset: str, name: str, seed: int):
     """The resolved (train, model) configurations of an arm at a seed."""
     arm = ARMS[name]
     train = {k: v for k, v in arm.train.items() if k != "weights_override"}
-    setup = resolve(preset, model=arm.model, train={**train, "seed": seed}, release=arm.release)
+    setup = resolve(preset, data=data_overrides(preset, name), model=arm.model, train={**train, "seed": seed}, release=arm.release)
     cfg = setup.train
     if "weights_override" in arm.train:
         cfg = dataclasses.replace(cfg, weights=dataclasses.replace(cfg.weights, **arm.train["weights_override"]))
@@ -155,6 +177,23 @@ def arm_setup(preset: str, name: str, seed: int):
 
 def cell_name(arm: str, seed: int) -> str:
     return f"{arm}-seed{seed}"
+
+
+def own_stage1_arm(name: str) -> str | None:
+    """For an arm with data overrides, the Synth only arm on the same data, whose cell trains the stage 1
+    the arm starts from (None for the other arms: they start from the shipped stage 1)."""
+    arm = ARMS[name]
+    if not arm.data:
+        return None
+    return next(a for a, x in ARMS.items() if x.variant == "synth_only" and x.data == arm.data)
+
+
+def arm_stage1(preset: str, name: str, seed: int, run_dir: Path, stage1_dir=None) -> Path | None:
+    """The stage-1 checkpoint an arm's stage 2 starts from (None: it trains none, or its own)."""
+    arm, own = ARMS[name], own_stage1_arm(name)
+    if not VARIANTS[arm.variant].pretrained or own == name:
+        return None
+    return run_dir / cell_name(own, seed) / "stage1.pt" if own else stage1_file(preset, seed, stage1_dir)
 
 
 def ridge_probe(model, train, test_sets: dict, labeled: np.ndarray, device) -> dict:
@@ -189,7 +228,7 @@ def run_arm(preset: str, name: str, seed: int, splits, run_dir: Path, device, pr
     arm = ARMS[name]
     cfg, mcfg = arm_setup(preset, name, seed)
     variant = VARIANTS[arm.variant]
-    pretrained = stage1_file(preset, seed, stage1_dir) if variant.pretrained else None
+    pretrained = arm_stage1(preset, name, seed, run_dir, stage1_dir)
     out = run_dir / cell_name(name, seed)
     t0 = time.perf_counter()
     res = train_variant(
@@ -230,10 +269,17 @@ def run_arm(preset: str, name: str, seed: int, splits, run_dir: Path, device, pr
 
 def worker(args) -> None:
     device = pick_device(args.device)
-    splits = load_splits(resolve(args.preset).data, "generated", None, args.data_dir, False)
+    loaded: dict[str, object] = {}
+
+    def splits_of(arm: str):  # each data setting's splits, generated or loaded on first use
+        key = json.dumps(ARMS[arm].data, sort_keys=True)
+        if key not in loaded:
+            loaded[key] = load_splits(resolve(args.preset, data=data_overrides(args.preset, arm)).data, "generated", None, args.data_dir, False)
+        return loaded[key]
+
     run_dir, copies = Path(args.run_dir), Path(args.out) / f"mechanisms-{args.preset}-cells"
     arms = [a for a in ORDER if a in (args.arms or ORDER)]
-    # view_only's probes read Real only's cell, so it waits for it
+    # view_only's probes read Real only's cell, and an arm on other data its own stage 1's: they wait for them
     tasks = [(a, s) for a in arms for s in args.seeds]
     pending = list(tasks)
     while pending:
@@ -243,7 +289,10 @@ def worker(args) -> None:
             if copy.exists():
                 pending.remove((arm, seed))
                 continue
-            if VARIANTS[ARMS[arm].variant].pretrained and not stage1_file(args.preset, seed, args.stage1_dir).is_file():
+            own = own_stage1_arm(arm)
+            if own not in (None, arm) and not (copies / f"{cell_name(own, seed)}.json").exists():
+                continue  # its own stage 1 is not finished yet
+            if own is None and VARIANTS[ARMS[arm].variant].pretrained and not stage1_file(args.preset, seed, args.stage1_dir).is_file():
                 continue  # its stage 1 is not shipped yet
             if arm == "view_only" and not (copies / f"{cell_name('real_only', seed)}.json").exists():
                 continue
@@ -252,7 +301,7 @@ def worker(args) -> None:
                     if copy.exists():
                         continue
                     print(f"[{time.strftime('%H:%M:%S')}] {arm} seed {seed}", flush=True)
-                    row = run_arm(args.preset, arm, seed, splits, run_dir, device, False, args.stage1_dir)
+                    row = run_arm(args.preset, arm, seed, splits_of(arm), run_dir, device, False, args.stage1_dir)
                     write_json(copy, row)
                     print(f"[{time.strftime('%H:%M:%S')}] done {arm} seed {seed}: test {row['test_mm']} mm", flush=True)
             except LockHeld:
