@@ -36,23 +36,42 @@ def without(frames: Frames, parts: tuple[str, ...]) -> Frames:
     return dataclasses.replace(frames, caps_real=caps, rects_real=rects)
 
 
-def scene_share(gen_cfg: GeneratorConfig, crop: CropConfig, split: str, n: int, camera: int) -> dict:
-    """Over n frames of a split: the share of the real crop's foreground pixels (inside the crop's
-    depth range) that are scene, all parts together and per part, in camera `camera`'s crop."""
+def real_renderer(gen_cfg: GeneratorConfig, crop: CropConfig, split: str, indices, camera: int):
+    """Frames `indices` of a split and a function that renders any version of them (scene parts removed
+    or not) as camera `camera`'s real crops, normalised as the crop store holds them (N, S, S)."""
     gen = HandGenerator(gen_cfg)
-    frames = gen.frames(split, np.arange(n))
+    frames = gen.frames(split, np.asarray(indices))
     centre = frames.joints_xyz[:, camera - 1, PALM_CENTRE]
     u, v = source_pixels(centre, crop, frame_ids=[f"{split} frame {i}" for i in frames.index])
 
     def crops(f: Frames) -> np.ndarray:
         return normalize_depth(gen.render(f, camera, "real", u, v), centre[:, 2], crop.cube_mm)
 
+    return frames, crops
+
+
+def scene_mask(full: np.ndarray, removed: np.ndarray) -> np.ndarray:
+    """Foreground pixels of `full` (below +1: background and out-of-cube pixels read +1) that change
+    when scene parts are removed (`removed`: the same crops rendered without them)."""
+    return (full < 1.0) & (np.abs(removed - full) > 1e-3)
+
+
+def scene_pixels(gen_cfg: GeneratorConfig, crop: CropConfig, split: str, indices, camera: int) -> tuple[np.ndarray, np.ndarray]:
+    """The real crops of camera `camera` for frames `indices` of a split, and the mask of their
+    foreground pixels that are scene (upper arm, head, torso, table)."""
+    frames, crops = real_renderer(gen_cfg, crop, split, indices, camera)
     full = crops(frames)
-    foreground = full < 1.0  # background and out-of-cube pixels read +1
-    total = max(int(foreground.sum()), 1)
+    return full, scene_mask(full, crops(without(frames, tuple(SCENE_PARTS))))
 
-    def changed(f: Frames) -> int:  # foreground pixels whose value the removal changes
-        return int((foreground & (np.abs(crops(f) - full) > 1e-3)).sum())
 
-    parts = {p: changed(without(frames, (p,))) / total for p in SCENE_PARTS}
-    return {"share": changed(without(frames, tuple(SCENE_PARTS))) / total, "parts": parts, "frames": n}
+def scene_share(gen_cfg: GeneratorConfig, crop: CropConfig, split: str, n: int, camera: int) -> dict:
+    """Over n frames of a split: the share of the real crop's foreground pixels (inside the crop's
+    depth range) that are scene, all parts together and per part, in camera `camera`'s crop."""
+    frames, crops = real_renderer(gen_cfg, crop, split, np.arange(n), camera)
+    full = crops(frames)
+    total = max(int((full < 1.0).sum()), 1)
+
+    def share(parts: tuple[str, ...]) -> float:
+        return int(scene_mask(full, crops(without(frames, parts))).sum()) / total
+
+    return {"share": share(tuple(SCENE_PARTS)), "parts": {p: share((p,)) for p in SCENE_PARTS}, "frames": n}
