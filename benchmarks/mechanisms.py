@@ -49,6 +49,7 @@ from mlib.train import VARIANTS, build_model, load_trained_model, pick_device, t
 
 N_LABELED = 100
 PROBE_FRAMES = 500
+RIDGE_WEIGHTS = tuple(10.0**k for k in range(-1, 7))  # up to where the read-out is the mean pose
 
 
 @dataclass(frozen=True)
@@ -212,7 +213,7 @@ def ridge_probe(model, train, test_sets: dict, labeled: np.ndarray, device) -> d
     mu, sd = x.mean(0), x.std(0) + 1e-6
     x = (x - mu) / sd
     best = None
-    for lam in (1.0, 10.0, 100.0, 1000.0):
+    for lam in RIDGE_WEIGHTS:
         w = np.linalg.solve(x.T @ x + lam * np.eye(x.shape[1]), x.T @ (y - y.mean(0)))
         errs = {}
         for name, store in test_sets.items():
@@ -222,6 +223,40 @@ def ridge_probe(model, train, test_sets: dict, labeled: np.ndarray, device) -> d
         if best is None or errs["val"] < best[1]["val"]:
             best = (lam, errs)
     return {"ridge": best[0], **{f"{k}_mm": v for k, v in best[1].items()}}
+
+
+def pose_probes(preset: str, seed: int, model, mcfg, splits, run_dir: Path, device, stage1_dir=None) -> dict:
+    """PreView's test: ridge probes of the joints on view_only's f and on three others (a random f, Real
+    only's, the shipped stage 1's), each from the frozen latents of the same n labeled frames."""
+    labeled = labeled_subset(len(splits.train), N_LABELED, seed)
+    sets = {"val": splits.val, "test": splits.test}
+    probes = {"view_only": ridge_probe(model, splits.train, sets, labeled, device)}
+    fresh, _ = build_model(mcfg, seed, device)
+    probes["random_f"] = ridge_probe(fresh.eval(), splits.train, sets, labeled, device)
+    others = {"real_only": run_dir / cell_name("real_only", seed) / "stage2.pt",
+              "synth_only": stage1_file(preset, seed, stage1_dir)}  # fmt: skip
+    for other, ckpt in others.items():
+        if ckpt.is_file():
+            probes[other] = ridge_probe(load_trained_model(ckpt, device), splits.train, sets, labeled, device)
+    return probes
+
+
+def reprobe(args) -> None:
+    """Recompute PreView's test in the finished view_only cells (their checkpoints in the run folder)."""
+    device = pick_device(args.device)
+    splits = load_splits(resolve(args.preset).data, "generated", None, args.data_dir, False)
+    run_dir, copies = Path(args.run_dir), Path(args.out) / f"mechanisms-{args.preset}-cells"
+    for seed in args.seeds:
+        copy, ckpt = copies / f"{cell_name('view_only', seed)}.json", run_dir / cell_name("view_only", seed) / "stage2.pt"
+        if not (copy.is_file() and ckpt.is_file()):
+            print(f"view_only seed {seed}: no finished cell with its checkpoint in {run_dir}; skipped")
+            continue
+        _, mcfg = arm_setup(args.preset, "view_only", seed)
+        row = json.loads(copy.read_text())
+        model = load_trained_model(ckpt, device)
+        row["probe_pose"] = pose_probes(args.preset, seed, model, mcfg, splits, run_dir, device, args.stage1_dir)
+        write_json(copy, row)
+        print(f"view_only seed {seed}: " + ", ".join(f"{k} {v['val_mm']:.1f} (ridge {v['ridge']:g})" for k, v in row["probe_pose"].items()))
 
 
 def run_arm(preset: str, name: str, seed: int, splits, run_dir: Path, device, progress: bool, stage1_dir=None) -> dict:
@@ -253,17 +288,8 @@ def run_arm(preset: str, name: str, seed: int, splits, run_dir: Path, device, pr
         "seconds": res.seconds,
         "wall_s": time.perf_counter() - t0,
     }
-    if arm.variant == "view_only":  # PreView's test: ridge probes on this f and on three others
-        labeled = labeled_subset(len(splits.train), N_LABELED, seed)
-        sets = {"val": splits.val, "test": splits.test}
-        row["probe_pose"] = {"view_only": ridge_probe(model, splits.train, sets, labeled, device)}
-        fresh, _ = build_model(mcfg, seed, device)
-        row["probe_pose"]["random_f"] = ridge_probe(fresh.eval(), splits.train, sets, labeled, device)
-        for other in ("real_only", "synth_only"):
-            ckpt = run_dir / cell_name(other, seed) / "stage2.pt" if other == "real_only" else stage1_file(preset, seed, stage1_dir)
-            if ckpt.is_file():
-                m = load_trained_model(ckpt, device)
-                row["probe_pose"][other] = ridge_probe(m, splits.train, sets, labeled, device)
+    if arm.variant == "view_only":
+        row["probe_pose"] = pose_probes(preset, seed, model, mcfg, splits, run_dir, device, stage1_dir)
     return row
 
 
@@ -425,8 +451,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stage1-dir", default=None, help="where the shipped stage-1 files are (default: mlib/pretrained)")
     ap.add_argument("--workers", type=int, default=1, help="processes sharing the arms, one thread each")
     ap.add_argument("--report", action="store_true", help="only rebuild the record from the committed cell copies")
+    ap.add_argument("--reprobe", action="store_true", help="recompute PreView's test in the finished view_only cells")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.reprobe:
+        reprobe(args)
+        args.report = True  # and rebuild the record from the updated cells
     if args.report:
         doc = report(args.preset, Path(args.out))
         print(markdown(doc))
