@@ -81,6 +81,7 @@ ARMS: dict[str, Arm] = {
     "view_only": Arm("view_only", "f and g by Lg alone on unlabeled real frames (PreView's test)"),
     "synth_adapt": Arm("synth_adapt", "m trained by Lm alone from Synth only, no labels"),
     "real_view": Arm("real_view", "Real only + Lg on unlabeled real frames"),
+    "real_view_lr_0.3": Arm("real_view", "real_view at Real only's stage-2 rate (x0.3)", train={"stage2_lr_scale": 0.3}),
     "distr_match_linear_h_1e-2": Arm(
         "distr_match",
         "affine h, h and Lm on the unlabeled set only, lambda_m 1e-2",
@@ -126,6 +127,7 @@ HYPOTHESES: list[tuple[str, str, str, str]] = [
     ("view_pred", "adding Lg to Real+Synth helps", "view_pred", "real_synth"),
     ("distr_match", "adding Lm to Real+Synth helps", "distr_match", "real_synth"),
     ("view_alone", "Lg on unlabeled frames helps Real only", "real_view", "real_only"),
+    ("view_alone_same_rate", "at Real only's rate, Lg on unlabeled frames helps Real only", "real_view_lr_0.3", "real_only"),
     ("adapt_alone", "Lm alone moves the real latents onto the synthetic ones", "synth_adapt", "synth_only"),
     ("release_full", "in the release's mode, Full beats Real+Synth", "full_release", "real_synth_release"),
     ("release_vs_this", "the release's mode beats this code's (Full)", "full_release", "full"),
@@ -150,7 +152,7 @@ ORDER = [
     "real_synth", "full", "synth_only", "full_release", "real_synth_release", "full_predictor_lr_0.1",
     "real_synth_predictor_lr_0.1", "real_only", "view_only", "view_pred", "distr_match", "synth_adapt",
     "full_view_warmup", "distr_match_linear_h_1e-2", "full_bn_per_set", "full_g_pose_hidden", "full_view_set",
-    "real_view", "distr_match_linear_h_1e-3", "distr_match_linear_h_1e-1", "distr_match_m_only",
+    "real_view", "real_view_lr_0.3", "distr_match_linear_h_1e-3", "distr_match_linear_h_1e-1", "distr_match_m_only",
     "real_synth_bn_per_set", "real_only_latent48", "real_view_latent48", "synth_only_1subj", "real_synth_1subj",
     "full_1subj",
 ]  # fmt: skip
