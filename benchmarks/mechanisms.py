@@ -146,7 +146,7 @@ def arm_setup(preset: str, name: str, seed: int):
     """The resolved (train, model) configurations of an arm at a seed."""
     arm = ARMS[name]
     train = {k: v for k, v in arm.train.items() if k != "weights_override"}
-    setup = resolve(preset, model=arm.model, train={**train, "seed": seed}, release=arm.release)
+    setup = resolve(preset, arm.variant, model=arm.model, train={**train, "seed": seed}, release=arm.release)
     cfg = setup.train
     if "weights_override" in arm.train:
         cfg = dataclasses.replace(cfg, weights=dataclasses.replace(cfg.weights, **arm.train["weights_override"]))
@@ -193,8 +193,8 @@ def run_arm(preset: str, name: str, seed: int, splits, run_dir: Path, device, pr
     out = run_dir / cell_name(name, seed)
     t0 = time.perf_counter()
     res = train_variant(
-        arm.variant, N_LABELED, cfg, splits.train, splits.test, out, device, pretrained,
-        progress=progress, model_cfg=mcfg, val=splits.val,
+        arm.variant, N_LABELED, cfg, mcfg, splits.train, splits.test, out, device, pretrained,
+        progress=progress, val=splits.val,
     )  # fmt: skip
     model = load_trained_model(res.checkpoint, device)
     idx = torch.arange(min(PROBE_FRAMES, len(splits.val)))

@@ -17,7 +17,7 @@ validation error on the validation subjects' synthetic renders is used for every
 variant then gets the same small search of its own rate (`--lr-scales`, stage-2 rate = base rate x
 scale, chosen on seed 0's validation error; a from-scratch Real only model may need another rate than
 a pretrained one; the ablation variants' search cells run here too, and the laptop preset's
-`mlib.train.STAGE2_LR_SCALES` holds the choices). real_view's Lg weight is searched in folders of
+`mlib.presets.STAGE2_LR_SCALES` holds the choices). real_view's Lg weight is searched in folders of
 its own (`--lambda-g W --run-dir DIR`) that the report reads with `--lambda-g-runs W=DIR`. Cells are
 resumable; `--cells` and `--only-seeds` let several one-thread workers share a grid, and
 `--only-finished` reports what has finished without training.

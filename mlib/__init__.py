@@ -11,7 +11,6 @@ stays cheap and `python -m mlib.train` does not import the module it runs twice.
 
 API = {
     "resolve": "mlib.presets",
-    "load_data": "mlib.data",
     "load_splits": "mlib.data",
     "Murauer": "mlib.models",
     "ModelConfig": "mlib.models",

@@ -45,10 +45,11 @@ def nyu_test_frame(nyu_dir: str | Path, preset: str, out_dir: str | Path) -> Fra
     or, when either is missing, generated test frame 0 of `preset` exported in NYU's layout under
     `out_dir` (its joint_data.mat reduced to the 14 evaluation joints as a label file)."""
     from mlib.data.camera import EVAL_JOINTS
-    from mlib.data.generate import data_config, export_nyu
+    from mlib.data.generate import export_nyu
     from mlib.data.nyu import read_joint_data
     from mlib.data.procedural.generator import HandGenerator
     from mlib.evaluate import save_predictions
+    from mlib.presets import data_config
 
     root = _path(nyu_dir)
     png, labels = root / NYU_TEST_PNG, root / NYU_TEST_LABELS
@@ -122,9 +123,9 @@ def field_files(
     Synth only and Full models (seed 0, the largest n trained)."""
     from mlib.data import load_generated
     from mlib.data.camera import EVAL_JOINTS
-    from mlib.data.generate import data_config
     from mlib.evaluate import predict_store, save_predictions
     from mlib.experiment import VARIANT_NAMES
+    from mlib.presets import data_config
     from mlib.train import VARIANTS, load_trained_model
 
     gt, published = _path(gt_path), _path(published_dir)

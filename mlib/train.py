@@ -52,55 +52,13 @@ from mlib.losses import (
     total_loss,
     view_loss,
 )
-from mlib.models import ModelConfig, Murauer, model_config
+from mlib.models import ModelConfig, Murauer
 from mlib.pretrained import find_stage1
 from mlib.schedule import iterations_per_epoch, make_scheduler, scaled_iterations_per_epoch
 from mlib.tblog import TensorBoardLog
+from mlib.variants import VARIANTS, Variant, composition, stage_iterations
 
 TERMS = (*TERM_KEYS, "disc")  # Eq. 1's terms and the discriminator's Lh, as logged
-
-
-@dataclass(frozen=True)
-class Variant:
-    """Which parts of Eq. 1 and which data a run uses (paper §4.3)."""
-
-    synthetic: bool = True  # synthetic samples and corresponding pairs (Lp on synthetic, Lc)
-    unlabeled: bool = True  # the unlabeled real set
-    view: bool = True  # view prediction, Lg
-    adversarial: bool = True  # distribution matching, Lm and the discriminator
-    stage2: bool = True  # False: stage 1 only (the synthetic-only model)
-    pretrained: bool = True  # start stage 2 from the stage-1 checkpoint
-    real_labels: bool = True  # the labeled real sets (pairs and/or labeled real samples)
-    train_predictor: bool = True  # False: f and p stay as pretrained (eval mode), stage 2 trains m (and h)
-
-    @property
-    def uses_n(self) -> bool:
-        """Whether the number of labeled real frames shapes this variant. One that reads no real label
-        (Synth only, the unsupervised Synth adapt) has a single cell per seed, filed under n = 'all'."""
-        return self.stage2 and self.real_labels
-
-    def cell_n(self, n_labeled: int | str) -> int | str:
-        return n_labeled if self.uses_n else "all"
-
-
-VARIANTS: dict[str, Variant] = {
-    # the paper's ablation (§4.3)
-    "synth_only": Variant(unlabeled=False, view=False, adversarial=False, stage2=False),
-    "real_only": Variant(synthetic=False, unlabeled=False, view=False, adversarial=False, pretrained=False),
-    "real_synth": Variant(unlabeled=False, view=False, adversarial=False),
-    "distr_match": Variant(view=False),
-    "view_pred": Variant(adversarial=False),
-    "full": Variant(),
-    # each unlabeled-data mechanism on its own, to see which one carries an effect
-    # Real only + Lg on unlabeled real frames (PreView's idea: pose from unlabeled multi-view frames)
-    "real_view": Variant(synthetic=False, adversarial=False, pretrained=False),
-    # from Synth only, m trained by Lm alone on unlabeled real frames: no labels, no Lc, f and p frozen,
-    # so h judges a fixed synthetic latent distribution and Lm can only move the real one onto it
-    "synth_adapt": Variant(view=False, real_labels=False, train_predictor=False),
-    # f and g trained by Lg alone on unlabeled real frames, no label at all: PreView's test of whether view
-    # prediction teaches the encoder pose (a pose head is then fitted on a few labeled latents)
-    "view_only": Variant(synthetic=False, adversarial=False, pretrained=False, real_labels=False),
-}
 
 
 PRECISIONS = ("auto", "fp32", "bf16")  # TrainConfig.precision
@@ -108,6 +66,9 @@ PRECISIONS = ("auto", "fp32", "bf16")  # TrainConfig.precision
 
 @dataclass(frozen=True)
 class TrainConfig:
+    """How a stage trains. A preset's values are in `mlib.presets`; `preset` names the one these
+    settings came from (the shipped stage-1 file's name, and part of the resume check)."""
+
     preset: str = "laptop"
     stage1_iters: int = 3000
     stage2_iters: int = 2000
@@ -139,8 +100,9 @@ class TrainConfig:
     # that stage, so the warm-up and decay of Eq. 14-15 keep their shape; False: the
     # paper's epoch of real training frames / batch size (the `paper` preset).
     scaled_schedule: bool = True
-    # Stage 2's base rate is base_lr times this, a knob tuned on validation per variant. None: the
-    # preset's choice for the variant (STAGE2_LR_SCALES, resolved by `variant_config`), else 1.
+    # Stage 2's base rate is base_lr times this, a knob tuned on validation per variant. None: not yet
+    # resolved for a variant (`mlib.presets.resolve(preset, variant=...)` or `presets.for_variant` sets
+    # the preset's choice); stage 2 refuses to start without it.
     stage2_lr_scale: float | None = None
     # Stage 1 draws each synthetic sample from the renders of this many cameras (1: camera 1 only, as
     # before; 3: all, as the paper does): more viewpoints of the same poses for the shared predictor.
@@ -190,78 +152,6 @@ class TrainConfig:
 
 VIEW_SETS = ("synth", "unlabeled")  # the sets that carry Lg when `view_sets_unrotated`
 
-TRAIN_PRESETS: dict[str, TrainConfig] = {
-    # Base rates below paper scale are chosen on the validation split with the scaled schedule
-    # (benchmarks/regime.py --lr-grid; the search is in benchmarks/results/lr-search-<preset>.json).
-    "ci": TrainConfig(
-        "ci",
-        base_lr=3e-2,
-        stage1_iters=300,
-        stage2_iters=200,
-        log_every=20,
-        eval_every=100,
-        val_frames=200,
-        ckpt_every=100,
-    ),
-    # Stage 1 at 16,000 iterations: on the validation split the real-frame error of Synth only fell
-    # 20.86 -> 19.56 -> 19.24 mm at 4k / 8k / 16k (benchmarks/results/stage1-budget-laptop.json), the last
-    # step within the seeds' spread; its shipped weights (mlib/pretrained) make this budget free for users.
-    # Real only keeps the 5,500 iterations it had when every model took stage 1 + stage 2's steps.
-    "laptop": TrainConfig("laptop", base_lr=1e-2, stage1_iters=16_000, stage2_iters=1500, scratch_iters=5500),
-    "paper": TrainConfig(
-        "paper",
-        scaled_schedule=False,
-        stage1_iters=170_000,
-        stage2_iters=136_000,
-        log_every=200,
-        eval_every=5000,
-        val_frames=2000,
-        ckpt_every=5000,
-    ),
-}
-
-
-# Stage-2 rate scale per variant, chosen on the validation split with two scales per variant
-# (benchmarks/regime.py --lr-scales; the numbers are under "stage2_lr_scale_search" in
-# benchmarks/results/regime-<preset>.json, and a test keeps the two equal). Unlisted variants: 1.
-STAGE2_LR_SCALES: dict[str, dict[str, float]] = {
-    "ci": {},
-    "laptop": {
-        "real_only": 0.3, "real_view": 1.0, "synth_adapt": 0.1,
-        "real_synth": 0.3, "distr_match": 0.3, "view_pred": 0.3, "full": 0.3,
-    },  # fmt: skip
-    "paper": {},
-}
-
-
-def variant_config(cfg: TrainConfig, variant_name: str) -> TrainConfig:
-    """`cfg` with the stage-2 rate scale resolved for a variant: an explicit scale wins, None takes the
-    preset's validated choice (STAGE2_LR_SCALES), and 1 where there is none."""
-    if cfg.stage2_lr_scale is not None:
-        return cfg
-    scale = STAGE2_LR_SCALES.get(cfg.preset, {}).get(variant_name, 1.0)
-    return dataclasses.replace(cfg, stage2_lr_scale=scale)
-
-
-def train_config(preset: str, **overrides) -> TrainConfig:
-    if preset not in TRAIN_PRESETS:
-        raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(TRAIN_PRESETS)}")
-    return dataclasses.replace(TRAIN_PRESETS[preset], **overrides)
-
-
-def stage_iterations(cfg: TrainConfig, variant: Variant, stage: int) -> int:
-    """Iterations of a stage. A variant trained from scratch (Real only) also gets the pretraining's
-    iterations: every model then takes the same number of steps, and the from-scratch baseline is not
-    handicapped by a shorter schedule (the paper trains each to convergence)."""
-    if stage == 1:
-        return cfg.stage1_iters
-    if variant.view and variant.pretrained and cfg.view_warmup_iters:
-        return cfg.stage2_iters + cfg.view_warmup_iters
-    if not variant.pretrained and cfg.scratch_iters is not None:
-        return cfg.scratch_iters
-    return cfg.stage2_iters + (0 if variant.pretrained else cfg.stage1_iters)
-
-
 def pick_device(preference: str = "auto") -> torch.device:
     """CUDA, then Apple's MPS, then CPU, unless told otherwise."""
     if preference != "auto":
@@ -271,24 +161,6 @@ def pick_device(preference: str = "auto") -> torch.device:
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
-
-
-def composition(variant: Variant, stage: int, set_size: int, view_set: int = 0) -> Composition:
-    """Batch composition of a stage and variant; the batch stays 4 * set_size where the data allows,
-    plus `view_set` view samples (real and rendered) for a variant with Lg and synthetic data."""
-    if stage == 1:
-        return Composition(pairs=0, real=0, synth=4 * set_size, unlabeled=0)
-    half = 2 * set_size
-    if not variant.synthetic:  # real only: every sample a real one, half of them unlabeled if it uses them
-        if not variant.real_labels:
-            return Composition(pairs=0, real=0, synth=0, unlabeled=4 * set_size)
-        if variant.unlabeled:
-            return Composition(pairs=0, real=half, synth=0, unlabeled=half)
-        return Composition(pairs=0, real=4 * set_size, synth=0, unlabeled=0)
-    if not variant.real_labels:  # synthetic and unlabeled real samples only
-        return Composition(pairs=0, real=0, synth=half, unlabeled=half)
-    view = view_set if variant.view else 0
-    return Composition(set_size, set_size, set_size, set_size if variant.unlabeled else 0, view)
 
 
 # ----------------------------------------------------------------------------- the trainer's parts
@@ -356,8 +228,11 @@ class Trainer:
         device: torch.device,
         n_real_train: int | None = None,
     ):
-        if cfg.stage2_lr_scale is None:  # the one place the preset's scale for this variant is resolved (and checkpointed)
-            cfg = variant_config(cfg, next((k for k, v in VARIANTS.items() if v == variant), ""))
+        if stage == 2 and cfg.stage2_lr_scale is None:
+            raise ValueError(
+                "TrainConfig.stage2_lr_scale is unset: resolve the settings for the variant with "
+                "mlib.presets.resolve(preset, variant=...) or mlib.presets.for_variant"
+            )
         self.model, self.model_cfg, self.cfg, self.variant, self.stage = model, model_cfg, cfg, variant, stage
         self.train, self.val, self.device = train, val, device
         self.tensorboard: TensorBoardLog | None = None  # set by the caller to log this stage there too
@@ -582,40 +457,34 @@ class RunResult:
     checkpoint: str  # the checkpoint holding the final model (stage1.pt for synth_only)
 
 
-def build_model(config: ModelConfig | str, seed: int, device: torch.device, **overrides) -> tuple[Murauer, ModelConfig]:
-    """A freshly initialised model (seeded) from a ModelConfig, or from a preset name and overrides."""
+def build_model(config: ModelConfig, seed: int, device: torch.device, **overrides) -> tuple[Murauer, ModelConfig]:
+    """A freshly initialised model (seeded) from a ModelConfig with some fields replaced."""
     torch.manual_seed(seed)
-    mcfg = model_config(config, **overrides) if isinstance(config, str) else dataclasses.replace(config, **overrides)
+    mcfg = dataclasses.replace(config, **overrides)
     return Murauer(mcfg).to(device), mcfg
-
-
-def default_model_config(cfg: TrainConfig, store: CropStore) -> ModelConfig:
-    """The preset's model for crops of the store's size (the data decides the crop size)."""
-    return model_config(cfg.preset, crop_size=store.crop_size)
 
 
 def pretrain(
     cfg: TrainConfig,
+    model_cfg: ModelConfig,
     train: CropStore,
     val: CropStore | None,
     out_dir: str | Path,
     device: torch.device,
     resume: bool = True,
     progress: bool = True,
-    model_cfg: ModelConfig | None = None,
     tensorboard: bool = False,
 ) -> Path:
     """Stage 1 into `out_dir/stage1.pt` (reused if it is complete), or the shipped stage-1 file of the
     preset and seed when it was trained with this configuration on these renders and `out_dir` holds no
     stage 1 of its own (`cfg.use_shipped_stage1`). Returns the checkpoint path."""
-    mcfg = model_cfg or default_model_config(cfg, train)
     if cfg.use_shipped_stage1 and not (Path(out_dir) / "stage1.pt").exists():
-        shipped = find_stage1(cfg, mcfg, train)
+        shipped = find_stage1(cfg, model_cfg, train)
         if shipped is not None:
             if progress:
                 print(f"stage 1: the shipped {shipped.name} (set use_shipped_stage1=False to train it anew)")
             return shipped
-    model, mcfg = build_model(mcfg, cfg.seed, device)
+    model, mcfg = build_model(model_cfg, cfg.seed, device)
     trainer = Trainer(model, mcfg, cfg, VARIANTS["synth_only"], train, val, 1, [], out_dir, device)
     if resume and trainer.ckpt_path.exists():
         trainer.resume()
@@ -638,6 +507,7 @@ def train_variant(
     variant_name: str,
     n_labeled: int | str,
     cfg: TrainConfig,
+    model_cfg: ModelConfig,
     train: CropStore,
     test: CropStore,
     out_dir: str | Path,
@@ -645,11 +515,11 @@ def train_variant(
     pretrained: str | Path | None = None,
     resume: bool = True,
     progress: bool = True,
-    model_cfg: ModelConfig | None = None,
     val: CropStore | None = None,
     tensorboard: bool = False,
 ) -> RunResult:
-    """Train one cell of the ablation grid and evaluate it on the real test split. `val` (labeled real
+    """Train one cell of the ablation grid and evaluate it on the real test split: `cfg` resolved for the
+    variant (`mlib.presets.resolve(preset, variant=...)`), `model_cfg` for the data's crops. `val` (labeled real
     frames of other subjects) gives the training curves' validation error and `summary["val_mean"]`,
     the number to choose settings on; the test split is only evaluated at the end. `tensorboard`
     writes TensorBoard event files into the run folder as well (`mlib.tblog`)."""
@@ -659,8 +529,8 @@ def train_variant(
     variant, out_dir, t0 = VARIANTS[variant_name], Path(out_dir), time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
     if variant.pretrained and pretrained is None:
-        pretrained = pretrain(cfg, train, val, out_dir, device, resume, progress, model_cfg, tensorboard)
-    model, mcfg = build_model(model_cfg or default_model_config(cfg, train), cfg.seed, device)
+        pretrained = pretrain(cfg, model_cfg, train, val, out_dir, device, resume, progress, tensorboard)
+    model, mcfg = build_model(model_cfg, cfg.seed, device)
     history = start_from_pretrained(model, pretrained, device) if pretrained is not None else []
     trained_now = False
     if variant.stage2:
