@@ -23,10 +23,11 @@ import time
 
 import torch
 
+from mlib.cells import build_model
 from mlib.data.datasets import CropStore, labeled_subset, make_batch
 from mlib.models import parameter_counts
 from mlib.presets import resolve
-from mlib.train import Trainer, build_model, pick_device
+from mlib.train import Trainer, pick_device
 from mlib.variants import VARIANTS
 
 MODES = {

@@ -37,6 +37,8 @@ import torch
 
 from mlib.analysis import domain_separability, latents
 from mlib.atomic import LockHeld, folder_lock, write_json
+from mlib.cells import build_model, train_variant
+from mlib.checkpoint import load_trained_model
 from mlib.claims import verdict as claim_verdict
 from mlib.data import load_splits
 from mlib.data.camera import EVAL_JOINTS
@@ -45,7 +47,8 @@ from mlib.data.datasets import labeled_subset
 from mlib.evaluate import joint_errors, mean_error
 from mlib.presets import PRESET_NAMES, resolve
 from mlib.pretrained import stage1_file
-from mlib.train import VARIANTS, build_model, load_trained_model, pick_device, train_variant
+from mlib.train import pick_device
+from mlib.variants import VARIANTS
 
 N_LABELED = 100
 PROBE_FRAMES = 500

@@ -38,10 +38,11 @@ import torch
 
 from mlib.analysis import domain_separability, latents
 from mlib.atomic import write_json
+from mlib.cells import RunResult
 from mlib.evaluate import evaluate_store
 from mlib.experiment import Experiment, add_experiment_arguments, cell_dir, mean_spread, open_from_args
 from mlib.presets import PRESET_NAMES
-from mlib.train import VARIANTS, RunResult, stage_iterations
+from mlib.variants import VARIANTS, stage_iterations
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))

@@ -19,11 +19,13 @@ import numpy as np
 import torch
 
 from mlib.atomic import LockHeld, folder_lock
+from mlib.cells import RunResult, pretrain, train_variant
+from mlib.checkpoint import load_trained_model
 from mlib.data import load_splits
 from mlib.data.datasets import CropStore
 from mlib.models import ModelConfig, Murauer
 from mlib.presets import for_variant, resolve
-from mlib.train import RunResult, TrainConfig, load_trained_model, pick_device, pretrain, train_variant
+from mlib.train import TrainConfig, pick_device
 from mlib.variants import VARIANTS
 
 # ----------------------------------------------------------------------------- run folders

@@ -121,12 +121,13 @@ def field_files(
     generated test split of `preset` (ground truth written in the same format) with predictions
     written to `out_dir`: the mean-pose baseline and, when `run_dir` holds them, the series' finished
     Synth only and Full models (seed 0, the largest n trained)."""
+    from mlib.checkpoint import load_trained_model
     from mlib.data import load_generated
     from mlib.data.camera import EVAL_JOINTS
     from mlib.evaluate import predict_store, save_predictions
     from mlib.experiment import VARIANT_NAMES
     from mlib.presets import data_config
-    from mlib.train import VARIANTS, load_trained_model
+    from mlib.variants import VARIANTS
 
     gt, published = _path(gt_path), _path(published_dir)
     files = sorted(published.glob("*.txt")) if published.is_dir() else []

@@ -9,8 +9,6 @@ prints a progress bar and, at the end, one JSON line with the test mean joint er
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,12 +16,9 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from mlib.atomic import write_json
 from mlib.checkpoint import (
     atomic_save,
     config_differences,
-    load_checkpoint,
-    load_model_state,
     restore,
     trainer_state,
     write_history,
@@ -37,7 +32,6 @@ from mlib.data.datasets import (
     Composition,
     CropStore,
     FourSetSampler,
-    labeled_subset,
     make_batch,
 )
 from mlib.evaluate import evaluate_store
@@ -53,10 +47,9 @@ from mlib.losses import (
     view_loss,
 )
 from mlib.models import ModelConfig, Murauer
-from mlib.pretrained import find_stage1
 from mlib.schedule import iterations_per_epoch, make_scheduler, scaled_iterations_per_epoch
 from mlib.tblog import TensorBoardLog
-from mlib.variants import VARIANTS, Variant, composition, stage_iterations
+from mlib.variants import Variant, composition, stage_iterations
 
 TERMS = (*TERM_KEYS, "disc")  # Eq. 1's terms and the discriminator's Lh, as logged
 
@@ -360,75 +353,32 @@ class Trainer:
         accuracy = ((h_real > 0.5).float().mean() + (h_synth < 0.5).float().mean()) / 2
         return {"disc": loss.detach(), "disc_acc": accuracy.detach()}
 
-    # -- checkpoints (mlib.checkpoint) -------------------------------------------------------------
-
-    def save(self) -> None:
-        atomic_save(trainer_state(self), self.ckpt_path)
-        write_history(self.history, self.out_dir, self.stage)
-
-    def resume(self, path: str | Path | None = None) -> None:
-        restore(self, Path(path or self.ckpt_path))
-
-    def config_differences(self, ckpt: dict) -> list[str]:
-        return config_differences(ckpt, self.cfg, self.variant, self.stage)
-
     # -- the loop --------------------------------------------------------------------------------
-
-    def validation_error(self) -> float:
-        through_mapping = self.stage == 2
-        idx = torch.arange(min(len(self.val), self.cfg.val_frames))
-        return evaluate_store(self.model, self.val, "real", through_mapping, self.device, indices=idx)["mean"]
-
-    def prepare_device(self) -> None:
-        """Layout and placement for training, done only when there is training to do (a finished cell
-        that is merely reloaded never copies its store): conv weights channels-last if asked, and on
-        CUDA the training crops in GPU memory, so batches are gathered and augmented there."""
-        if self.cfg.channels_last:
-            self.model.to(memory_format=torch.channels_last)
-        if self.device.type == "cuda" and self.cfg.store_on_device and self.train.device != self.device:
-            self.train = self.train.to(self.device)
-
-    def nan_context(self) -> str:
-        """Where a non-finite loss happened and what the checkpoint still holds, for its error."""
-        kept = "keeps the last good state" if self.ckpt_path.exists() else "was not written: nothing to keep"
-        return f"stage {self.stage}; {self.ckpt_path} {kept}"
 
     def run(self, progress: bool = True, stop_at: int | None = None) -> list[dict]:
         """Train until `self.iters` (or `stop_at`, to simulate an interruption); checkpoint on the way."""
         end = min(self.iters, stop_at) if stop_at is not None else self.iters
         self.train_mode()
         self.prepare_device()
-        sums: dict[str, torch.Tensor] = {}
-        watch = FiniteWatch(TERMS, self.device)
-        # "seconds" counts training time across resumes: a resumed run starts where its history ends.
-        count, t0 = 0, time.perf_counter() - (self.history[-1].get("seconds", 0.0) if self.history else 0.0)
+        window = LogWindow(self.device, self.history)
         bar = tqdm(total=end, initial=self.iteration, desc=f"stage {self.stage}", disable=not progress)
         while self.iteration < end:
             terms = self.step()
             self.iteration += 1
-            count += 1
-            watch.update(self.iteration, terms)
-            for k, t in terms.items():
-                sums[k] = sums.get(k, 0) + t.float()
+            window.add(self.iteration, terms)
             bar.update(1)
             last = self.iteration == end
             if self.iteration % self.cfg.log_every == 0 or last:
-                watch.check(self.nan_context())  # the only host sync, at the log interval
-                row = {"iteration": self.iteration, "stage": self.stage, "lr": self.sched.get_last_lr()[0]}
-                row.update({k: float(s) / count for k, s in sums.items()})
-                row["seconds"] = time.perf_counter() - t0
+                window.check(nan_context(self))  # the only host sync, at the log interval
+                row = window.row(self.iteration, self.stage, self.sched.get_last_lr()[0])
                 if self.val is not None and self.cfg.eval_every and (self.iteration % self.cfg.eval_every == 0 or last):
-                    row["val_error_mm"] = self.validation_error()
+                    row["val_error_mm"] = validation_error(self)
                     self.train_mode()
                 self.history.append(row)
-                if self.tensorboard is not None:
-                    self.tensorboard.scalars(row)
-                    if "val_error_mm" in row and self.stage == 2 and self.variant.view:
-                        self.tensorboard.views(self.model, self.val, self.iteration, self.device)
+                log_to_tensorboard(self, row)
                 bar.set_postfix({k: f"{v:.3g}" for k, v in row.items() if k in TERMS or k == "val_error_mm"})
-                sums, count = {}, 0
             if self.iteration % self.cfg.ckpt_every == 0 or last:
-                watch.check(self.nan_context())  # never save parameters a NaN has touched
+                window.check(nan_context(self))  # never save parameters a NaN has touched
                 self.save()
         bar.close()
         return self.history
@@ -441,152 +391,79 @@ class Trainer:
             self.model.f.eval()
             self.model.p.eval()
 
+    def prepare_device(self) -> None:
+        """Layout and placement for training, done only when there is training to do (a finished cell
+        that is merely reloaded never copies its store): conv weights channels-last if asked, and on
+        CUDA the training crops in GPU memory, so batches are gathered and augmented there."""
+        if self.cfg.channels_last:
+            self.model.to(memory_format=torch.channels_last)
+        if self.device.type == "cuda" and self.cfg.store_on_device and self.train.device != self.device:
+            self.train = self.train.to(self.device)
 
-# ----------------------------------------------------------------------------- high-level API
+    # -- checkpoints (mlib.checkpoint) -------------------------------------------------------------
 
+    def save(self) -> None:
+        atomic_save(trainer_state(self), self.ckpt_path)
+        write_history(self.history, self.out_dir, self.stage)
 
-@dataclass
-class RunResult:
-    variant: str
-    n_labeled: int | str
-    test_error_mm: float
-    summary: dict
-    history: list[dict]
-    out_dir: str
-    seconds: float
-    checkpoint: str  # the checkpoint holding the final model (stage1.pt for synth_only)
+    def resume(self, path: str | Path | None = None) -> None:
+        restore(self, Path(path or self.ckpt_path))
 
-
-def build_model(config: ModelConfig, seed: int, device: torch.device, **overrides) -> tuple[Murauer, ModelConfig]:
-    """A freshly initialised model (seeded) from a ModelConfig with some fields replaced."""
-    torch.manual_seed(seed)
-    mcfg = dataclasses.replace(config, **overrides)
-    return Murauer(mcfg).to(device), mcfg
-
-
-def pretrain(
-    cfg: TrainConfig,
-    model_cfg: ModelConfig,
-    train: CropStore,
-    val: CropStore | None,
-    out_dir: str | Path,
-    device: torch.device,
-    resume: bool = True,
-    progress: bool = True,
-    tensorboard: bool = False,
-) -> Path:
-    """Stage 1 into `out_dir/stage1.pt` (reused if it is complete), or the shipped stage-1 file of the
-    preset and seed when it was trained with this configuration on these renders and `out_dir` holds no
-    stage 1 of its own (`cfg.use_shipped_stage1`). Returns the checkpoint path."""
-    if cfg.use_shipped_stage1 and not (Path(out_dir) / "stage1.pt").exists():
-        shipped = find_stage1(cfg, model_cfg, train)
-        if shipped is not None:
-            if progress:
-                print(f"stage 1: the shipped {shipped.name} (set use_shipped_stage1=False to train it anew)")
-            return shipped
-    model, mcfg = build_model(model_cfg, cfg.seed, device)
-    trainer = Trainer(model, mcfg, cfg, VARIANTS["synth_only"], train, val, 1, [], out_dir, device)
-    if resume and trainer.ckpt_path.exists():
-        trainer.resume()
-    if trainer.iteration < trainer.iters:
-        run_logged(trainer, progress, tensorboard)
-    return trainer.ckpt_path
+    def config_differences(self, ckpt: dict) -> list[str]:
+        return config_differences(ckpt, self.cfg, self.variant, self.stage)
 
 
-def run_logged(trainer: Trainer, progress: bool, tensorboard: bool) -> None:
-    """`trainer.run`, with TensorBoard event files in the run folder when asked for."""
-    trainer.tensorboard = TensorBoardLog(trainer.out_dir, trainer.stage) if tensorboard else None
-    try:
-        trainer.run(progress)
-    finally:
-        if trainer.tensorboard is not None:
-            trainer.tensorboard.close()
+# ----------------------------------------------------------------------------- the loop's helpers
 
 
-def train_variant(
-    variant_name: str,
-    n_labeled: int | str,
-    cfg: TrainConfig,
-    model_cfg: ModelConfig,
-    train: CropStore,
-    test: CropStore,
-    out_dir: str | Path,
-    device: torch.device | None = None,
-    pretrained: str | Path | None = None,
-    resume: bool = True,
-    progress: bool = True,
-    val: CropStore | None = None,
-    tensorboard: bool = False,
-) -> RunResult:
-    """Train one cell of the ablation grid and evaluate it on the real test split: `cfg` resolved for the
-    variant (`mlib.presets.resolve(preset, variant=...)`), `model_cfg` for the data's crops. `val` (labeled real
-    frames of other subjects) gives the training curves' validation error and `summary["val_mean"]`,
-    the number to choose settings on; the test split is only evaluated at the end. `tensorboard`
-    writes TensorBoard event files into the run folder as well (`mlib.tblog`)."""
-    if variant_name not in VARIANTS:
-        raise ValueError(f"unknown variant {variant_name!r}; choose one of {sorted(VARIANTS)}")
-    device = device or pick_device()
-    variant, out_dir, t0 = VARIANTS[variant_name], Path(out_dir), time.perf_counter()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if variant.pretrained and pretrained is None:
-        pretrained = pretrain(cfg, model_cfg, train, val, out_dir, device, resume, progress, tensorboard)
-    model, mcfg = build_model(model_cfg, cfg.seed, device)
-    history = start_from_pretrained(model, pretrained, device) if pretrained is not None else []
-    trained_now = False
-    if variant.stage2:
-        labeled = labeled_subset(len(train), n_labeled, cfg.seed)
-        trainer = Trainer(model, mcfg, cfg, variant, train, val, 2, labeled, out_dir, device)
-        if resume and trainer.ckpt_path.exists():
-            trainer.resume()
-        if trainer.iteration < trainer.iters:
-            run_logged(trainer, progress, tensorboard)
-            trained_now = True
-        history = history + trainer.history
-    summary = evaluate_cell(model, variant, test, val, device)
-    final = out_dir / "stage2.pt" if variant.stage2 else Path(pretrained)
-    seconds = time.perf_counter() - t0
-    if not variant.stage2 and history:  # Synth only: its training time is the shared stage 1's
-        seconds += float(history[-1].get("seconds", 0.0))
-    elif not trained_now and (out_dir / "result.json").exists():  # a finished cell: keep its training time
-        seconds = json.loads((out_dir / "result.json").read_text()).get("seconds", seconds)
-    result = RunResult(variant_name, n_labeled, summary["mean"], summary, history, str(out_dir), seconds, str(final))
-    write_json(out_dir / "result.json", {k: v for k, v in dataclasses.asdict(result).items() if k != "history"})
-    return result
+class LogWindow:
+    """The loss terms since the last history row, summed on the device and averaged into the next row,
+    with the watch for a non-finite term (`losses.FiniteWatch`), which only the log interval syncs."""
+
+    def __init__(self, device: torch.device, history: list[dict]):
+        self.watch = FiniteWatch(TERMS, device)
+        self.sums: dict[str, torch.Tensor] = {}
+        self.count = 0
+        # "seconds" counts training time across resumes: a resumed run starts where its history ends.
+        self.t0 = time.perf_counter() - (history[-1].get("seconds", 0.0) if history else 0.0)
+
+    def add(self, iteration: int, terms: dict[str, torch.Tensor]) -> None:
+        self.count += 1
+        self.watch.update(iteration, terms)
+        for k, t in terms.items():
+            self.sums[k] = self.sums.get(k, 0) + t.float()
+
+    def check(self, where: str) -> None:
+        self.watch.check(where)
+
+    def row(self, iteration: int, stage: int, lr: float) -> dict:
+        """The history row of the window (each term's mean over it), which starts the next window."""
+        row = {"iteration": iteration, "stage": stage, "lr": lr}
+        row.update({k: float(s) / self.count for k, s in self.sums.items()})
+        row["seconds"] = time.perf_counter() - self.t0
+        self.sums, self.count = {}, 0
+        return row
 
 
-def start_from_pretrained(model: Murauer, pretrained: str | Path, device: torch.device) -> list[dict]:
-    """Load f and p from a stage-1 checkpoint into `model`; returns stage 1's history."""
-    ckpt = load_checkpoint(pretrained, map_location=device)
-    load_model_state(model, ckpt["model"], str(pretrained), modules=("f", "p"))
-    return list(ckpt.get("history", []))
+def nan_context(tr: Trainer) -> str:
+    """Where a non-finite loss happened and what the checkpoint still holds, for its error."""
+    kept = "keeps the last good state" if tr.ckpt_path.exists() else "was not written: nothing to keep"
+    return f"stage {tr.stage}; {tr.ckpt_path} {kept}"
 
 
-def evaluate_cell(
-    model: Murauer, variant: Variant, test: CropStore, val: CropStore | None, device: torch.device
-) -> dict:
-    """A trained cell's summary on the real test frames, plus `val_mean` (the validation error, what
-    settings are chosen on) and `synthetic_frames_mean`: the same model on the synthetic renders of the
-    test frames, p(f(x)), the error a perfect real->synthetic mapping would leave (what lies between the
-    two is all domain adaptation can win; None for a model that never saw a synthetic frame)."""
-    through = variant.stage2  # a stage-2 model reads real frames through m
-    summary = evaluate_store(model, test, "real", through_mapping=through, device=device)
-    summary["val_mean"] = evaluate_store(model, val, "real", through, device)["mean"] if val is not None else None
-    summary["synthetic_frames_mean"] = (
-        evaluate_store(model, test, "synth", through_mapping=False, device=device)["mean"]
-        if variant.synthetic
-        else None
-    )
-    return summary
+def validation_error(tr: Trainer) -> float:
+    """Mean joint error (mm) on the first `val_frames` validation frames, real ones through m in stage 2."""
+    idx = torch.arange(min(len(tr.val), tr.cfg.val_frames))
+    return evaluate_store(tr.model, tr.val, "real", tr.stage == 2, tr.device, indices=idx)["mean"]
 
 
-def load_trained_model(path: str | Path, device: torch.device | str = "cpu") -> Murauer:
-    """Rebuild a model from a checkpoint of this module (its configuration travels with it)."""
-    ckpt = load_checkpoint(path, map_location=device)
-    mcfg = ModelConfig(**json.loads(ckpt["model_cfg"]))
-    model = Murauer(mcfg).to(device)
-    modules = tuple(ckpt["modules"]) if "modules" in ckpt else None  # a shipped stage 1 holds f and p only
-    load_model_state(model, ckpt["model"], str(path), modules=modules)
-    return model.eval()
+def log_to_tensorboard(tr: Trainer, row: dict) -> None:
+    """A history row as TensorBoard scalars and, at a stage-2 validation with Lg, a few predicted views."""
+    if tr.tensorboard is None:
+        return
+    tr.tensorboard.scalars(row)
+    if "val_error_mm" in row and tr.stage == 2 and tr.variant.view:
+        tr.tensorboard.views(tr.model, tr.val, tr.iteration, tr.device)
 
 
 if __name__ == "__main__":  # `python -m mlib.train`: the command line (mlib.train_cli) needs the trainer, not the reverse

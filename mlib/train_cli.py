@@ -19,12 +19,14 @@ from pathlib import Path
 import torch
 
 from mlib.atomic import LockHeld, folder_lock, write_json
+from mlib.cells import train_variant
+from mlib.checkpoint import load_trained_model
 from mlib.cli import UserError, check_device, user_errors
 from mlib.data import SOURCES, load_splits
 from mlib.evaluate import predict_store, save_predictions
 from mlib.presets import PRESET_NAMES, Preset, resolve
 from mlib.tblog import require_tensorboard
-from mlib.train import PRECISIONS, load_trained_model, pick_device, train_variant
+from mlib.train import PRECISIONS, pick_device
 from mlib.variants import VARIANTS
 
 # Options that override the preset's TrainConfig, and the field each sets (None: keep the preset's).

@@ -4,12 +4,13 @@ import numpy as np
 import pytest
 import torch
 
+from mlib.cells import train_variant
+from mlib.checkpoint import load_trained_model
 from mlib.data import load_generated
 from mlib.data.camera import EVAL_JOINTS
 from mlib.data.crop import denormalize_joints
 from mlib.evaluate import evaluate_store, joint_errors
 from mlib.presets import data_config, model_config, train_config
-from mlib.train import load_trained_model, train_variant
 
 
 def test_full_beats_the_mean_pose_by_a_margin(tmp_path):

@@ -146,8 +146,8 @@ def test_relative_pair_distances():
 
 
 def test_pose_errors_and_predicted_views_shapes(store):
+    from mlib.cells import build_model
     from mlib.presets import model_config
-    from mlib.train import build_model
 
     model, _ = build_model(model_config("ci"), 0, torch.device("cpu"), crop_size=store.crop_size)
     gt, pred, err = pose_errors(model, store, True, "cpu")

@@ -6,9 +6,10 @@ import json
 import torch
 from test_train import fake_store
 
+from mlib.cells import pretrain
+from mlib.checkpoint import load_trained_model
 from mlib.presets import model_config, train_config
 from mlib.pretrained import export_stage1, find_stage1, renders_fingerprint, stage1_file
-from mlib.train import load_trained_model, pretrain
 
 
 def shipped(tmp_path, store, cfg, mcfg):

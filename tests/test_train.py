@@ -6,20 +6,15 @@ import json
 import pytest
 import torch
 
+from mlib.cells import train_variant
+from mlib.checkpoint import load_checkpoint, load_model_state
 from mlib.data.augment import AugmentConfig
 from mlib.data.datasets import CropStore, labeled_subset, make_batch
 from mlib.losses import NonFiniteLossError
 from mlib.models import Murauer
 from mlib.presets import model_config, train_config
-from mlib.train import (
-    VARIANTS,
-    VIEW_SETS,
-    Trainer,
-    load_checkpoint,
-    load_model_state,
-    stage_iterations,
-    train_variant,
-)
+from mlib.train import VIEW_SETS, Trainer
+from mlib.variants import VARIANTS, stage_iterations
 
 
 def fake_store(n: int = 96, size: int = 32, seed: int = 0) -> CropStore:
@@ -383,8 +378,10 @@ def test_trainer_refuses_crops_the_model_does_not_fit(tmp_path):
 def test_the_layouts_agree_and_an_unknown_precision_is_refused():
     import pytest
 
+    from mlib.cells import build_model
     from mlib.data.datasets import labeled_subset
-    from mlib.train import VARIANTS, Trainer, build_model
+    from mlib.train import Trainer
+    from mlib.variants import VARIANTS
 
     store = fake_store()
     curves = {}
