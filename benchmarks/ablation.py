@@ -45,7 +45,7 @@ from mlib.experiment import (  # noqa: E402
 from mlib.paper_results import PAPER_ABLATION_MM, PAPER_N  # noqa: E402
 from mlib.plots import plot_error_vs_n  # noqa: E402
 from mlib.presets import PRESET_NAMES  # noqa: E402
-from mlib.train import VARIANTS, stage_iterations  # noqa: E402
+from mlib.variants import VARIANTS, stage_iterations  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -20,8 +20,9 @@ import numpy as np
 from benchmarks.bench_render import crop_rate
 from mlib.analysis import domain_gap_stats
 from mlib.data.datasets import CropStore
-from mlib.data.generate import build_generated_cache, data_config
+from mlib.data.generate import build_generated_cache
 from mlib.data.procedural.generator import HandGenerator
+from mlib.presets import data_config
 
 
 def main() -> None:

@@ -23,9 +23,12 @@ import time
 
 import torch
 
+from mlib.cells import build_model
 from mlib.data.datasets import CropStore, labeled_subset, make_batch
 from mlib.models import parameter_counts
-from mlib.train import VARIANTS, Trainer, build_model, pick_device, train_config
+from mlib.presets import resolve
+from mlib.train import Trainer, pick_device
+from mlib.variants import VARIANTS
 
 MODES = {
     "eager": {"precision": "fp32", "channels_last": False},
@@ -41,11 +44,12 @@ def sync(device: torch.device) -> None:
 
 
 def make_trainer(preset: str, stage: int, mode: str, device: torch.device, compile_: bool = False) -> Trainer:
-    cfg = train_config(preset, stage2_iters=10**9, stage1_iters=10**9, log_every=10**9, eval_every=0,
-                       ckpt_every=10**9, **MODES[mode])  # fmt: skip
-    model, mcfg = build_model(preset, 0, device)
+    name = "synth_only" if stage == 1 else "full"
+    setup = resolve(preset, variant=name, train=dict(stage2_iters=10**9, stage1_iters=10**9, log_every=10**9,
+                                                     eval_every=0, ckpt_every=10**9, **MODES[mode]))  # fmt: skip
+    cfg, variant = setup.train, VARIANTS[name]
+    model, mcfg = build_model(setup.model, 0, device)
     store = CropStore.random(1024, mcfg.crop_size)
-    variant = VARIANTS["synth_only" if stage == 1 else "full"]
     tr = Trainer(model, mcfg, cfg, variant, store, None, stage, labeled_subset(len(store), 100), "/tmp", device)
     tr.prepare_device()  # the layout, and on CUDA the crops in GPU memory, as Trainer.run does
     if compile_:

@@ -37,6 +37,8 @@ import torch
 
 from mlib.analysis import domain_separability, latents
 from mlib.atomic import LockHeld, folder_lock, write_json
+from mlib.cells import build_model, train_variant
+from mlib.checkpoint import load_trained_model
 from mlib.claims import verdict as claim_verdict
 from mlib.data import load_splits
 from mlib.data.camera import EVAL_JOINTS
@@ -45,7 +47,8 @@ from mlib.data.datasets import labeled_subset
 from mlib.evaluate import joint_errors, mean_error
 from mlib.presets import PRESET_NAMES, resolve
 from mlib.pretrained import stage1_file
-from mlib.train import VARIANTS, build_model, load_trained_model, pick_device, train_variant
+from mlib.train import pick_device
+from mlib.variants import VARIANTS
 
 N_LABELED = 100
 PROBE_FRAMES = 500
@@ -171,7 +174,10 @@ def arm_setup(preset: str, name: str, seed: int):
     """The resolved (train, model) configurations of an arm at a seed."""
     arm = ARMS[name]
     train = {k: v for k, v in arm.train.items() if k != "weights_override"}
-    setup = resolve(preset, data=data_overrides(preset, name), model=arm.model, train={**train, "seed": seed}, release=arm.release)
+    setup = resolve(
+        preset, arm.variant, data=data_overrides(preset, name), model=arm.model, train={**train, "seed": seed},
+        release=arm.release,
+    )  # fmt: skip
     cfg = setup.train
     if "weights_override" in arm.train:
         cfg = dataclasses.replace(cfg, weights=dataclasses.replace(cfg.weights, **arm.train["weights_override"]))
@@ -269,8 +275,8 @@ def run_arm(preset: str, name: str, seed: int, splits, run_dir: Path, device, pr
     out = run_dir / cell_name(name, seed)
     t0 = time.perf_counter()
     res = train_variant(
-        arm.variant, N_LABELED, cfg, splits.train, splits.test, out, device, pretrained,
-        progress=progress, model_cfg=mcfg, val=splits.val,
+        arm.variant, N_LABELED, cfg, mcfg, splits.train, splits.test, out, device, pretrained,
+        progress=progress, val=splits.val,
     )  # fmt: skip
     model = load_trained_model(res.checkpoint, device)
     idx = torch.arange(min(PROBE_FRAMES, len(splits.val)))

@@ -17,7 +17,7 @@ validation error on the validation subjects' synthetic renders is used for every
 variant then gets the same small search of its own rate (`--lr-scales`, stage-2 rate = base rate x
 scale, chosen on seed 0's validation error; a from-scratch Real only model may need another rate than
 a pretrained one; the ablation variants' search cells run here too, and the laptop preset's
-`mlib.train.STAGE2_LR_SCALES` holds the choices). real_view's Lg weight is searched in folders of
+`mlib.presets.STAGE2_LR_SCALES` holds the choices). real_view's Lg weight is searched in folders of
 its own (`--lambda-g W --run-dir DIR`) that the report reads with `--lambda-g-runs W=DIR`. Cells are
 resumable; `--cells` and `--only-seeds` let several one-thread workers share a grid, and
 `--only-finished` reports what has finished without training.
@@ -38,10 +38,11 @@ import torch
 
 from mlib.analysis import domain_separability, latents
 from mlib.atomic import write_json
+from mlib.cells import RunResult
 from mlib.evaluate import evaluate_store
 from mlib.experiment import Experiment, add_experiment_arguments, cell_dir, mean_spread, open_from_args
 from mlib.presets import PRESET_NAMES
-from mlib.train import VARIANTS, RunResult, stage_iterations
+from mlib.variants import VARIANTS, stage_iterations
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))

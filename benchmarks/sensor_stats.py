@@ -32,11 +32,11 @@ from mlib.data import load_generated
 from mlib.data import sensor_stats as ss
 from mlib.data.camera import EVAL_JOINTS
 from mlib.data.crop import CropConfig
-from mlib.data.generate import data_config, render_crops
+from mlib.data.generate import render_crops
 from mlib.data.nyu import read_depth_png
 from mlib.data.procedural import hand as H
 from mlib.data.procedural.generator import HandGenerator
-from mlib.presets import PRESET_NAMES
+from mlib.presets import PRESET_NAMES, data_config
 from mlib.sources import nyu_test_frame
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,15 +11,14 @@ stays cheap and `python -m mlib.train` does not import the module it runs twice.
 
 API = {
     "resolve": "mlib.presets",
-    "load_data": "mlib.data",
     "load_splits": "mlib.data",
     "Murauer": "mlib.models",
     "ModelConfig": "mlib.models",
     "LossWeights": "mlib.losses",
     "TrainConfig": "mlib.train",
-    "VARIANTS": "mlib.train",
+    "VARIANTS": "mlib.variants",
     "Trainer": "mlib.train",
-    "load_trained_model": "mlib.train",
+    "load_trained_model": "mlib.checkpoint",
     "Experiment": "mlib.experiment",
     "predict_store": "mlib.evaluate",
     "evaluate_store": "mlib.evaluate",

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from mlib.atomic import atomic_write, write_json
+from mlib.models import ModelConfig, Murauer
 
 if TYPE_CHECKING:
     from mlib.train import Trainer
@@ -149,3 +150,20 @@ def write_history(history: list[dict], out_dir: str | Path, stage: int) -> None:
         w = csv.DictWriter(fh, fieldnames=keys)
         w.writeheader()
         w.writerows(history)
+
+
+def start_from_pretrained(model: Murauer, pretrained: str | Path, device: torch.device) -> list[dict]:
+    """Load f and p from a stage-1 checkpoint into `model`; returns stage 1's history."""
+    ckpt = load_checkpoint(pretrained, map_location=device)
+    load_model_state(model, ckpt["model"], str(pretrained), modules=("f", "p"))
+    return list(ckpt.get("history", []))
+
+
+def load_trained_model(path: str | Path, device: torch.device | str = "cpu") -> Murauer:
+    """Rebuild a model from a checkpoint of this module (its configuration travels with it)."""
+    ckpt = load_checkpoint(path, map_location=device)
+    mcfg = ModelConfig(**json.loads(ckpt["model_cfg"]))
+    model = Murauer(mcfg).to(device)
+    modules = tuple(ckpt["modules"]) if "modules" in ckpt else None  # a shipped stage 1 holds f and p only
+    load_model_state(model, ckpt["model"], str(path), modules=modules)
+    return model.eval()

@@ -19,19 +19,14 @@ import numpy as np
 import torch
 
 from mlib.atomic import LockHeld, folder_lock
+from mlib.cells import RunResult, pretrain, train_variant
+from mlib.checkpoint import load_trained_model
 from mlib.data import load_splits
 from mlib.data.datasets import CropStore
 from mlib.models import ModelConfig, Murauer
-from mlib.presets import resolve
-from mlib.train import (
-    VARIANTS,
-    RunResult,
-    TrainConfig,
-    load_trained_model,
-    pick_device,
-    pretrain,
-    train_variant,
-)
+from mlib.presets import for_variant, resolve
+from mlib.train import TrainConfig, pick_device
+from mlib.variants import VARIANTS
 
 # ----------------------------------------------------------------------------- run folders
 
@@ -39,11 +34,11 @@ from mlib.train import (
 def shared_pretrained(
     run_dir: str | Path,
     cfg: TrainConfig,
+    model_cfg: ModelConfig,
     train: CropStore,
     val: CropStore | None,
     device=None,
     progress=True,
-    model_cfg: ModelConfig | None = None,
     wait: bool = True,
 ) -> Path:
     """The stage-1 checkpoint of a run folder for cfg.seed, trained once and shared by every variant.
@@ -51,7 +46,7 @@ def shared_pretrained(
     device = device or pick_device()
     out = Path(run_dir) / f"stage1-seed{cfg.seed}"
     with folder_lock(out, f"stage 1 of seed {cfg.seed}", wait=wait):
-        return pretrain(cfg, train, val, out, device, progress=progress, model_cfg=model_cfg)
+        return pretrain(cfg, model_cfg, train, val, out, device, progress=progress)
 
 
 def cell_dir(run_dir: str | Path, variant_name: str, n_labeled: int | str, seed: int) -> Path:
@@ -65,26 +60,27 @@ def run_cell(
     variant_name: str,
     n_labeled: int | str,
     cfg: TrainConfig,
+    model_cfg: ModelConfig,
     train: CropStore,
     test: CropStore,
     device=None,
     progress: bool = True,
     val: CropStore | None = None,
-    model_cfg: ModelConfig | None = None,
     wait: bool = True,
 ) -> RunResult:
     """One (variant, n, seed) cell under `run_dir`, sharing the stage-1 checkpoint; finished cells are
-    not retrained (their checkpoint is complete), interrupted ones resume. wait=False raises LockHeld
-    when another process holds the cell or its stage 1, instead of waiting for it."""
+    not retrained (their checkpoint is complete), interrupted ones resume. `cfg` is resolved for the
+    variant (`mlib.presets.resolve(preset, variant=...)`). wait=False raises LockHeld when another
+    process holds the cell or its stage 1, instead of waiting for it."""
     device = device or pick_device()
     n_labeled = VARIANTS[variant_name].cell_n(n_labeled)  # no real labels used: one cell serves every n
     out = cell_dir(run_dir, variant_name, n_labeled, cfg.seed)
     pretrained = None
     if VARIANTS[variant_name].pretrained:
-        pretrained = shared_pretrained(run_dir, cfg, train, val, device, progress, model_cfg, wait)
+        pretrained = shared_pretrained(run_dir, cfg, model_cfg, train, val, device, progress, wait)
     with folder_lock(out, f"cell {out.name}", wait=wait):
         return train_variant(
-            variant_name, n_labeled, cfg, train, test, out, device, pretrained, True, progress, model_cfg, val=val
+            variant_name, n_labeled, cfg, model_cfg, train, test, out, device, pretrained, True, progress, val=val
         )
 
 
@@ -95,13 +91,13 @@ def run_cell(
 class Experiment:
     preset: str
     run_dir: Path
-    cfg: TrainConfig
+    cfg: TrainConfig  # shared by every variant: each cell applies its variant's stage-2 rate scale
     train: CropStore
     test: CropStore
     device: torch.device
     progress: bool = True
     val: CropStore | None = None  # labeled real frames of other subjects: training curves, tuning
-    model_cfg: ModelConfig | None = None  # None: the preset's model for the data's crop size
+    model_cfg: ModelConfig | None = None  # None: the preset's model for the training crops' size
 
     @classmethod
     def open(
@@ -144,7 +140,7 @@ class Experiment:
     def pretrained(self) -> Path:
         """The shared stage-1 checkpoint (trained on first use)."""
         return shared_pretrained(
-            self.run_dir, self.cfg, self.train, self.val, self.device, self.progress, self.model_cfg
+            self.run_dir, self.cfg, self.model_config(), self.train, self.val, self.device, self.progress
         )
 
     def cell(self, variant: str, n_labeled: int | str = 100, wait: bool = True) -> RunResult:
@@ -153,15 +149,24 @@ class Experiment:
             self.run_dir,
             variant,
             n_labeled,
-            self.cfg,
+            self.cfg_for(variant),
+            self.model_config(),
             self.train,
             self.test,
             self.device,
             self.progress,
             self.val,
-            self.model_cfg,
             wait,
         )
+
+    def cfg_for(self, variant: str) -> TrainConfig:
+        """The training settings of a variant's cells: the preset's stage-2 rate scale for it applied,
+        unless `cfg` sets one."""
+        return for_variant(self.preset, self.cfg, variant)
+
+    def model_config(self) -> ModelConfig:
+        """The model every cell builds: the one given, else the preset's for the training crops."""
+        return self.model_cfg or resolve(self.preset, data={"crop_size": self.train.crop_size}).model
 
     def model(self, result: RunResult | str | Path) -> Murauer:
         path = result.checkpoint if isinstance(result, RunResult) else result

@@ -12,7 +12,7 @@ lives in ModelConfig, so the same code builds the paper's network and a slim CPU
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -75,44 +75,6 @@ class ModelConfig:
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-
-
-PRESETS: dict[str, ModelConfig] = {
-    # The paper's network at 128x128 crops (appendix A.1), ~25M parameters.
-    "paper": ModelConfig(crop_size=128),
-    # 64x64 crops, half the paper's widths, 3 blocks per stage: ~4M parameters, ~1-2 ms per sample
-    # forward+backward on 2 CPU cores (the paper's network at 64x64 would take ~4.5 ms).
-    "laptop": ModelConfig(
-        crop_size=64,
-        stem_channels=16,
-        stage_channels=(32, 64, 128, 128),
-        blocks_per_stage=3,
-        latent_dim=512,
-        pose_hidden=512,
-        decoder_channels=(256, 128, 64, 32),
-    ),
-    # 32x32 crops, tiny: CI smoke runs of the whole series in minutes.
-    "ci": ModelConfig(
-        crop_size=32,
-        stem_channels=8,
-        stage_channels=(16, 32, 32, 32),
-        blocks_per_stage=1,
-        latent_dim=64,
-        pose_hidden=64,
-        decoder_channels=(32, 16, 8, 8),
-    ),
-}
-
-
-def model_config(preset: str, **overrides) -> ModelConfig:
-    """The named preset's config with some fields replaced, e.g. model_config("laptop", latent_dim=512)."""
-    if preset not in PRESETS:
-        raise ValueError(f"unknown model preset {preset!r}; choose one of {sorted(PRESETS)}")
-    known = {f.name for f in fields(ModelConfig)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise ValueError(f"unknown ModelConfig field(s) {unknown}; known fields: {sorted(known)}")
-    return replace(PRESETS[preset], **overrides)
 
 
 # ----------------------------------------------------------------------------- f

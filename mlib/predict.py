@@ -19,10 +19,11 @@ from mlib.cli import UserError, check_device, user_errors
 def predict_nyu(checkpoint: str | Path, nyu_dir: str | Path, device=None, progress: bool = True):
     """(N, 14, 3) xyz mm camera-1 predictions of a checkpoint of `mlib.train` for DIR/test/. A stage-2
     model reads real frames through its mapping m, a stage-1 model without it, as the run evaluated them."""
-    from mlib.data.generate import data_config
+    from mlib.checkpoint import load_checkpoint, load_trained_model
     from mlib.data.loading import nyu_test_store
     from mlib.evaluate import predict_store
-    from mlib.train import load_checkpoint, load_trained_model, pick_device
+    from mlib.presets import data_config
+    from mlib.train import pick_device
 
     device = device or pick_device()
     ckpt = load_checkpoint(checkpoint)

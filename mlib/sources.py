@@ -45,10 +45,11 @@ def nyu_test_frame(nyu_dir: str | Path, preset: str, out_dir: str | Path) -> Fra
     or, when either is missing, generated test frame 0 of `preset` exported in NYU's layout under
     `out_dir` (its joint_data.mat reduced to the 14 evaluation joints as a label file)."""
     from mlib.data.camera import EVAL_JOINTS
-    from mlib.data.generate import data_config, export_nyu
+    from mlib.data.generate import export_nyu
     from mlib.data.nyu import read_joint_data
     from mlib.data.procedural.generator import HandGenerator
     from mlib.evaluate import save_predictions
+    from mlib.presets import data_config
 
     root = _path(nyu_dir)
     png, labels = root / NYU_TEST_PNG, root / NYU_TEST_LABELS
@@ -120,12 +121,13 @@ def field_files(
     generated test split of `preset` (ground truth written in the same format) with predictions
     written to `out_dir`: the mean-pose baseline and, when `run_dir` holds them, the series' finished
     Synth only and Full models (seed 0, the largest n trained)."""
+    from mlib.checkpoint import load_trained_model
     from mlib.data import load_generated
     from mlib.data.camera import EVAL_JOINTS
-    from mlib.data.generate import data_config
     from mlib.evaluate import predict_store, save_predictions
     from mlib.experiment import VARIANT_NAMES
-    from mlib.train import VARIANTS, load_trained_model
+    from mlib.presets import data_config
+    from mlib.variants import VARIANTS
 
     gt, published = _path(gt_path), _path(published_dir)
     files = sorted(published.glob("*.txt")) if published.is_dir() else []

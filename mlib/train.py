@@ -9,8 +9,6 @@ prints a progress bar and, at the end, one JSON line with the test mean joint er
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,12 +16,10 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from mlib.atomic import write_json
+from mlib.analysis import domain_separability, latents
 from mlib.checkpoint import (
     atomic_save,
     config_differences,
-    load_checkpoint,
-    load_model_state,
     restore,
     trainer_state,
     write_history,
@@ -37,7 +33,6 @@ from mlib.data.datasets import (
     Composition,
     CropStore,
     FourSetSampler,
-    labeled_subset,
     make_batch,
 )
 from mlib.evaluate import evaluate_store
@@ -52,55 +47,12 @@ from mlib.losses import (
     total_loss,
     view_loss,
 )
-from mlib.models import ModelConfig, Murauer, model_config
-from mlib.pretrained import find_stage1
+from mlib.models import ModelConfig, Murauer
 from mlib.schedule import iterations_per_epoch, make_scheduler, scaled_iterations_per_epoch
 from mlib.tblog import TensorBoardLog
+from mlib.variants import Variant, composition, stage_iterations
 
 TERMS = (*TERM_KEYS, "disc")  # Eq. 1's terms and the discriminator's Lh, as logged
-
-
-@dataclass(frozen=True)
-class Variant:
-    """Which parts of Eq. 1 and which data a run uses (paper §4.3)."""
-
-    synthetic: bool = True  # synthetic samples and corresponding pairs (Lp on synthetic, Lc)
-    unlabeled: bool = True  # the unlabeled real set
-    view: bool = True  # view prediction, Lg
-    adversarial: bool = True  # distribution matching, Lm and the discriminator
-    stage2: bool = True  # False: stage 1 only (the synthetic-only model)
-    pretrained: bool = True  # start stage 2 from the stage-1 checkpoint
-    real_labels: bool = True  # the labeled real sets (pairs and/or labeled real samples)
-    train_predictor: bool = True  # False: f and p stay as pretrained (eval mode), stage 2 trains m (and h)
-
-    @property
-    def uses_n(self) -> bool:
-        """Whether the number of labeled real frames shapes this variant. One that reads no real label
-        (Synth only, the unsupervised Synth adapt) has a single cell per seed, filed under n = 'all'."""
-        return self.stage2 and self.real_labels
-
-    def cell_n(self, n_labeled: int | str) -> int | str:
-        return n_labeled if self.uses_n else "all"
-
-
-VARIANTS: dict[str, Variant] = {
-    # the paper's ablation (§4.3)
-    "synth_only": Variant(unlabeled=False, view=False, adversarial=False, stage2=False),
-    "real_only": Variant(synthetic=False, unlabeled=False, view=False, adversarial=False, pretrained=False),
-    "real_synth": Variant(unlabeled=False, view=False, adversarial=False),
-    "distr_match": Variant(view=False),
-    "view_pred": Variant(adversarial=False),
-    "full": Variant(),
-    # each unlabeled-data mechanism on its own, to see which one carries an effect
-    # Real only + Lg on unlabeled real frames (PreView's idea: pose from unlabeled multi-view frames)
-    "real_view": Variant(synthetic=False, adversarial=False, pretrained=False),
-    # from Synth only, m trained by Lm alone on unlabeled real frames: no labels, no Lc, f and p frozen,
-    # so h judges a fixed synthetic latent distribution and Lm can only move the real one onto it
-    "synth_adapt": Variant(view=False, real_labels=False, train_predictor=False),
-    # f and g trained by Lg alone on unlabeled real frames, no label at all: PreView's test of whether view
-    # prediction teaches the encoder pose (a pose head is then fitted on a few labeled latents)
-    "view_only": Variant(synthetic=False, adversarial=False, pretrained=False, real_labels=False),
-}
 
 
 PRECISIONS = ("auto", "fp32", "bf16")  # TrainConfig.precision
@@ -108,6 +60,9 @@ PRECISIONS = ("auto", "fp32", "bf16")  # TrainConfig.precision
 
 @dataclass(frozen=True)
 class TrainConfig:
+    """How a stage trains. A preset's values are in `mlib.presets`; `preset` names the one these
+    settings came from (the shipped stage-1 file's name, and part of the resume check)."""
+
     preset: str = "laptop"
     stage1_iters: int = 3000
     stage2_iters: int = 2000
@@ -139,8 +94,9 @@ class TrainConfig:
     # that stage, so the warm-up and decay of Eq. 14-15 keep their shape; False: the
     # paper's epoch of real training frames / batch size (the `paper` preset).
     scaled_schedule: bool = True
-    # Stage 2's base rate is base_lr times this, a knob tuned on validation per variant. None: the
-    # preset's choice for the variant (STAGE2_LR_SCALES, resolved by `variant_config`), else 1.
+    # Stage 2's base rate is base_lr times this, a knob tuned on validation per variant. None: not yet
+    # resolved for a variant (`mlib.presets.resolve(preset, variant=...)` or `presets.for_variant` sets
+    # the preset's choice); stage 2 refuses to start without it.
     stage2_lr_scale: float | None = None
     # Stage 1 draws each synthetic sample from the renders of this many cameras (1: camera 1 only, as
     # before; 3: all, as the paper does): more viewpoints of the same poses for the shared predictor.
@@ -190,78 +146,6 @@ class TrainConfig:
 
 VIEW_SETS = ("synth", "unlabeled")  # the sets that carry Lg when `view_sets_unrotated`
 
-TRAIN_PRESETS: dict[str, TrainConfig] = {
-    # Base rates below paper scale are chosen on the validation split with the scaled schedule
-    # (benchmarks/regime.py --lr-grid; the search is in benchmarks/results/lr-search-<preset>.json).
-    "ci": TrainConfig(
-        "ci",
-        base_lr=3e-2,
-        stage1_iters=300,
-        stage2_iters=200,
-        log_every=20,
-        eval_every=100,
-        val_frames=200,
-        ckpt_every=100,
-    ),
-    # Stage 1 at 16,000 iterations: on the validation split the real-frame error of Synth only fell
-    # 20.86 -> 19.56 -> 19.24 mm at 4k / 8k / 16k (benchmarks/results/stage1-budget-laptop.json), the last
-    # step within the seeds' spread; its shipped weights (mlib/pretrained) make this budget free for users.
-    # Real only keeps the 5,500 iterations it had when every model took stage 1 + stage 2's steps.
-    "laptop": TrainConfig("laptop", base_lr=1e-2, stage1_iters=16_000, stage2_iters=1500, scratch_iters=5500),
-    "paper": TrainConfig(
-        "paper",
-        scaled_schedule=False,
-        stage1_iters=170_000,
-        stage2_iters=136_000,
-        log_every=200,
-        eval_every=5000,
-        val_frames=2000,
-        ckpt_every=5000,
-    ),
-}
-
-
-# Stage-2 rate scale per variant, chosen on the validation split with two scales per variant
-# (benchmarks/regime.py --lr-scales; the numbers are under "stage2_lr_scale_search" in
-# benchmarks/results/regime-<preset>.json, and a test keeps the two equal). Unlisted variants: 1.
-STAGE2_LR_SCALES: dict[str, dict[str, float]] = {
-    "ci": {},
-    "laptop": {
-        "real_only": 0.3, "real_view": 1.0, "synth_adapt": 0.1,
-        "real_synth": 0.3, "distr_match": 0.3, "view_pred": 0.3, "full": 0.3,
-    },  # fmt: skip
-    "paper": {},
-}
-
-
-def variant_config(cfg: TrainConfig, variant_name: str) -> TrainConfig:
-    """`cfg` with the stage-2 rate scale resolved for a variant: an explicit scale wins, None takes the
-    preset's validated choice (STAGE2_LR_SCALES), and 1 where there is none."""
-    if cfg.stage2_lr_scale is not None:
-        return cfg
-    scale = STAGE2_LR_SCALES.get(cfg.preset, {}).get(variant_name, 1.0)
-    return dataclasses.replace(cfg, stage2_lr_scale=scale)
-
-
-def train_config(preset: str, **overrides) -> TrainConfig:
-    if preset not in TRAIN_PRESETS:
-        raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(TRAIN_PRESETS)}")
-    return dataclasses.replace(TRAIN_PRESETS[preset], **overrides)
-
-
-def stage_iterations(cfg: TrainConfig, variant: Variant, stage: int) -> int:
-    """Iterations of a stage. A variant trained from scratch (Real only) also gets the pretraining's
-    iterations: every model then takes the same number of steps, and the from-scratch baseline is not
-    handicapped by a shorter schedule (the paper trains each to convergence)."""
-    if stage == 1:
-        return cfg.stage1_iters
-    if variant.view and variant.pretrained and cfg.view_warmup_iters:
-        return cfg.stage2_iters + cfg.view_warmup_iters
-    if not variant.pretrained and cfg.scratch_iters is not None:
-        return cfg.scratch_iters
-    return cfg.stage2_iters + (0 if variant.pretrained else cfg.stage1_iters)
-
-
 def pick_device(preference: str = "auto") -> torch.device:
     """CUDA, then Apple's MPS, then CPU, unless told otherwise."""
     if preference != "auto":
@@ -271,24 +155,6 @@ def pick_device(preference: str = "auto") -> torch.device:
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
-
-
-def composition(variant: Variant, stage: int, set_size: int, view_set: int = 0) -> Composition:
-    """Batch composition of a stage and variant; the batch stays 4 * set_size where the data allows,
-    plus `view_set` view samples (real and rendered) for a variant with Lg and synthetic data."""
-    if stage == 1:
-        return Composition(pairs=0, real=0, synth=4 * set_size, unlabeled=0)
-    half = 2 * set_size
-    if not variant.synthetic:  # real only: every sample a real one, half of them unlabeled if it uses them
-        if not variant.real_labels:
-            return Composition(pairs=0, real=0, synth=0, unlabeled=4 * set_size)
-        if variant.unlabeled:
-            return Composition(pairs=0, real=half, synth=0, unlabeled=half)
-        return Composition(pairs=0, real=4 * set_size, synth=0, unlabeled=0)
-    if not variant.real_labels:  # synthetic and unlabeled real samples only
-        return Composition(pairs=0, real=0, synth=half, unlabeled=half)
-    view = view_set if variant.view else 0
-    return Composition(set_size, set_size, set_size, set_size if variant.unlabeled else 0, view)
 
 
 # ----------------------------------------------------------------------------- the trainer's parts
@@ -356,8 +222,11 @@ class Trainer:
         device: torch.device,
         n_real_train: int | None = None,
     ):
-        if cfg.stage2_lr_scale is None:  # the one place the preset's scale for this variant is resolved (and checkpointed)
-            cfg = variant_config(cfg, next((k for k, v in VARIANTS.items() if v == variant), ""))
+        if stage == 2 and cfg.stage2_lr_scale is None:
+            raise ValueError(
+                "TrainConfig.stage2_lr_scale is unset: resolve the settings for the variant with "
+                "mlib.presets.resolve(preset, variant=...) or mlib.presets.for_variant"
+            )
         self.model, self.model_cfg, self.cfg, self.variant, self.stage = model, model_cfg, cfg, variant, stage
         self.train, self.val, self.device = train, val, device
         self.tensorboard: TensorBoardLog | None = None  # set by the caller to log this stage there too
@@ -485,75 +354,34 @@ class Trainer:
         accuracy = ((h_real > 0.5).float().mean() + (h_synth < 0.5).float().mean()) / 2
         return {"disc": loss.detach(), "disc_acc": accuracy.detach()}
 
-    # -- checkpoints (mlib.checkpoint) -------------------------------------------------------------
-
-    def save(self) -> None:
-        atomic_save(trainer_state(self), self.ckpt_path)
-        write_history(self.history, self.out_dir, self.stage)
-
-    def resume(self, path: str | Path | None = None) -> None:
-        restore(self, Path(path or self.ckpt_path))
-
-    def config_differences(self, ckpt: dict) -> list[str]:
-        return config_differences(ckpt, self.cfg, self.variant, self.stage)
-
     # -- the loop --------------------------------------------------------------------------------
-
-    def validation_error(self) -> float:
-        through_mapping = self.stage == 2
-        idx = torch.arange(min(len(self.val), self.cfg.val_frames))
-        return evaluate_store(self.model, self.val, "real", through_mapping, self.device, indices=idx)["mean"]
-
-    def prepare_device(self) -> None:
-        """Layout and placement for training, done only when there is training to do (a finished cell
-        that is merely reloaded never copies its store): conv weights channels-last if asked, and on
-        CUDA the training crops in GPU memory, so batches are gathered and augmented there."""
-        if self.cfg.channels_last:
-            self.model.to(memory_format=torch.channels_last)
-        if self.device.type == "cuda" and self.cfg.store_on_device and self.train.device != self.device:
-            self.train = self.train.to(self.device)
-
-    def nan_context(self) -> str:
-        """Where a non-finite loss happened and what the checkpoint still holds, for its error."""
-        kept = "keeps the last good state" if self.ckpt_path.exists() else "was not written: nothing to keep"
-        return f"stage {self.stage}; {self.ckpt_path} {kept}"
 
     def run(self, progress: bool = True, stop_at: int | None = None) -> list[dict]:
         """Train until `self.iters` (or `stop_at`, to simulate an interruption); checkpoint on the way."""
         end = min(self.iters, stop_at) if stop_at is not None else self.iters
         self.train_mode()
         self.prepare_device()
-        sums: dict[str, torch.Tensor] = {}
-        watch = FiniteWatch(TERMS, self.device)
-        # "seconds" counts training time across resumes: a resumed run starts where its history ends.
-        count, t0 = 0, time.perf_counter() - (self.history[-1].get("seconds", 0.0) if self.history else 0.0)
+        window = LogWindow(self.device, self.history)
         bar = tqdm(total=end, initial=self.iteration, desc=f"stage {self.stage}", disable=not progress)
         while self.iteration < end:
             terms = self.step()
             self.iteration += 1
-            count += 1
-            watch.update(self.iteration, terms)
-            for k, t in terms.items():
-                sums[k] = sums.get(k, 0) + t.float()
+            window.add(self.iteration, terms)
             bar.update(1)
             last = self.iteration == end
             if self.iteration % self.cfg.log_every == 0 or last:
-                watch.check(self.nan_context())  # the only host sync, at the log interval
-                row = {"iteration": self.iteration, "stage": self.stage, "lr": self.sched.get_last_lr()[0]}
-                row.update({k: float(s) / count for k, s in sums.items()})
-                row["seconds"] = time.perf_counter() - t0
+                window.check(nan_context(self))  # the only host sync, at the log interval
+                row = window.row(self.iteration, self.stage, self.sched.get_last_lr()[0])
                 if self.val is not None and self.cfg.eval_every and (self.iteration % self.cfg.eval_every == 0 or last):
-                    row["val_error_mm"] = self.validation_error()
+                    row["val_error_mm"] = validation_error(self)
+                    if self.stage == 2:
+                        row["probe"] = latent_probe(self)
                     self.train_mode()
                 self.history.append(row)
-                if self.tensorboard is not None:
-                    self.tensorboard.scalars(row)
-                    if "val_error_mm" in row and self.stage == 2 and self.variant.view:
-                        self.tensorboard.views(self.model, self.val, self.iteration, self.device)
+                log_to_tensorboard(self, row)
                 bar.set_postfix({k: f"{v:.3g}" for k, v in row.items() if k in TERMS or k == "val_error_mm"})
-                sums, count = {}, 0
             if self.iteration % self.cfg.ckpt_every == 0 or last:
-                watch.check(self.nan_context())  # never save parameters a NaN has touched
+                window.check(nan_context(self))  # never save parameters a NaN has touched
                 self.save()
         bar.close()
         return self.history
@@ -566,157 +394,87 @@ class Trainer:
             self.model.f.eval()
             self.model.p.eval()
 
+    def prepare_device(self) -> None:
+        """Layout and placement for training, done only when there is training to do (a finished cell
+        that is merely reloaded never copies its store): conv weights channels-last if asked, and on
+        CUDA the training crops in GPU memory, so batches are gathered and augmented there."""
+        if self.cfg.channels_last:
+            self.model.to(memory_format=torch.channels_last)
+        if self.device.type == "cuda" and self.cfg.store_on_device and self.train.device != self.device:
+            self.train = self.train.to(self.device)
 
-# ----------------------------------------------------------------------------- high-level API
+    # -- checkpoints (mlib.checkpoint) -------------------------------------------------------------
 
+    def save(self) -> None:
+        atomic_save(trainer_state(self), self.ckpt_path)
+        write_history(self.history, self.out_dir, self.stage)
 
-@dataclass
-class RunResult:
-    variant: str
-    n_labeled: int | str
-    test_error_mm: float
-    summary: dict
-    history: list[dict]
-    out_dir: str
-    seconds: float
-    checkpoint: str  # the checkpoint holding the final model (stage1.pt for synth_only)
+    def resume(self, path: str | Path | None = None) -> None:
+        restore(self, Path(path or self.ckpt_path))
 
-
-def build_model(config: ModelConfig | str, seed: int, device: torch.device, **overrides) -> tuple[Murauer, ModelConfig]:
-    """A freshly initialised model (seeded) from a ModelConfig, or from a preset name and overrides."""
-    torch.manual_seed(seed)
-    mcfg = model_config(config, **overrides) if isinstance(config, str) else dataclasses.replace(config, **overrides)
-    return Murauer(mcfg).to(device), mcfg
-
-
-def default_model_config(cfg: TrainConfig, store: CropStore) -> ModelConfig:
-    """The preset's model for crops of the store's size (the data decides the crop size)."""
-    return model_config(cfg.preset, crop_size=store.crop_size)
+    def config_differences(self, ckpt: dict) -> list[str]:
+        return config_differences(ckpt, self.cfg, self.variant, self.stage)
 
 
-def pretrain(
-    cfg: TrainConfig,
-    train: CropStore,
-    val: CropStore | None,
-    out_dir: str | Path,
-    device: torch.device,
-    resume: bool = True,
-    progress: bool = True,
-    model_cfg: ModelConfig | None = None,
-    tensorboard: bool = False,
-) -> Path:
-    """Stage 1 into `out_dir/stage1.pt` (reused if it is complete), or the shipped stage-1 file of the
-    preset and seed when it was trained with this configuration on these renders and `out_dir` holds no
-    stage 1 of its own (`cfg.use_shipped_stage1`). Returns the checkpoint path."""
-    mcfg = model_cfg or default_model_config(cfg, train)
-    if cfg.use_shipped_stage1 and not (Path(out_dir) / "stage1.pt").exists():
-        shipped = find_stage1(cfg, mcfg, train)
-        if shipped is not None:
-            if progress:
-                print(f"stage 1: the shipped {shipped.name} (set use_shipped_stage1=False to train it anew)")
-            return shipped
-    model, mcfg = build_model(mcfg, cfg.seed, device)
-    trainer = Trainer(model, mcfg, cfg, VARIANTS["synth_only"], train, val, 1, [], out_dir, device)
-    if resume and trainer.ckpt_path.exists():
-        trainer.resume()
-    if trainer.iteration < trainer.iters:
-        run_logged(trainer, progress, tensorboard)
-    return trainer.ckpt_path
+# ----------------------------------------------------------------------------- the loop's helpers
 
 
-def run_logged(trainer: Trainer, progress: bool, tensorboard: bool) -> None:
-    """`trainer.run`, with TensorBoard event files in the run folder when asked for."""
-    trainer.tensorboard = TensorBoardLog(trainer.out_dir, trainer.stage) if tensorboard else None
-    try:
-        trainer.run(progress)
-    finally:
-        if trainer.tensorboard is not None:
-            trainer.tensorboard.close()
+class LogWindow:
+    """The loss terms since the last history row, summed on the device and averaged into the next row,
+    with the watch for a non-finite term (`losses.FiniteWatch`), which only the log interval syncs."""
+
+    def __init__(self, device: torch.device, history: list[dict]):
+        self.watch = FiniteWatch(TERMS, device)
+        self.sums: dict[str, torch.Tensor] = {}
+        self.count = 0
+        # "seconds" counts training time across resumes: a resumed run starts where its history ends.
+        self.t0 = time.perf_counter() - (history[-1].get("seconds", 0.0) if history else 0.0)
+
+    def add(self, iteration: int, terms: dict[str, torch.Tensor]) -> None:
+        self.count += 1
+        self.watch.update(iteration, terms)
+        for k, t in terms.items():
+            self.sums[k] = self.sums.get(k, 0) + t.float()
+
+    def check(self, where: str) -> None:
+        self.watch.check(where)
+
+    def row(self, iteration: int, stage: int, lr: float) -> dict:
+        """The history row of the window (each term's mean over it), which starts the next window."""
+        row = {"iteration": iteration, "stage": stage, "lr": lr}
+        row.update({k: float(s) / self.count for k, s in self.sums.items()})
+        row["seconds"] = time.perf_counter() - self.t0
+        self.sums, self.count = {}, 0
+        return row
 
 
-def train_variant(
-    variant_name: str,
-    n_labeled: int | str,
-    cfg: TrainConfig,
-    train: CropStore,
-    test: CropStore,
-    out_dir: str | Path,
-    device: torch.device | None = None,
-    pretrained: str | Path | None = None,
-    resume: bool = True,
-    progress: bool = True,
-    model_cfg: ModelConfig | None = None,
-    val: CropStore | None = None,
-    tensorboard: bool = False,
-) -> RunResult:
-    """Train one cell of the ablation grid and evaluate it on the real test split. `val` (labeled real
-    frames of other subjects) gives the training curves' validation error and `summary["val_mean"]`,
-    the number to choose settings on; the test split is only evaluated at the end. `tensorboard`
-    writes TensorBoard event files into the run folder as well (`mlib.tblog`)."""
-    if variant_name not in VARIANTS:
-        raise ValueError(f"unknown variant {variant_name!r}; choose one of {sorted(VARIANTS)}")
-    device = device or pick_device()
-    variant, out_dir, t0 = VARIANTS[variant_name], Path(out_dir), time.perf_counter()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if variant.pretrained and pretrained is None:
-        pretrained = pretrain(cfg, train, val, out_dir, device, resume, progress, model_cfg, tensorboard)
-    model, mcfg = build_model(model_cfg or default_model_config(cfg, train), cfg.seed, device)
-    history = start_from_pretrained(model, pretrained, device) if pretrained is not None else []
-    trained_now = False
-    if variant.stage2:
-        labeled = labeled_subset(len(train), n_labeled, cfg.seed)
-        trainer = Trainer(model, mcfg, cfg, variant, train, val, 2, labeled, out_dir, device)
-        if resume and trainer.ckpt_path.exists():
-            trainer.resume()
-        if trainer.iteration < trainer.iters:
-            run_logged(trainer, progress, tensorboard)
-            trained_now = True
-        history = history + trainer.history
-    summary = evaluate_cell(model, variant, test, val, device)
-    final = out_dir / "stage2.pt" if variant.stage2 else Path(pretrained)
-    seconds = time.perf_counter() - t0
-    if not variant.stage2 and history:  # Synth only: its training time is the shared stage 1's
-        seconds += float(history[-1].get("seconds", 0.0))
-    elif not trained_now and (out_dir / "result.json").exists():  # a finished cell: keep its training time
-        seconds = json.loads((out_dir / "result.json").read_text()).get("seconds", seconds)
-    result = RunResult(variant_name, n_labeled, summary["mean"], summary, history, str(out_dir), seconds, str(final))
-    write_json(out_dir / "result.json", {k: v for k, v in dataclasses.asdict(result).items() if k != "history"})
-    return result
+def nan_context(tr: Trainer) -> str:
+    """Where a non-finite loss happened and what the checkpoint still holds, for its error."""
+    kept = "keeps the last good state" if tr.ckpt_path.exists() else "was not written: nothing to keep"
+    return f"stage {tr.stage}; {tr.ckpt_path} {kept}"
 
 
-def start_from_pretrained(model: Murauer, pretrained: str | Path, device: torch.device) -> list[dict]:
-    """Load f and p from a stage-1 checkpoint into `model`; returns stage 1's history."""
-    ckpt = load_checkpoint(pretrained, map_location=device)
-    load_model_state(model, ckpt["model"], str(pretrained), modules=("f", "p"))
-    return list(ckpt.get("history", []))
+def validation_error(tr: Trainer) -> float:
+    """Mean joint error (mm) on the first `val_frames` validation frames, real ones through m in stage 2."""
+    idx = torch.arange(min(len(tr.val), tr.cfg.val_frames))
+    return evaluate_store(tr.model, tr.val, "real", tr.stage == 2, tr.device, indices=idx)["mean"]
 
 
-def evaluate_cell(
-    model: Murauer, variant: Variant, test: CropStore, val: CropStore | None, device: torch.device
-) -> dict:
-    """A trained cell's summary on the real test frames, plus `val_mean` (the validation error, what
-    settings are chosen on) and `synthetic_frames_mean`: the same model on the synthetic renders of the
-    test frames, p(f(x)), the error a perfect real->synthetic mapping would leave (what lies between the
-    two is all domain adaptation can win; None for a model that never saw a synthetic frame)."""
-    through = variant.stage2  # a stage-2 model reads real frames through m
-    summary = evaluate_store(model, test, "real", through_mapping=through, device=device)
-    summary["val_mean"] = evaluate_store(model, val, "real", through, device)["mean"] if val is not None else None
-    summary["synthetic_frames_mean"] = (
-        evaluate_store(model, test, "synth", through_mapping=False, device=device)["mean"]
-        if variant.synthetic
-        else None
-    )
-    return summary
+def latent_probe(tr: Trainer, frames: int = 200) -> float:
+    """A fresh linear probe's accuracy at telling real validation latents (through m) from those of their
+    synthetic renders: the judge of alignment that has not played h's game (mlib.analysis)."""
+    idx = torch.arange(min(len(tr.val), frames))
+    z_real = latents(tr.model, tr.val, "real", True, idx, tr.device)
+    return domain_separability(z_real, latents(tr.model, tr.val, "synth", False, idx, tr.device))
 
 
-def load_trained_model(path: str | Path, device: torch.device | str = "cpu") -> Murauer:
-    """Rebuild a model from a checkpoint of this module (its configuration travels with it)."""
-    ckpt = load_checkpoint(path, map_location=device)
-    mcfg = ModelConfig(**json.loads(ckpt["model_cfg"]))
-    model = Murauer(mcfg).to(device)
-    modules = tuple(ckpt["modules"]) if "modules" in ckpt else None  # a shipped stage 1 holds f and p only
-    load_model_state(model, ckpt["model"], str(path), modules=modules)
-    return model.eval()
+def log_to_tensorboard(tr: Trainer, row: dict) -> None:
+    """A history row as TensorBoard scalars and, at a stage-2 validation with Lg, a few predicted views."""
+    if tr.tensorboard is None:
+        return
+    tr.tensorboard.scalars(row)
+    if "val_error_mm" in row and tr.stage == 2 and tr.variant.view:
+        tr.tensorboard.views(tr.model, tr.val, tr.iteration, tr.device)
 
 
 if __name__ == "__main__":  # `python -m mlib.train`: the command line (mlib.train_cli) needs the trainer, not the reverse

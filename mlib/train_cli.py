@@ -19,20 +19,15 @@ from pathlib import Path
 import torch
 
 from mlib.atomic import LockHeld, folder_lock, write_json
+from mlib.cells import train_variant
+from mlib.checkpoint import load_trained_model
 from mlib.cli import UserError, check_device, user_errors
-from mlib.data import SOURCES, load_data
+from mlib.data import SOURCES, load_splits
 from mlib.evaluate import predict_store, save_predictions
+from mlib.presets import PRESET_NAMES, Preset, resolve
 from mlib.tblog import require_tensorboard
-from mlib.train import (
-    PRECISIONS,
-    TRAIN_PRESETS,
-    VARIANTS,
-    TrainConfig,
-    load_trained_model,
-    pick_device,
-    train_config,
-    train_variant,
-)
+from mlib.train import PRECISIONS, pick_device
+from mlib.variants import VARIANTS
 
 # Options that override the preset's TrainConfig, and the field each sets (None: keep the preset's).
 CONFIG_FIELDS = {
@@ -66,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=DefaultsShown,
     )
     ap.add_argument("--config", metavar="FILE", help="JSON or TOML file of option values (names as below)")
-    ap.add_argument("--preset", default="laptop", choices=sorted(TRAIN_PRESETS), help="data, model and schedule preset")
+    ap.add_argument("--preset", default="laptop", choices=sorted(PRESET_NAMES), help="data, model and schedule preset")
     ap.add_argument("--variant", default="full", choices=sorted(VARIANTS), help="the ablation variant (paper §4.3)")
     ap.add_argument("--n-labeled", default="100", help="number of labeled real frames, or 'all'")
     ap.add_argument("--out", help="run folder (checkpoints, history, result.json, config.json); required")
@@ -154,12 +149,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def resolved_train_config(args: argparse.Namespace) -> TrainConfig:
-    """The preset's TrainConfig with the options given."""
-    overrides = {field: getattr(args, opt) for opt, field in CONFIG_FIELDS.items() if getattr(args, opt) is not None}
-    cfg = train_config(args.preset, seed=args.seed, **overrides)
+def resolved_setup(args: argparse.Namespace) -> Preset:
+    """The preset's data, model and training settings for the variant, with the options given."""
+    train = {field: getattr(args, opt) for opt, field in CONFIG_FIELDS.items()} | {"seed": args.seed}
     weights = {k: getattr(args, k) for k in WEIGHT_FIELDS if getattr(args, k) is not None}
-    return dataclasses.replace(cfg, weights=dataclasses.replace(cfg.weights, **weights)) if weights else cfg
+    if weights:
+        train["weights"] = dataclasses.replace(resolve(args.preset).train.weights, **weights)
+    sizes = {"frames": args.frames, "test_frames": args.test_frames, "val_frames": args.val_frames}
+    return resolve(args.preset, variant=args.variant, data=sizes, train=train)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -179,14 +176,14 @@ def run_command_line(args: argparse.Namespace) -> None:
         if args.threads < 1:
             raise UserError(f"--threads {args.threads}: needs at least 1 — give the number of CPU threads to use")
         torch.set_num_threads(args.threads)
-    cfg = resolved_train_config(args)
+    setup = resolved_setup(args)
     n = args.n_labeled if args.n_labeled == "all" else int(args.n_labeled)
     out = Path(args.out)
     created = not out.exists()
     try:
         # One writer per run folder: a second trainer on it would overwrite the first one's checkpoints.
         with folder_lock(out, "training run", wait=False):
-            train_command(args, cfg, n, out, device)
+            train_command(args, setup, n, out, device)
     except LockHeld as err:
         holder = str(err).rsplit(" is locked by ", 1)[-1]
         raise UserError(
@@ -198,19 +195,18 @@ def run_command_line(args: argparse.Namespace) -> None:
         raise
 
 
-def train_command(args: argparse.Namespace, cfg: TrainConfig, n: int | str, out: Path, device: torch.device) -> None:
+def train_command(args: argparse.Namespace, setup: Preset, n: int | str, out: Path, device: torch.device) -> None:
     if any(out.glob("stage*.pt")) and not args.resume:
         raise UserError(f"{out}: already holds checkpoints — pass --resume to continue or choose another --out")
-    sizes = {"frames": args.frames, "test_frames": args.test_frames, "val_frames": args.val_frames}
-    sizes = {k: v for k, v in sizes.items() if v is not None}
-    data = load_data(args.preset, args.data_dir, not args.no_progress, args.data, args.nyu_dir, **sizes)
+    data = load_splits(setup.data, args.data, args.nyu_dir, args.data_dir, not args.no_progress)
     options = {k: v for k, v in vars(args).items() if k not in ("debug",)}
-    resolved = {"options": options, "train_config": dataclasses.asdict(cfg), "device": str(device)}
+    resolved = {"options": options, "train_config": dataclasses.asdict(setup.train), "device": str(device)}
     write_json(out / "config.json", resolved)
     res = train_variant(
         args.variant,
         n,
-        cfg,
+        setup.train,
+        setup.model,
         data.train,
         data.test,
         out,

@@ -7,7 +7,7 @@ import torch
 
 from benchmarks.ablation import check_claims, mapping_bound, seeds_label
 from mlib.experiment import Experiment, cell_dir, synthetic_frames_error
-from mlib.train import train_config
+from mlib.presets import train_config
 
 NS = [10, 100, "all"]
 

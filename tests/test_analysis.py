@@ -11,7 +11,8 @@ from mlib.analysis import (
     worst_frames,
 )
 from mlib.data.datasets import CropStore
-from mlib.models import Murauer, model_config
+from mlib.models import Murauer
+from mlib.presets import model_config
 
 
 def test_mixing_score_separated_vs_mixed():

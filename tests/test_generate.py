@@ -7,7 +7,6 @@ from mlib.data import load_generated
 from mlib.data.generate import (
     build_generated_cache,
     cache_path,
-    data_config,
     export_nyu,
     generated_cache,
     nyu_cache,
@@ -16,6 +15,7 @@ from mlib.data.generate import (
 )
 from mlib.data.nyu import NYUFolder
 from mlib.data.procedural.generator import HandGenerator
+from mlib.presets import data_config
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from mlib.models import PRESETS, ModelConfig, Murauer, model_config, parameter_counts
+from mlib.models import ModelConfig, Murauer, parameter_counts
+from mlib.presets import MODEL, model_config
 
 
 def _inputs(cfg: ModelConfig, batch: int = 2, seed: int = 0):
@@ -11,7 +12,7 @@ def _inputs(cfg: ModelConfig, batch: int = 2, seed: int = 0):
     return x, centre
 
 
-@pytest.mark.parametrize("preset", sorted(PRESETS))
+@pytest.mark.parametrize("preset", sorted(MODEL))
 def test_shapes_every_preset(preset):
     torch.manual_seed(0)
     cfg = model_config(preset)
@@ -32,14 +33,14 @@ def test_shapes_every_preset(preset):
 
 
 def test_paper_preset_is_the_papers_architecture():
-    cfg = PRESETS["paper"]
+    cfg = MODEL["paper"]
     assert cfg.crop_size == 128
     assert (cfg.stem_channels, cfg.stage_channels, cfg.blocks_per_stage) == (32, (64, 128, 256, 256), 5)
     assert (cfg.latent_dim, cfg.pose_hidden, cfg.mapping_blocks, cfg.disc_blocks) == (1024, 1024, 2, 2)
 
 
 def test_paper_parameter_counts():
-    counts = parameter_counts(Murauer(PRESETS["paper"]))
+    counts = parameter_counts(Murauer(MODEL["paper"]))
     print("paper parameter counts:", counts)
     # p: 1024*1024 + 1024 + 1024*42 + 42
     assert counts["p"] == 1_092_650
@@ -56,7 +57,7 @@ def test_paper_parameter_counts():
 
 
 def test_latent_of_synthetic_input_never_calls_m():
-    model = Murauer(PRESETS["ci"]).eval()
+    model = Murauer(MODEL["ci"]).eval()
     calls = []
     model.m.register_forward_hook(lambda *_: calls.append(1))
     x, _ = _inputs(model.cfg)
@@ -70,7 +71,7 @@ def test_latent_of_synthetic_input_never_calls_m():
 
 def test_mapping_starts_as_identity_and_is_nonlinear():
     torch.manual_seed(0)
-    cfg = PRESETS["ci"]
+    cfg = MODEL["ci"]
     z = torch.randn(4, cfg.latent_dim)
     assert torch.equal(Murauer(cfg).m(z), z)
     # with trained-like (random) weights m is not affine: an affine map has m(2z) = 2 m(z) - m(0)
@@ -81,7 +82,7 @@ def test_mapping_starts_as_identity_and_is_nonlinear():
 
 def test_decoder_uses_the_crop_centre():
     torch.manual_seed(0)
-    model = Murauer(PRESETS["ci"]).eval()
+    model = Murauer(MODEL["ci"]).eval()
     z = torch.randn(2, model.cfg.latent_dim)
     near = model.g(z, torch.tensor([[0.0, 0.0, 400.0]] * 2))
     far = model.g(z, torch.tensor([[0.0, 0.0, 900.0]] * 2))
@@ -90,7 +91,7 @@ def test_decoder_uses_the_crop_centre():
 
 def test_channels_last_gives_the_same_outputs():
     torch.manual_seed(0)
-    model = Murauer(PRESETS["ci"]).eval()
+    model = Murauer(MODEL["ci"]).eval()
     x, centre = _inputs(model.cfg, batch=3)
     with torch.no_grad():
         ref_pose, ref_view = model(x, real=True), model.g(model.f(x), centre)
@@ -105,7 +106,7 @@ def test_deterministic_on_cpu():
     outs = []
     for _ in range(2):
         torch.manual_seed(123)
-        model = Murauer(PRESETS["ci"])
+        model = Murauer(MODEL["ci"])
         x, centre = _inputs(model.cfg, batch=4)
         z = model.latent(x, real=True)
         loss = model.p(z).square().sum() + model.g(z, centre).abs().sum() + model.h(z).square().sum()
@@ -118,11 +119,11 @@ def test_deterministic_on_cpu():
 def test_model_config_overrides_and_errors():
     cfg = model_config("laptop", latent_dim=128, stage_channels=[8, 16])
     assert cfg.latent_dim == 128 and cfg.stage_channels == (8, 16)
-    assert cfg.crop_size == PRESETS["laptop"].crop_size
+    assert cfg.crop_size == MODEL["laptop"].crop_size
     hash(cfg)  # lists were turned into tuples
     model = Murauer(cfg)
     assert model(torch.zeros(2, 1, 64, 64), real=False).shape == (2, 14, 3)
-    with pytest.raises(ValueError, match="unknown model preset"):
+    with pytest.raises(ValueError, match="unknown preset"):
         model_config("huge")
     with pytest.raises(ValueError, match="latnt_dim"):
         model_config("ci", latnt_dim=3)
@@ -141,7 +142,7 @@ def test_odd_crop_size():
 
 def test_bf16_autocast_runs_forward_and_backward():
     # CPU stands in for the GPU here: the same autocast rules decide which ops run in bf16
-    model = Murauer(PRESETS["ci"])
+    model = Murauer(MODEL["ci"])
     x, centre = _inputs(model.cfg, batch=4)
     with torch.autocast("cpu", dtype=torch.bfloat16):
         z = model.latent(x, real=True)

@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 from mlib.atomic import folder_lock
-from mlib.data.generate import data_config, export_nyu
+from mlib.data.generate import export_nyu
 from mlib.data.nyu import depth_filename, read_joint_data, write_joint_data
 from mlib.data.procedural.generator import HandGenerator
+from mlib.presets import data_config
 from mlib.train_cli import main as train_main
 
 FRAMES = {"train": 16, "val": 4, "test": 4}

@@ -10,9 +10,10 @@ import torch
 
 from mlib.data import load_splits
 from mlib.data.datasets import make_batch
-from mlib.data.generate import data_config, export_nyu
+from mlib.data.generate import export_nyu
 from mlib.data.nyu import NYUFolder, NYUFormatError, depth_filename, read_joint_data, write_joint_data
 from mlib.data.procedural.generator import HandGenerator
+from mlib.presets import data_config
 
 FRAMES = {"train": 24, "val": 4, "test": 4}
 SWAP = 10  # the exported folder's view target switches from camera 2 to camera 3 at this 0-based frame

@@ -9,10 +9,11 @@ import torch
 
 from mlib.data import load_splits
 from mlib.data.camera import EVAL_JOINTS
-from mlib.data.generate import data_config, export_nyu, nyu_split_frames
+from mlib.data.generate import export_nyu, nyu_split_frames
 from mlib.data.nyu import NYUFolder, NYUFormatError, depth_filename
 from mlib.data.procedural.generator import HandGenerator
 from mlib.evaluate import evaluate_files
+from mlib.presets import data_config
 from mlib.train_cli import main as train_main
 
 FRAMES = {"train": 32, "val": 8, "test": 8}

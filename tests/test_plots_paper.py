@@ -146,9 +146,10 @@ def test_relative_pair_distances():
 
 
 def test_pose_errors_and_predicted_views_shapes(store):
-    from mlib.train import build_model
+    from mlib.cells import build_model
+    from mlib.presets import model_config
 
-    model, _ = build_model("ci", 0, torch.device("cpu"), crop_size=store.crop_size)
+    model, _ = build_model(model_config("ci"), 0, torch.device("cpu"), crop_size=store.crop_size)
     gt, pred, err = pose_errors(model, store, True, "cpu")
     assert gt.shape == pred.shape == (len(store), 14, 3) and err.shape == (len(store), 14)
     assert np.allclose(err, np.linalg.norm(pred - gt, axis=-1), atol=1e-3)

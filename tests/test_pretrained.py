@@ -6,13 +6,14 @@ import json
 import torch
 from test_train import fake_store
 
-from mlib.models import model_config
+from mlib.cells import pretrain
+from mlib.checkpoint import load_trained_model
+from mlib.presets import model_config, train_config
 from mlib.pretrained import export_stage1, find_stage1, renders_fingerprint, stage1_file
-from mlib.train import load_trained_model, pretrain, train_config
 
 
 def shipped(tmp_path, store, cfg, mcfg):
-    ckpt = pretrain(cfg, store, None, tmp_path / "run", torch.device("cpu"), progress=False, model_cfg=mcfg)
+    ckpt = pretrain(cfg, mcfg, store, None, tmp_path / "run", torch.device("cpu"), progress=False)
     errors = {"val_real_mm": 1.0}
     path = export_stage1(ckpt, tmp_path / "ship", "ci", cfg.seed, errors, "cmd", "abc", renders_fingerprint(store))
     return ckpt, path
@@ -61,9 +62,9 @@ def test_pretrain_starts_from_the_shipped_file_unless_told_otherwise(tmp_path, m
     _, path = shipped(tmp_path, store, dataclasses.replace(cfg, use_shipped_stage1=False), mcfg)
     monkeypatch.setattr("mlib.pretrained.shipped_dir", lambda: tmp_path / "ship")
     run = tmp_path / "cell"
-    assert pretrain(cfg, store, None, run, torch.device("cpu"), progress=False, model_cfg=mcfg) == path
+    assert pretrain(cfg, mcfg, store, None, run, torch.device("cpu"), progress=False) == path
     assert not (run / "stage1.pt").exists()
     own = pretrain(
-        dataclasses.replace(cfg, use_shipped_stage1=False), store, None, run, torch.device("cpu"), progress=False, model_cfg=mcfg
+        dataclasses.replace(cfg, use_shipped_stage1=False), mcfg, store, None, run, torch.device("cpu"), progress=False
     )
     assert own == run / "stage1.pt" and own.exists()

@@ -27,7 +27,7 @@ def test_a_scaled_folder_shares_stage_1_by_hard_links(tmp_path):
     from types import SimpleNamespace
 
     from mlib.experiment import Experiment
-    from mlib.train import train_config
+    from mlib.presets import train_config
 
     stage1 = tmp_path / "stage1-seed0"
     stage1.mkdir()
@@ -51,7 +51,7 @@ def test_each_variant_chooses_its_scale_on_validation_and_the_defaults_can_be_ov
     from types import SimpleNamespace
 
     from mlib.experiment import Experiment
-    from mlib.train import train_config
+    from mlib.presets import train_config
 
     val = {1.0: 30.0, 0.3: 28.5}
     monkeypatch.setattr(
@@ -71,7 +71,7 @@ def test_each_variant_chooses_its_scale_on_validation_and_the_defaults_can_be_ov
 def test_the_presets_stage2_scales_are_the_ones_the_committed_search_chose():
     import json
 
-    from mlib.train import STAGE2_LR_SCALES
+    from mlib.presets import STAGE2_LR_SCALES
 
     doc = json.loads((ROOT / "benchmarks" / "results" / "regime-laptop.json").read_text())
     search = doc["stage2_lr_scale_search"]
@@ -82,15 +82,20 @@ def test_the_presets_stage2_scales_are_the_ones_the_committed_search_chose():
 
 
 def test_a_variant_runs_at_its_validated_scale_unless_told_otherwise(monkeypatch):
-    from mlib import train
-    from mlib.train import train_config, variant_config
+    from mlib import presets
+    from mlib.presets import for_variant, resolve, train_config
 
-    monkeypatch.setitem(train.STAGE2_LR_SCALES, "ci", {"real_only": 0.3})
+    monkeypatch.setitem(presets.STAGE2_LR_SCALES, "ci", {"real_only": 0.3})
     cfg = train_config("ci")
     assert cfg.stage2_lr_scale is None
-    assert variant_config(cfg, "real_only").stage2_lr_scale == 0.3
-    assert variant_config(cfg, "full").stage2_lr_scale == 1.0  # no choice recorded: the base rate
-    assert variant_config(train_config("ci", stage2_lr_scale=0.1), "real_only").stage2_lr_scale == 0.1
+    assert for_variant("ci", cfg, "real_only").stage2_lr_scale == 0.3
+    assert for_variant("ci", cfg, "full").stage2_lr_scale == 1.0  # no choice recorded: the base rate
+    assert for_variant("ci", train_config("ci", stage2_lr_scale=0.1), "real_only").stage2_lr_scale == 0.1
+    assert resolve("ci", variant="real_only").train.stage2_lr_scale == 0.3
+    assert resolve("ci", variant="real_only", train={"stage2_lr_scale": 0.1}).train.stage2_lr_scale == 0.1
+    assert resolve("laptop", variant="full").train.stage2_lr_scale == 0.3  # applied, not looked up later
+    with pytest.raises(ValueError, match="unknown variant"):
+        resolve("ci", variant="fulll")
 
 
 def test_the_lambda_g_search_reads_each_weights_folder_and_chooses_on_validation(tmp_path):
@@ -99,7 +104,7 @@ def test_the_lambda_g_search_reads_each_weights_folder_and_chooses_on_validation
 
     from benchmarks.regime import lambda_g_search
     from mlib.experiment import Experiment
-    from mlib.train import train_config
+    from mlib.presets import train_config
 
     cfg = train_config("ci")
     exp = Experiment("ci", tmp_path / "main" / f"lr-{cfg.base_lr:g}", cfg, SimpleNamespace(), SimpleNamespace(), "cpu")

@@ -7,9 +7,9 @@ import torch
 from test_train import batch_of, changed, make_trainer, snapshot
 
 from mlib.data.datasets import make_batch
-from mlib.models import Murauer, ResidualFC, model_config
-from mlib.presets import RELEASE, resolve
-from mlib.train import VARIANTS, stage_iterations, train_config
+from mlib.models import Murauer, ResidualFC
+from mlib.presets import RELEASE, model_config, resolve, train_config
+from mlib.variants import VARIANTS, stage_iterations
 
 
 def test_affine_block_is_an_affine_map_and_the_default_is_not():

@@ -17,11 +17,11 @@ TRAIN_SCRIPT = textwrap.dedent(
     sys.path.insert(0, {tests!r})
     from test_train import fake_store
     from mlib.experiment import run_cell
-    from mlib.train import train_config
+    from mlib.presets import model_config, train_config
     torch.set_num_threads(1)
     store = fake_store()
-    cfg = train_config("ci", stage1_iters=16, stage2_iters=16, log_every=2, eval_every=0, ckpt_every=2)
-    run_cell({run_dir!r}, "real_synth", 20, cfg, store, store, torch.device("cpu"), progress=False)
+    cfg = train_config("ci", "real_synth", stage1_iters=16, stage2_iters=16, log_every=2, eval_every=0, ckpt_every=2)
+    run_cell({run_dir!r}, "real_synth", 20, cfg, model_config("ci"), store, store, torch.device("cpu"), progress=False)
     """
 )
 
@@ -93,23 +93,23 @@ def test_a_held_cell_or_stage_1_raises_instead_of_waiting(tmp_path):
 
     from mlib.atomic import LockHeld
     from mlib.experiment import cell_dir, run_cell
-    from mlib.train import train_config
+    from mlib.presets import model_config, train_config
 
-    store = fake_store()
-    cfg = train_config("ci", stage1_iters=2, stage2_iters=2, log_every=1, eval_every=0, ckpt_every=2)
+    store, mcfg = fake_store(), model_config("ci")
+    cfg = train_config("ci", "full", stage1_iters=2, stage2_iters=2, log_every=1, eval_every=0, ckpt_every=2)
     with folder_lock(tmp_path / "stage1-seed0", "test"):
         with pytest.raises(LockHeld, match="stage 1 of seed 0"):
-            run_cell(tmp_path, "full", 20, cfg, store, store, torch.device("cpu"), progress=False, wait=False)
+            run_cell(tmp_path, "full", 20, cfg, mcfg, store, store, torch.device("cpu"), progress=False, wait=False)
     with folder_lock(cell_dir(tmp_path, "real_only", 20, 0), "test"):
         with pytest.raises(LockHeld, match="real_only-n20-seed0"):
-            run_cell(tmp_path, "real_only", 20, cfg, store, store, torch.device("cpu"), progress=False, wait=False)
+            run_cell(tmp_path, "real_only", 20, cfg, mcfg, store, store, torch.device("cpu"), progress=False, wait=False)
     assert not (cell_dir(tmp_path, "full", 20, 0) / "result.json").exists()
 
 
 def test_a_shared_grid_worker_skips_held_cells_and_returns_the_whole_grid(tmp_path, monkeypatch):
     from mlib.atomic import LockHeld
     from mlib.experiment import Experiment
-    from mlib.train import train_config
+    from mlib.presets import train_config
 
     held = {("full", 10, 0): 2, ("real_only", 10, 1): 1}  # held by another worker for this many tries
     calls = []
@@ -134,7 +134,7 @@ def test_a_shared_grid_worker_skips_held_cells_and_returns_the_whole_grid(tmp_pa
 
 def test_a_cell_listed_twice_is_trained_once_and_returned_twice(tmp_path, monkeypatch):
     from mlib.experiment import Experiment
-    from mlib.train import train_config
+    from mlib.presets import train_config
 
     calls = []
     monkeypatch.setattr(Experiment, "cell", lambda self, v, n, wait=True: calls.append((v, n)) or (v, n))

@@ -6,9 +6,9 @@ import numpy as np
 
 from mlib import evaluate as ev
 from mlib.data.camera import EVAL_JOINTS, uvd_to_xyz
-from mlib.data.generate import data_config
 from mlib.data.nyu import read_depth_png
 from mlib.data.procedural.generator import HandGenerator
+from mlib.presets import data_config
 from mlib.sources import field_files, mean_pose_predictions, nyu_test_frame
 
 

@@ -6,20 +6,15 @@ import json
 import pytest
 import torch
 
+from mlib.cells import train_variant
+from mlib.checkpoint import load_checkpoint, load_model_state
 from mlib.data.augment import AugmentConfig
 from mlib.data.datasets import CropStore, labeled_subset, make_batch
 from mlib.losses import NonFiniteLossError
-from mlib.models import Murauer, model_config
-from mlib.train import (
-    VARIANTS,
-    VIEW_SETS,
-    Trainer,
-    load_checkpoint,
-    load_model_state,
-    stage_iterations,
-    train_config,
-    train_variant,
-)
+from mlib.models import Murauer
+from mlib.presets import model_config, train_config
+from mlib.train import VIEW_SETS, Trainer
+from mlib.variants import VARIANTS, stage_iterations
 
 
 def fake_store(n: int = 96, size: int = 32, seed: int = 0) -> CropStore:
@@ -39,7 +34,7 @@ def make_trainer(tmp_path, variant="full", stage=2, store=None, **cfg_overrides)
     store = store or fake_store()
     mcfg = model_config("ci")
     settings = dict(stage1_iters=6, stage2_iters=6, log_every=2, eval_every=0, ckpt_every=2) | cfg_overrides
-    cfg = train_config("ci", **settings)
+    cfg = train_config("ci", variant, **settings)
     model = Murauer(mcfg)
     labeled = labeled_subset(len(store), 20)
     return Trainer(model, mcfg, cfg, VARIANTS[variant], store, None, stage, labeled, tmp_path, torch.device("cpu"))
@@ -328,8 +323,8 @@ def test_view_term_uses_the_unrotated_sets(tmp_path, monkeypatch, unrotated):
 @pytest.mark.parametrize("variant", ["real_only", "real_synth"])
 def test_synthetic_frame_error_only_for_models_that_read_synthetic_frames(tmp_path, variant):
     store = fake_store()
-    cfg = train_config("ci", stage1_iters=4, stage2_iters=4, log_every=2, eval_every=0, ckpt_every=100)
-    result = train_variant(variant, 20, cfg, store, store, tmp_path, torch.device("cpu"), progress=False)
+    cfg = train_config("ci", variant, stage1_iters=4, stage2_iters=4, log_every=2, eval_every=0, ckpt_every=100)
+    result = train_variant(variant, 20, cfg, model_config("ci"), store, store, tmp_path, torch.device("cpu"), progress=False)
     synthetic = result.summary["synthetic_frames_mean"]
     if variant == "real_only":
         assert synthetic is None  # it never saw a synthetic frame: its number would mean nothing
@@ -383,14 +378,16 @@ def test_trainer_refuses_crops_the_model_does_not_fit(tmp_path):
 def test_the_layouts_agree_and_an_unknown_precision_is_refused():
     import pytest
 
+    from mlib.cells import build_model
     from mlib.data.datasets import labeled_subset
-    from mlib.train import VARIANTS, Trainer, build_model, train_config
+    from mlib.train import Trainer
+    from mlib.variants import VARIANTS
 
     store = fake_store()
     curves = {}
     for channels_last in (False, True):
-        cfg = train_config("ci", precision="fp32", channels_last=channels_last, eval_every=0, log_every=100)
-        model, mcfg = build_model("ci", 0, torch.device("cpu"))
+        cfg = train_config("ci", "full", precision="fp32", channels_last=channels_last, eval_every=0, log_every=100)
+        model, mcfg = build_model(model_config("ci"), 0, torch.device("cpu"))
         tr = Trainer(model, mcfg, cfg, VARIANTS["full"], store, None, 2, labeled_subset(len(store), 20), "/tmp",
                      torch.device("cpu"))  # fmt: skip
         if channels_last:
@@ -405,10 +402,19 @@ def test_the_layouts_agree_and_an_unknown_precision_is_refused():
 
 
 def test_the_trainer_runs_a_variant_at_the_presets_validated_stage2_rate(tmp_path, monkeypatch):
-    from mlib import train
+    from mlib import presets
 
-    monkeypatch.setitem(train.STAGE2_LR_SCALES, "ci", {"real_only": 0.3})
+    monkeypatch.setitem(presets.STAGE2_LR_SCALES, "ci", {"real_only": 0.3})
     tr = make_trainer(tmp_path, "real_only")
     assert tr.cfg.stage2_lr_scale == 0.3  # resolved for the variant it trains, and checkpointed so
     assert tr.opt.param_groups[0]["initial_lr"] == pytest.approx(tr.cfg.base_lr * 0.3)
     assert make_trainer(tmp_path, "full").cfg.stage2_lr_scale == 1.0
+
+
+def test_stage_2_refuses_settings_not_resolved_for_its_variant(tmp_path):
+    cfg = train_config("ci")  # a preset's settings shared by several variants: no stage-2 rate scale yet
+    assert cfg.stage2_lr_scale is None
+    model, store = Murauer(model_config("ci")), fake_store()
+    with pytest.raises(ValueError, match="stage2_lr_scale is unset"):
+        Trainer(model, model.cfg, cfg, VARIANTS["full"], store, None, 2, [0], tmp_path, torch.device("cpu"))
+    Trainer(model, model.cfg, cfg, VARIANTS["synth_only"], store, None, 1, [], tmp_path, torch.device("cpu"))

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from mlib.train_cli import build_parser, parse_args, resolved_train_config
+from mlib.train_cli import build_parser, parse_args, resolved_setup
 
 
 def test_every_option_has_help_and_shows_its_default(capsys):
@@ -28,9 +28,9 @@ def test_options_come_from_a_config_file_and_the_command_line_wins(tmp_path, suf
     else:
         file.write_text(f'lr = 0.002\nlambda-g = 0.5\nset_size = 4\nout = "{tmp_path / "run"}"\n')
     args = parse_args(["--preset", "ci", "--config", str(file), "--set-size", "8", "--ckpt-every", "7"])
-    cfg = resolved_train_config(args)
+    cfg = resolved_setup(args).train
     assert (cfg.base_lr, cfg.weights.lambda_g, cfg.set_size, cfg.ckpt_every) == (0.002, 0.5, 8, 7)
-    assert cfg.weights.lambda_c == resolved_train_config(parse_args(["--preset", "ci", "--out", "x"])).weights.lambda_c
+    assert cfg.weights.lambda_c == resolved_setup(parse_args(["--preset", "ci", "--out", "x"])).train.weights.lambda_c
 
 
 def test_an_unknown_config_name_is_a_one_line_error(tmp_path):

@@ -10,8 +10,9 @@ import torch
 
 from mlib.analysis import mean_view, view_mae, view_prediction_report
 from mlib.data.datasets import CropStore, make_batch
-from mlib.models import Murauer, model_config
+from mlib.models import Murauer
 from mlib.plots import plot_errors_with_baseline, plot_four_set_batch, plot_probe_and_mixing, show_crop_grid
+from mlib.presets import model_config
 
 
 def test_view_mae_per_frame():
@@ -103,11 +104,11 @@ def test_figures_have_titles_labels_and_colour_bars_in_mm():
 
 def test_architecture_figure_names_every_module_set_and_term():
     from mlib.plots import plot_architecture, sets_reading
-    from mlib.train import TRAIN_PRESETS
+    from mlib.presets import TRAIN
 
     assert sets_reading("Lg") == [3, 4] and sets_reading("Lc") == [1] and sets_reading("Lm") == [1, 2, 4]
     counts = {k: 1000 * (i + 1) for i, k in enumerate("fpmhg")}
-    fig = plot_architecture(counts, {1: 16, 2: 16, 3: 16, 4: 16}, TRAIN_PRESETS["ci"].weights)
+    fig = plot_architecture(counts, {1: 16, 2: 16, 3: 16, 4: 16}, TRAIN["ci"].weights)
     text = " ".join(t.get_text() for t in fig.axes[0].texts)
     for needle in ("encoder", "mapping", "pose head", "discriminator", "view decoder"):
         assert needle in text

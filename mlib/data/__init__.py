@@ -1,9 +1,9 @@
 """Data: NYU's on-disk format, the procedural NYU-like generator, crops, augmentation, the HDF5
-cache and the four-set mini-batches. `load_data(preset)` and `load_splits(config)` (in
-`mlib.data.loading`) are the entry points the trainer, the benchmarks and the notebooks share;
-`source` picks the generated data set (the default) or an NYU-layout folder."""
+cache and the four-set mini-batches. `load_splits(config)` (in `mlib.data.loading`, the config from
+`mlib.presets.resolve(preset).data`) is the entry point the trainer, the benchmarks and the notebooks
+share; `source` picks the generated data set (the default) or an NYU-layout folder."""
 
-__all__ = ["SOURCES", "load_data", "load_generated", "load_nyu", "load_splits"]
+__all__ = ["SOURCES", "load_generated", "load_nyu", "load_splits"]
 
 
 def __getattr__(name: str):

@@ -11,11 +11,9 @@ as exporting PNGs and reading them back with the NYU reader.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,25 +53,6 @@ class DataConfig:
         d.pop("name")  # the name is a label, not content
         d["view_camera"] = VIEW_CAMERA
         return d
-
-
-DATA_PRESETS: dict[str, DataConfig] = {
-    "ci": DataConfig("ci", CropConfig(size=32), train_frames=1_500, test_frames=400, val_frames=200),
-    "laptop": DataConfig("laptop", CropConfig(size=64), train_frames=10_000, test_frames=2_000, val_frames=1_000),
-    "paper": DataConfig("paper", CropConfig(size=128), train_frames=72_757, test_frames=8_252, val_frames=2_000),
-}
-
-
-def data_config(preset: str, crop_size: int | None = None, frames: int | None = None, **overrides) -> DataConfig:
-    """A preset with optional overrides of crop size and number of training frames."""
-    if preset not in DATA_PRESETS:
-        raise ValueError(f"unknown data preset {preset!r}; choose one of {sorted(DATA_PRESETS)}")
-    cfg = DATA_PRESETS[preset]
-    if crop_size is not None:
-        overrides["crop"] = dataclasses.replace(cfg.crop, size=crop_size)
-    if frames is not None:
-        overrides["train_frames"] = frames
-    return dataclasses.replace(cfg, **overrides)
 
 
 def cache_path(cfg: DataConfig, out_dir: str | Path) -> Path:
@@ -270,29 +249,7 @@ def export_nyu(
     return root
 
 
-def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description="Render the procedural NYU-like data set into a cache (or export it).")
-    ap.add_argument("--preset", default="laptop", choices=sorted(DATA_PRESETS))
-    ap.add_argument("--crop-size", type=int, default=None, help="crop side in pixels (preset default otherwise)")
-    ap.add_argument("--frames", type=int, default=None, help="number of training frames (preset default otherwise)")
-    ap.add_argument("--out", default="data_cache", help="folder for the cache file")
-    ap.add_argument("--export-nyu", metavar="DIR", default=None, help="write NYU-layout PNGs + joint_data.mat instead")
-    ap.add_argument(
-        "--view-swap-index",
-        type=int,
-        default=None,
-        help="with --export-nyu: the 0-based frame from which the view target is camera 3, not 2 (NYU's rig swap)",
-    )
-    args = ap.parse_args(argv)
-    cfg = data_config(args.preset, args.crop_size, args.frames)
-    t0 = time.perf_counter()
-    if args.export_nyu:
-        frames = {"train": cfg.train_frames, "val": cfg.val_frames, "test": cfg.test_frames}
-        out = export_nyu(HandGenerator(cfg.generator), args.export_nyu, frames, view_swap_index=args.view_swap_index)
-    else:
-        out = generated_cache(cfg, args.out)
-    print(json.dumps({"path": str(out), "seconds": round(time.perf_counter() - t0, 2)}))
+if __name__ == "__main__":  # `python -m mlib.data.generate`: the command line (mlib.data_cli) needs the presets, not the reverse
+    import runpy
 
-
-if __name__ == "__main__":
-    main()
+    runpy.run_module("mlib.data_cli", run_name="__main__")

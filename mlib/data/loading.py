@@ -14,7 +14,7 @@ import mlib.data.cache as cache
 from mlib.data.camera import PALM_CENTRE
 from mlib.data.crop import CropConfig
 from mlib.data.datasets import CropStore, Splits
-from mlib.data.generate import DataConfig, crop_nyu_frame, data_config, generated_cache, nyu_cache
+from mlib.data.generate import DataConfig, crop_nyu_frame, generated_cache, nyu_cache
 from mlib.data.nyu import NYUFolder
 
 SOURCES = ("generated", "nyu")
@@ -60,18 +60,6 @@ def load_splits(
             )
         return load_nyu(nyu_dir, cfg, data_dir, progress)
     return load_generated(cfg, data_dir, progress=progress)
-
-
-def load_data(
-    preset: str,
-    data_dir: str | Path = "data_cache",
-    progress: bool = True,
-    source: str = "generated",
-    nyu_dir: str | Path | None = None,
-    **data_overrides,
-) -> Splits:
-    """`load_splits` for a preset's data settings with overrides (crop_size, frames, test_frames, ...)."""
-    return load_splits(data_config(preset, **data_overrides), source, nyu_dir, data_dir, progress)
 
 
 def nyu_test_store(root: str | Path, crop: CropConfig, progress: bool = True) -> CropStore:

@@ -5,7 +5,7 @@ In the view camera's crop that scene is what the view decoder g must draw for re
 for synthetic ones, so a large share of it asks the real latent to describe the body, not the pose.
 NYU's subjects hold the hand out towards the cameras, so its side views show little of the body.
 
-    share = scene_share(data_config("laptop").generator, CropConfig(size=64), "train", 200, camera=2)
+    share = scene_share(mlib.presets.data_config("laptop").generator, CropConfig(size=64), "train", 200, camera=2)
     share["share"], share["parts"]["upper_arm"]
 """
 
