@@ -374,8 +374,8 @@ class Trainer:
                 row = window.row(self.iteration, self.stage, self.sched.get_last_lr()[0])
                 if self.val is not None and self.cfg.eval_every and (self.iteration % self.cfg.eval_every == 0 or last):
                     row["val_error_mm"] = validation_error(self)
-                    if self.stage == 2:
-                        row["probe"] = latent_probe(self)
+                    if self.stage == 2 and (probe := latent_probe(self)) is not None:
+                        row["probe"] = probe
                     self.train_mode()
                 self.history.append(row)
                 log_to_tensorboard(self, row)
@@ -460,9 +460,12 @@ def validation_error(tr: Trainer) -> float:
     return evaluate_store(tr.model, tr.val, "real", tr.stage == 2, tr.device, indices=idx)["mean"]
 
 
-def latent_probe(tr: Trainer, frames: int = 200) -> float:
+def latent_probe(tr: Trainer, frames: int = 200) -> float | None:
     """A fresh linear probe's accuracy at telling real validation latents (through m) from those of their
-    synthetic renders: the judge of alignment that has not played h's game (mlib.analysis)."""
+    synthetic renders: the judge of alignment that has not played h's game (mlib.analysis). None where
+    the validation split is too small for its 5-fold estimate."""
+    if min(len(tr.val), frames) < 20:
+        return None
     idx = torch.arange(min(len(tr.val), frames))
     z_real = latents(tr.model, tr.val, "real", True, idx, tr.device)
     return domain_separability(z_real, latents(tr.model, tr.val, "synth", False, idx, tr.device))
