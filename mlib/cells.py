@@ -113,6 +113,7 @@ def train_variant(
     out_dir.mkdir(parents=True, exist_ok=True)
     if variant.pretrained and pretrained is None:
         pretrained = pretrain(cfg, model_cfg, train, val, out_dir, device, resume, progress, tensorboard)
+        t0 = time.perf_counter()  # stage 1's time is counted once, from its history, below
     model, mcfg = build_model(model_cfg, cfg.seed, device)
     history = start_from_pretrained(model, pretrained, device) if pretrained is not None else []
     trained_now = False
