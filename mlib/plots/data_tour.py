@@ -8,7 +8,9 @@ from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.colors import to_rgba
+from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Polygon, Rectangle
 
 from mlib.data import sensor_stats
@@ -24,7 +26,7 @@ def _crop_window_patch(ax, u_c: float, v_c: float, half_u: float, half_v: float,
     ax.add_patch(rect)
 
 
-def plot_png_channels(rgb: np.ndarray, depth: np.ndarray, title: str):
+def plot_png_channels(rgb: np.ndarray, depth: np.ndarray, title: str) -> Figure:
     """An NYU depth PNG's two bytes (G high, B low) and the depth they encode, G * 256 + B mm."""
     fig, axes = plt.subplots(1, 3, figsize=(17, 4.2))
     for ax, ch, name in zip(axes[:2], (1, 2), ("G channel = high byte", "B channel = low byte")):
@@ -38,7 +40,9 @@ def plot_png_channels(rgb: np.ndarray, depth: np.ndarray, title: str):
     return fig
 
 
-def plot_labelled_frame(depth: np.ndarray, uvd: np.ndarray, xyz: np.ndarray, marks: dict[str, int], title: str):
+def plot_labelled_frame(
+    depth: np.ndarray, uvd: np.ndarray, xyz: np.ndarray, marks: dict[str, int], title: str
+) -> Figure:
     """A whole frame with its 14 labelled joints, and a zoom on the hand annotating v (px) against
     y (mm) for the joints in `marks` (name -> joint index): rows grow down, NYU's y grows up."""
     fig, axes = plt.subplots(1, 2, figsize=(14, 5))
@@ -68,7 +72,7 @@ def plot_labelled_frame(depth: np.ndarray, uvd: np.ndarray, xyz: np.ndarray, mar
     return fig
 
 
-def plot_crop_of_frame(depth: np.ndarray, centre_xyz: np.ndarray, crop: CropConfig, crop_image, title: str):
+def plot_crop_of_frame(depth: np.ndarray, centre_xyz: np.ndarray, crop: CropConfig, crop_image, title: str) -> Figure:
     """Left: the cube's window in the whole frame; right: the normalised crop with its joints.
     `crop_image` is (normalised crop, (14, 2) joints in crop pixels)."""
     image, pixels = crop_image
@@ -100,7 +104,7 @@ def _capsule_outline(a: np.ndarray, b: np.ndarray, r: float, n: int = 16) -> np.
     )
 
 
-def plot_hand_model(j36: np.ndarray, capsules: np.ndarray, title: str):
+def plot_hand_model(j36: np.ndarray, capsules: np.ndarray, title: str) -> Figure:
     """The 36-joint skeleton in 3-D (evaluation joints and palm centre marked) beside the capsule
     surface projected onto the palm plane, joints named."""
     bones36 = [(6 * f + a, 6 * f + a + 1) for f in range(5) for a in (0, 2, 4)]  # three per finger
@@ -138,7 +142,9 @@ def plot_hand_model(j36: np.ndarray, capsules: np.ndarray, title: str):
     return fig
 
 
-def plot_class_shares(shares: dict[str, np.ndarray], class_names: Sequence[str], title: str, ax=None):
+def plot_class_shares(
+    shares: dict[str, np.ndarray], class_names: Sequence[str], title: str, ax: Axes | None = None
+) -> Axes:
     """Grouped bars: the fraction of frames per pose class, one bar group per class, one colour per entry."""
     ax = axes_or_new(ax, (7, 3.5))
     x = np.arange(len(class_names))
@@ -153,8 +159,12 @@ def plot_class_shares(shares: dict[str, np.ndarray], class_names: Sequence[str],
 
 
 def plot_subject_shapes(
-    hand_len: np.ndarray, finger_d: np.ndarray, splits: dict[str, np.ndarray], canonical: tuple[float, float], ax=None
-):
+    hand_len: np.ndarray,
+    finger_d: np.ndarray,
+    splits: dict[str, np.ndarray],
+    canonical: tuple[float, float],
+    ax: Axes | None = None,
+) -> Axes:
     """Hand length against finger thickness per subject (splits: name -> subject ids), and the
     canonical surface the synthetic domain renders."""
     ax = axes_or_new(ax, (6.5, 4.2))
@@ -170,7 +180,7 @@ def plot_subject_shapes(
     return ax
 
 
-def plot_camera_rig(cams: Sequence[dict], palms: np.ndarray):
+def plot_camera_rig(cams: Sequence[dict], palms: np.ndarray) -> Figure:
     """The three cameras (position and viewing direction) and the training palm centres, seen from
     above and from the side, in camera 1's frame."""
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.8))
@@ -191,7 +201,9 @@ def plot_camera_rig(cams: Sequence[dict], palms: np.ndarray):
     return fig
 
 
-def plot_full_frames(frames: dict[tuple[str, int], np.ndarray], joints_uvd: np.ndarray, palm_z: np.ndarray, title: str):
+def plot_full_frames(
+    frames: dict[tuple[str, int], np.ndarray], joints_uvd: np.ndarray, palm_z: np.ndarray, title: str
+) -> Figure:
     """Full 640x480 frames, rows = domains, columns = cameras 1-3, each coloured from 150 mm in front
     of its palm centre to 450 mm behind it, with the 14 joints. frames[(domain, camera)];
     joints_uvd: (3 cameras, 14, 3); palm_z: (3,) mm."""
@@ -210,7 +222,9 @@ def plot_full_frames(frames: dict[tuple[str, int], np.ndarray], joints_uvd: np.n
     return fig
 
 
-def plot_image_panels(images: dict[str, np.ndarray], vmin: float, vmax: float, extent, title: str, ncols: int = 3):
+def plot_image_panels(
+    images: dict[str, np.ndarray], vmin: float, vmax: float, extent, title: str, ncols: int = 3
+) -> Figure:
     """Depth images in mm (e.g. one window under different sensor settings) on one colour scale."""
     nrows = int(np.ceil(len(images) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(5.3 * ncols, 5 * nrows), squeeze=False)
@@ -225,7 +239,7 @@ def plot_image_panels(images: dict[str, np.ndarray], vmin: float, vmax: float, e
 
 def plot_missing_causes(
     depth: np.ndarray, causes: dict[str, tuple[np.ndarray, str]], near: np.ndarray, vmin: float, vmax: float, extent
-):
+) -> Figure:
     """A depth window in grey with each lost (or gained) pixel coloured by the effect that changed it;
     the legend gives each effect's share of the `near` pixels."""
     fig, ax = plt.subplots(figsize=(7.5, 7))
@@ -254,7 +268,7 @@ def plot_sensor_noise(
     possible: np.ndarray,
     profile_u: np.ndarray,
     profiles: dict[str, np.ndarray],
-):
+) -> Figure:
     """Left: the sensor model's curves against depth; middle: the distinct readings near the palm
     beside the depths one disparity step apart; right: depth profiles along one image row."""
     fig, axes = plt.subplots(1, 3, figsize=(18, 4.5))
@@ -282,12 +296,11 @@ def plot_sensor_noise(
 
 def plot_sensor_crops(
     rows: dict[str, Sequence[tuple[object, str] | None]], title: str, near_mm: float = 80, far_mm: float = 150
-):
+) -> Figure:
     """Rows of crops in mm (`mlib.data.sensor_stats.HandCrop`; row label -> [(crop, panel title) or None for an
-    empty panel]), each drawn
-    from `near_mm` in front of its palm centre to `far_mm` behind it, black where there is no reading or
-    background, with the silhouette (red) and the skeleton core (white) that `mlib.data.sensor_stats` measures
-    on. One colour bar per panel, since every crop has its own palm depth."""
+    empty panel]), each drawn from `near_mm` in front of its palm centre to `far_mm` behind it, black where
+    there is no reading or background, with the silhouette (red) and the skeleton core (white) that
+    `mlib.data.sensor_stats` measures on. One colour bar per panel, since every crop has its own palm depth."""
     n_cols = max(len(r) for r in rows.values())
     fig, axes = plt.subplots(len(rows), n_cols, figsize=(3.1 * n_cols, 3.0 * len(rows)), squeeze=False)
     for r, (label, panels) in enumerate(rows.items()):
@@ -322,7 +335,7 @@ def plot_crop_steps(
     norm: np.ndarray,
     pixels: np.ndarray,
     title: str,
-):
+) -> Figure:
     """The crop pipeline's four steps: cube window, source pixels, sampled depth (mm), normalised crop."""
     u_c, v_c, half_u, half_v = map(float, crop_window(centre_xyz, crop))
     lo, hi = centre_xyz[2] - crop.cube_mm / 2, centre_xyz[2] + crop.cube_mm / 2
@@ -352,7 +365,7 @@ def plot_crop_steps(
     return fig
 
 
-def plot_normalisation(raw: np.ndarray, norm: np.ndarray, depth_range: tuple[float, float]):
+def plot_normalisation(raw: np.ndarray, norm: np.ndarray, depth_range: tuple[float, float]) -> Figure:
     """Histograms of a crop's depths before (mm, with the cube's range) and after normalisation."""
     fig, axes = plt.subplots(1, 2, figsize=(13, 3.8))
     axes[0].hist(raw[raw > 0], bins=60, color="tab:blue", label="crop pixels with a reading")
@@ -371,7 +384,7 @@ def plot_normalisation(raw: np.ndarray, norm: np.ndarray, depth_range: tuple[flo
     return fig
 
 
-def plot_split_overview(stores: dict[str, object]):
+def plot_split_overview(stores: dict[str, object]) -> Figure:
     """Frames per subject and the palm-centre depth in camera 1, per split (CropStores)."""
     fig, axes = plt.subplots(1, 2, figsize=(13, 3.8))
     for name, store in stores.items():
@@ -406,7 +419,7 @@ def draw_browser_view(axes, view: dict, crop: CropConfig, joints: bool = True) -
     axes[0].legend(fontsize=7, loc="lower right")
 
 
-def plot_browser_grid(views: list[list[dict]], crop: CropConfig, title: str):
+def plot_browser_grid(views: list[list[dict]], crop: CropConfig, title: str) -> Figure:
     """Browser views in rows (e.g. cameras) of pairs (e.g. domains): frame + crop side by side."""
     n_rows, n_pairs = len(views), len(views[0])
     fig, axes = plt.subplots(
@@ -431,7 +444,7 @@ def plot_gap_per_frame(
     classes: np.ndarray,
     class_names: Sequence[str],
     title: str,
-):
+) -> Figure:
     """Per test frame: the share of hand pixels the real crop misses and the depth difference on the
     hand, per subject (histograms), and the depth difference per pose class (box plots)."""
     fig, axes = plt.subplots(1, 3, figsize=(18, 4.2))

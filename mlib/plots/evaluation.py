@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
@@ -23,7 +24,9 @@ from mlib.paper_results import FIG3_SEMI_SUPERVISED, FIG3_SOURCE
 from mlib.plots.images import axes_or_new, draw_pose, show_crop, show_crop_grid
 
 
-def plot_success_curves(results: dict[str, Array], ax=None, max_threshold: float = 80, title: str | None = None):
+def plot_success_curves(
+    results: dict[str, Array], ax: Axes | None = None, max_threshold: float = 80, title: str | None = None
+) -> Axes:
     """Fraction of frames with all joints within tau, as a function of tau, one curve per method."""
     ax = axes_or_new(ax, (6, 4.5))
     taus = np.linspace(0, max_threshold, 161)
@@ -38,7 +41,7 @@ def plot_success_curves(results: dict[str, Array], ax=None, max_threshold: float
     return ax
 
 
-def plot_per_joint(results: dict[str, Array], ax=None, title: str | None = None):
+def plot_per_joint(results: dict[str, Array], ax: Axes | None = None, title: str | None = None) -> Axes:
     """Mean error per joint (and overall) as grouped bars, one colour per method."""
     ax = axes_or_new(ax, (10, 4.5))
     first = to_numpy(next(iter(results.values())))
@@ -58,7 +61,7 @@ def plot_per_joint(results: dict[str, Array], ax=None, title: str | None = None)
     return ax
 
 
-def plot_comparison(results: dict[str, Array], fig=None):
+def plot_comparison(results: dict[str, Array], fig=None) -> Figure:
     """The two plots side by side; pass a matplotlib Figure to draw without pyplot (e.g. headless)."""
     if fig is None:
         fig = plt.figure(figsize=(16, 5))
@@ -71,10 +74,10 @@ def plot_comparison(results: dict[str, Array], fig=None):
 
 def plot_error_vs_n(
     table: dict[str, dict],
-    ax=None,
+    ax: Axes | None = None,
     title: str = "Mean joint error vs. labeled real frames",
     n_all: int | None = None,
-):
+) -> Axes:
     """Paper Fig. 4 layout. table[variant][n] = (mean, std, seeds) in mm (or (mean, std)); error bars are
     drawn only over two or more seeds. n = 'all' is drawn at `n_all` (the number of training frames);
     without it, one step right of the largest n and labelled so."""
@@ -99,7 +102,9 @@ def plot_error_vs_n(
     return ax
 
 
-def plot_domain_headroom(rows: dict[str, tuple[float, float]], ax=None, title: str = "What a mapping could win"):
+def plot_domain_headroom(
+    rows: dict[str, tuple[float, float]], ax: Axes | None = None, title: str = "What a mapping could win"
+) -> Axes:
     """Per model: its error on real test frames beside its error on the synthetic renders of the same
     frames. A perfect real->synthetic mapping brings the first down to the second, no further."""
     ax = axes_or_new(ax, (8, 4))
@@ -123,11 +128,11 @@ def plot_domain_headroom(rows: dict[str, tuple[float, float]], ax=None, title: s
 def plot_errors_with_baseline(
     rows: dict[str, float],
     baseline_mm: float,
-    ax=None,
+    ax: Axes | None = None,
     title: str = "Mean joint error",
     xlabel: str | None = None,
     ylabel: str = "model and input",
-):
+) -> Axes:
     """Mean joint errors as horizontal bars, with the mean-pose baseline (the mean training pose for every
     frame, `mlib.evaluate.mean_pose_errors`) as a dashed line: a bar near the line has learned little."""
     ax = axes_or_new(ax, (7, 0.6 * len(rows) + 1.6))
@@ -146,7 +151,7 @@ def plot_errors_with_baseline(
     return ax
 
 
-def plot_mean_error_bars(groups: dict[str, dict[str, float]], title: str, ax=None):
+def plot_mean_error_bars(groups: dict[str, dict[str, float]], title: str, ax: Axes | None = None) -> Axes:
     """Horizontal bars of mean joint errors, best at the top, one colour per group (group label ->
     {method: mm})."""
     ax = axes_or_new(ax, (8, 5))
@@ -164,7 +169,9 @@ def plot_mean_error_bars(groups: dict[str, dict[str, float]], title: str, ax=Non
     return ax
 
 
-def plot_semi_supervised_comparison(ours: dict[str, dict] | None = None, ax=None, n_all: int | None = None):
+def plot_semi_supervised_comparison(
+    ours: dict[str, dict] | None = None, ax: Axes | None = None, n_all: int | None = None
+) -> Axes:
     """Paper Fig. 3: published semi-supervised methods on NYU, mean joint error against the number of
     labeled real frames (values read off the paper's plot, `mlib.paper_results`). `ours` adds this run's
     curves, {name: {n: mm}} ('all' drawn at `n_all`), on the same axes, marked as the embedded data."""
@@ -201,7 +208,7 @@ def plot_pose_panels(
     title: str = "Ground truth and predictions",
     colours: dict[str, str] | None = None,
     panel_size: float = 2.6,
-):
+) -> Figure:
     """One row per frame, one column per pose source (paper Fig. 1: ground truth / baseline / MURAUER):
     each panel is the real crop with that source's skeleton alone. `poses[name]` is (N, 14, 3) mm for the
     whole store (a key 'ground truth' is drawn in green); `errors[name]` (N, 14) mm adds the frame's mean
@@ -238,7 +245,7 @@ def plot_worst_frames(
     name: str = "MURAUER",
     title: str | None = None,
     columns: int = 3,
-):
+) -> Figure:
     """Paper Fig. 11: the k test frames with the largest maximum (or mean) joint error, each crop with the
     ground truth (green) and the prediction (red); the worst joint is ringed and named in the title."""
     from mlib.analysis import worst_frames  # sklearn, which mlib.analysis loads, only when this figure is drawn
@@ -268,7 +275,7 @@ def plot_pose_overlays(
     preds: dict[str, np.ndarray],
     errors: dict[str, np.ndarray],
     title: str,
-):
+) -> Figure:
     """One row per input domain ('synth' or 'real' keys of `preds`, each (N, 14, 3) mm), one column per
     frame: the domain's camera-1 crop with the ground truth (green) and that domain's prediction (red);
     each title names the frame and the prediction's mean joint error (`errors[domain]`, (N, 14) mm)."""

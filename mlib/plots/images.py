@@ -11,6 +11,9 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
 
 from mlib.data.camera import EVAL_BONES
 
@@ -18,7 +21,7 @@ DEPTH_CMAP = plt.get_cmap("viridis").with_extremes(bad="black")  # depth in mm; 
 CROP_DEPTH_LABEL = "normalised depth (-1 near, +1 far / background)"
 
 
-def axes_or_new(ax, figsize: tuple[float, float] = (6, 4)):
+def axes_or_new(ax: Axes | None, figsize: tuple[float, float] = (6, 4)) -> Axes:
     """`ax`, or the axes of a new figure of `figsize`."""
     if ax is None:
         _, ax = plt.subplots(figsize=figsize)
@@ -32,7 +35,7 @@ def to_array(image) -> np.ndarray:
     return np.asarray(image, float)
 
 
-def show_crop(ax, crop, cube_mm: float | None = None, title: str = "", colorbar: bool = True):
+def show_crop(ax: Axes, crop, cube_mm: float | None = None, title: str = "", colorbar: bool = True) -> AxesImage:
     """A normalised depth crop, near = dark. With `cube_mm` it is drawn in mm from the crop centre, so the
     colour bar reads as a distance along the camera axis; without, in the crop's own units (background
     +1). Returns the image."""
@@ -49,7 +52,7 @@ def show_crop(ax, crop, cube_mm: float | None = None, title: str = "", colorbar:
     return im
 
 
-def show_mm(ax, depth, title: str, vmin=None, vmax=None, extent=None):
+def show_mm(ax: Axes, depth, title: str, vmin=None, vmax=None, extent=None) -> AxesImage:
     """A depth image in mm (a frame, or a crop before normalisation), a stored 0 (no reading) drawn
     black, axes in pixels. Returns the image."""
     depth = np.asarray(depth, dtype=np.float32)
@@ -62,7 +65,7 @@ def show_mm(ax, depth, title: str, vmin=None, vmax=None, extent=None):
     return im
 
 
-def label_crop_axes(ax) -> None:
+def label_crop_axes(ax: Axes) -> None:
     """Ticks at a crop's first and last pixel, axes named in crop pixels."""
     h, w = ax.get_images()[0].get_array().shape[:2]
     ax.set_xticks([0, w - 1])
@@ -71,7 +74,7 @@ def label_crop_axes(ax) -> None:
     ax.set_ylabel("crop row (px)")
 
 
-def draw_pose(ax, pixels: np.ndarray, color: str, label: str | None = None) -> None:
+def draw_pose(ax: Axes, pixels: np.ndarray, color: str, label: str | None = None) -> None:
     """A 14-joint skeleton, (14, 2) pixels as (column, row), over a crop or a frame."""
     for a, b in EVAL_BONES:
         ax.plot(pixels[[a, b], 0], pixels[[a, b], 1], color=color, lw=1.5)
@@ -86,7 +89,7 @@ def show_crop_grid(
     row_labels: Sequence[str] | None = None,
     poses: Mapping[str, tuple[str, Sequence]] | None = None,
     panel_size: float = 2.3,
-):
+) -> Figure:
     """Crops in rows (a row may be shorter than the others), each in mm from its crop centre, one colour
     bar in mm at the end of every row. `cube_mm`: one for all crops or one per crop, shaped like `rows`;
     `row_labels` name the rows on their first panel's left side; `poses` draws skeletons on every crop,

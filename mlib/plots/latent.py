@@ -8,12 +8,16 @@ from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
 from mlib.plots.images import axes_or_new, show_crop_grid, to_array
 
 
-def plot_distance_histograms(samples: dict[str, np.ndarray], ax=None, title="Latent distance of corresponding pairs"):
+def plot_distance_histograms(
+    samples: dict[str, np.ndarray], ax: Axes | None = None, title="Latent distance of corresponding pairs"
+) -> Axes:
     """Histograms of distances between corresponding real and synthetic latents (paper Fig. 6)."""
     ax = axes_or_new(ax)
     top = max(np.percentile(v, 99) for v in samples.values())
@@ -27,7 +31,9 @@ def plot_distance_histograms(samples: dict[str, np.ndarray], ax=None, title="Lat
     return ax
 
 
-def plot_embedding(points: np.ndarray, is_real: np.ndarray, ax=None, title: str = "t-SNE of latents"):
+def plot_embedding(
+    points: np.ndarray, is_real: np.ndarray, ax: Axes | None = None, title: str = "t-SNE of latents"
+) -> Axes:
     """2-D embedding of latents, coloured by domain."""
     ax = axes_or_new(ax, (5, 5))
     is_real = np.asarray(is_real, bool)
@@ -54,12 +60,12 @@ def plot_embedding_thumbnails(
     points: np.ndarray,
     is_real: np.ndarray,
     crops: np.ndarray,
-    ax=None,
+    ax: Axes | None = None,
     n_thumbs: int = 8,
     zoom: float | None = None,
     title: str = "t-SNE of latents with depth crops",
     seed: int = 0,
-):
+) -> Axes:
     """Paper Fig. 5: a 2-D embedding of real and synthetic latents with a few depth crops placed at their
     points (a line joins each crop to its point). `crops` (N, S, S) are the inputs in the same row order
     as `points`; the crops shown are spread over the map (farthest-point choice from a seeded start).
@@ -85,7 +91,7 @@ def plot_embedding_thumbnails(
 
 def plot_probe_and_mixing(
     probe: dict[str, float], mixing: dict[str, float], k: int = 10, title: str = "Two judges of domain alignment"
-):
+) -> Figure:
     """The fresh linear probe (held-out accuracy, 0.5 = the domains cannot be split by a hyperplane) beside
     the kNN mixing score (fraction of each latent's k nearest neighbours from the other domain, 0.5 =
     well mixed with equal counts, 0 = separate clusters), one bar per model. The probe's axis spans
@@ -118,7 +124,7 @@ def plot_view_grid(
     rows: dict[str, tuple[np.ndarray, np.ndarray]],
     cube_mm: np.ndarray,
     title: str = "Side views predicted from real and synthetic inputs (paper Fig. 7)",
-):
+) -> Figure:
     """Paper Fig. 7 as a grid: one row per entry of `rows` ({row label: (real-side crops, synthetic-side
     crops)}, each (len(frames), S, S)), two columns per frame (real | synthetic). Every row is
     different content; each panel's two-line title names its row, frame and domain."""

@@ -7,11 +7,17 @@ from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyBboxPatch
 
 from mlib.plots.images import axes_or_new, show_crop_grid
 
 
-def plot_history(history: Sequence[dict], keys: Sequence[str], ax=None, title: str = "Training losses", logy=True):
+def plot_history(
+    history: Sequence[dict], keys: Sequence[str], ax: Axes | None = None, title: str = "Training losses", logy=True
+) -> Axes:
     """Loss terms (or any logged value) over iterations."""
     ax = axes_or_new(ax)
     for key in keys:
@@ -32,9 +38,9 @@ def plot_lr_schedule(
     rates: Sequence[float],
     iters_per_epoch: float,
     history: Sequence[dict] = (),
-    ax=None,
+    ax: Axes | None = None,
     title: str = "Learning rate (appendix Eq. 14-15)",
-):
+) -> Axes:
     """The learning rate of every iteration (`rates`), on a log axis so that the warm-up (a tenth, then a
     third of the base rate for two epochs each) and the exponential decay both show; the warm-up's
     iterations shaded; the rates a run logged (`history` rows with 'lr') as dots on top."""
@@ -78,7 +84,7 @@ def _set_label(name: str) -> str:
     return f"set {number} · {what}\n({', '.join(terms)})"
 
 
-def plot_four_set_batch(batch, cube_mm: float, per_set: int = 4, title: str | None = None):
+def plot_four_set_batch(batch, cube_mm: float, per_set: int = 4, title: str | None = None) -> Figure:
     """One MURAUER mini-batch (paper §4.1, appendix A.1): its four sets (1 corresponding real/synthetic
     pairs, drawn as two rows, 2 labeled real, 3 synthetic, 4 unlabeled real), the first `per_set` crops of
     each row as the network receives them (augmented), each row labelled with the terms of Eq. 1 that read it."""
@@ -93,14 +99,12 @@ def plot_four_set_batch(batch, cube_mm: float, per_set: int = 4, title: str | No
     return show_crop_grid(rows, titles, cube_mm, title or default, row_labels=[_set_label(n) for n in names])
 
 
-def _box(ax, x0, y0, w, h, text, face, edge="black", lw=1.0, size=9, weight="normal"):
-    from matplotlib.patches import FancyBboxPatch
-
+def _box(ax, x0, y0, w, h, text, face, edge="black", lw=1.0, size=9, weight="normal") -> None:
     ax.add_patch(FancyBboxPatch((x0, y0), w, h, boxstyle="round,pad=0.02,rounding_size=0.12", fc=face, ec=edge, lw=lw))
     ax.text(x0 + w / 2, y0 + h / 2, text, ha="center", va="center", fontsize=size, weight=weight)
 
 
-def _arrow(ax, a, b, color="black", lw=1.2, style="-|>", ls="-", rad=0.0):
+def _arrow(ax, a, b, color="black", lw=1.2, style="-|>", ls="-", rad=0.0) -> None:
     ax.annotate(
         "",
         xy=b,
@@ -111,7 +115,9 @@ def _arrow(ax, a, b, color="black", lw=1.2, style="-|>", ls="-", rad=0.0):
     )
 
 
-def plot_architecture(counts: dict[str, int] | None = None, set_sizes: dict[int, int] | None = None, weights=None):
+def plot_architecture(
+    counts: dict[str, int] | None = None, set_sizes: dict[int, int] | None = None, weights=None
+) -> Figure:
     """MURAUER as a diagram (paper Fig. 2, §3, appendix A.1): the four sets of a mini-batch on the left,
     the five modules f, p, m, h, g, the real path through m and the synthetic path around it, and the term
     of Eq. 1 each output feeds, with the sets it reads (from `BATCH_SETS`). The modules of the test-time
@@ -197,8 +203,6 @@ def plot_architecture(counts: dict[str, int] | None = None, set_sizes: dict[int,
         eq += f" with λc = {weights.lambda_c:g}, λg = {weights.lambda_g:g}, λm = {weights.lambda_m:g}"
     ax.text(8.2, -0.05, eq + "; Lh trains h alone, in a step of its own", ha="center", fontsize=9)
 
-    from matplotlib.lines import Line2D
-
     handles = [
         Line2D([], [], color=real_c, lw=2, label="real samples (through m)"),
         Line2D([], [], color=synth_c, lw=2, label="synthetic samples (no m)"),
@@ -212,7 +216,9 @@ def plot_architecture(counts: dict[str, int] | None = None, set_sizes: dict[int,
     return fig
 
 
-def plot_term_scale(scales: dict[str, float], ax=None, title: str = "Size of each term of Eq. 1 in the total"):
+def plot_term_scale(
+    scales: dict[str, float], ax: Axes | None = None, title: str = "Size of each term of Eq. 1 in the total"
+) -> Axes:
     """Weighted loss terms (λ·L, median over stage 2, from `mlib.analysis.weighted_terms`) as horizontal
     bars on a log axis: how much each term of Eq. 1 weighs in the total the optimiser sees."""
     ax = axes_or_new(ax, (7, 3))
