@@ -156,3 +156,19 @@ def test_pose_errors_and_predicted_views_shapes(store):
     v = predicted_views(model, store, [0, 2], "real", "cpu")
     assert v.shape == (2, 16, 16) and np.abs(v).max() <= 1.0
     assert model.training  # restored
+
+
+def test_show_crop_without_a_cube_draws_normalised_units(store):
+    fig, ax = plt.subplots()
+    im = show_crop(ax, store.real[0])
+    assert im.get_clim() == (-1.0, 1.0)
+    bars = [a for a in fig.axes if a is not ax]
+    assert len(bars) == 1 and "normalised" in bars[0].get_ylabel()
+
+
+def test_joint_pixels_of_a_store_frame_put_the_palm_centre_mid_crop(store):
+    from mlib.data.camera import PALM_CENTRE
+
+    centre = store.joints[2, 0, PALM_CENTRE].numpy()[None]
+    px = store.joint_pixels(2, centre)
+    assert px.shape == (1, 2) and np.allclose(px, (store.crop_size - 1) / 2)

@@ -81,10 +81,15 @@ def _labelled(fig):
 
 def test_figures_have_titles_labels_and_colour_bars_in_mm():
     store = CropStore.random(16, 8, seed=3)
-    fig = show_crop_grid([store.real[i] for i in range(5)], [f"c{i}" for i in range(5)], 300.0, 3, "grid")
+    rows = [[store.real[i] for i in range(3)], [store.real[i] for i in range(3, 5)]]  # a short last row
+    fig = show_crop_grid(rows, [[f"c{i}" for i in range(3)], ["c3", "c4"]], 300.0, "grid")
     _labelled(fig)
     bars = [ax for ax in fig.axes if ax.get_ylabel() == "depth from crop centre (mm)"]
     assert len(bars) == 2  # one per row
+    pixels = [[np.zeros((14, 2))] * 3, [np.zeros((14, 2))] * 2]
+    fig = show_crop_grid(rows, [["a"] * 3, ["b"] * 2], np.full((2, 3), 300.0), "poses", poses={"gt": ("lime", pixels)})
+    panels = [ax for ax in fig.axes if ax.images and ax.get_label() != "<colorbar>"]
+    assert len(panels) == 5 and all(len(ax.get_lines()) == 13 for ax in panels)  # a skeleton on every crop
     sets = {"pairs": torch.arange(2), "real": torch.arange(2), "synth": torch.arange(3), "unlabeled": torch.arange(4)}
     fig = plot_four_set_batch(make_batch(store, sets), 300.0, per_set=2)
     title = fig._suptitle.get_text()  # four sets (appendix A.1); the pairs of set 1 take two rows

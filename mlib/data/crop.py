@@ -141,3 +141,11 @@ def joints_to_crop_pixels(
     col = ((uvd[..., 0] - u_c[..., None]) / half_u[..., None] + 1) / 2 * cfg.size - 0.5
     row = ((uvd[..., 1] - v_c[..., None]) / half_v[..., None] + 1) / 2 * cfg.size - 0.5
     return np.stack([col, row], axis=-1)
+
+
+def norm_to_crop_pixels(joints, size: int) -> np.ndarray:
+    """Normalised joints (..., 3) -> crop (column, row), for overlays on augmented crops: the crop's image
+    plane at the centre's depth, the approximation the augmentation makes (x right, y up, both in
+    [-1, 1] across the crop; `mlib.data.augment`)."""
+    joints = np.asarray(joints)
+    return np.stack([(joints[..., 0] + 1) / 2 * size - 0.5, (1 - joints[..., 1]) / 2 * size - 0.5], axis=-1)

@@ -17,7 +17,7 @@ import torch
 from mlib.data.augment import AugmentConfig, augment_centres, augment_images, augment_joints, sample_params
 from mlib.data.cache import MMAP_ABOVE_BYTES, image_bytes, read_split, read_split_mapped
 from mlib.data.camera import EVAL_JOINTS
-from mlib.data.crop import normalize_joints
+from mlib.data.crop import CropConfig, joints_to_crop_pixels, normalize_joints
 
 
 @dataclass
@@ -115,6 +115,11 @@ class CropStore:
             src = self.real if camera == 1 else self.real_view
             return src[idx].float().unsqueeze(1)
         return self.synth[idx, camera - 1].float().unsqueeze(1)
+
+    def joint_pixels(self, i: int, xyz_mm: np.ndarray, camera: int = 1) -> np.ndarray:
+        """Joints (J, 3) mm in camera `camera`'s frame as (J, 2) (column, row) pixels of frame `i`'s crop."""
+        cfg = CropConfig(size=self.crop_size, cube_mm=float(self.cube[i]))
+        return joints_to_crop_pixels(np.asarray(xyz_mm), self.centres[i, camera - 1].cpu().numpy(), cfg)
 
     def views(self, idx: torch.Tensor, domain: str) -> torch.Tensor:
         """(B, 1, S, S) float32 view-prediction targets: each frame's captured side view ('real') or the

@@ -22,8 +22,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 import mlib.data.cache as cache
-from mlib.data.camera import PALM_CENTRE, xyz_to_uvd
-from mlib.data.crop import CropConfig, crop_depth, normalize_depth, source_pixels
+from mlib.data.camera import EVAL_JOINTS, PALM_CENTRE, xyz_to_uvd
+from mlib.data.crop import CropConfig, crop_depth, joints_to_crop_pixels, normalize_depth, source_pixels
 from mlib.data.nyu import (
     GENERATED_VIEW_CAMERA,
     GENERATOR_MARKER,
@@ -59,16 +59,27 @@ def cache_path(cfg: DataConfig, out_dir: str | Path) -> Path:
     return Path(out_dir) / f"murauer-{cfg.name}-{cfg.crop.size}px-{cache.settings_key(cfg.settings())}.h5"
 
 
+def render_crop(gen: HandGenerator, frames: Frames, camera: int, domain: str, crop: CropConfig) -> np.ndarray:
+    """Normalised crops (B, S, S) of camera 1..3 in domain 'real' or 'synth' (the direct path: only the
+    crop's source pixels are rendered)."""
+    centre = frames.joints_xyz[:, camera - 1, PALM_CENTRE]
+    u, v = source_pixels(centre, crop, frame_ids=[f"{frames.split} frame {i}" for i in frames.index])
+    return normalize_depth(gen.render(frames, camera, domain, u, v), centre[:, 2], crop.cube_mm)
+
+
+def crop_joint_pixels(frames: Frames, camera: int, crop: CropConfig) -> np.ndarray:
+    """The 14 evaluation joints of each frame in its camera-`camera` crop, (B, 14, 2) (column, row) pixels."""
+    xyz = frames.joints_xyz[:, camera - 1]
+    return joints_to_crop_pixels(xyz[:, EVAL_JOINTS], xyz[:, PALM_CENTRE], crop)
+
+
 def render_crops(gen: HandGenerator, frames: Frames, crop: CropConfig) -> dict[str, np.ndarray]:
     """All cached fields of a batch of generated frames (the direct path)."""
     b = len(frames.index)
     centres = frames.joints_xyz[:, :, PALM_CENTRE]  # (B, 3 cameras, 3)
-    ids = [f"{frames.split} frame {i}" for i in frames.index]
 
     def one(camera: int, domain: str) -> np.ndarray:
-        c = centres[:, camera - 1]
-        u, v = source_pixels(c, crop, frame_ids=ids)
-        return normalize_depth(gen.render(frames, camera, domain, u, v), c[:, 2], crop.cube_mm)
+        return render_crop(gen, frames, camera, domain, crop)
 
     return {
         "real": one(1, "real").astype(np.float16),
