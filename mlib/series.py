@@ -34,6 +34,7 @@ NOTEBOOKS = Path("notebooks")  # relative to the working directory: run from the
 DATA_SOURCE_PARAMS = ("dataset", "nyu_dir")  # reach only the notebooks that declare `dataset` (01-06)
 # Run in every kernel before the first cell (a kernel start option, so the notebook itself is unchanged).
 KERNEL_SETUP = "__import__('mlib.batch').batch.install()"
+KERNEL_START_TIMEOUT_S = 600  # nbclient's 60 s is too short for a kernel starting on a busy machine
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 BAR_STATE = re.compile(r"(\d+)/(\d+) \[")  # tqdm's "n/total [elapsed<remaining" part
 
@@ -237,6 +238,7 @@ def run_series(
                 cwd=str(notebook_dir),
                 progress_bar=False,
                 execution_timeout=cell_timeout,
+                start_timeout=KERNEL_START_TIMEOUT_S,
                 extra_arguments=[f"--IPKernelApp.exec_lines={KERNEL_SETUP}"],
             )
         finally:
