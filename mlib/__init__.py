@@ -25,6 +25,7 @@ API = {
     "evaluate_store": "mlib.evaluate",
     "summarize": "mlib.evaluate",
     "compare": "mlib.claims",
+    "judge": "mlib.claims",
 }
 __all__ = list(API)
 
