@@ -25,22 +25,19 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from mlib.analysis import latent_statistics  # noqa: E402
+from mlib.analysis import LATENT_KEYS, LATENT_MODELS, grid_cells, latent_analysis, mapping_bound  # noqa: E402
 from mlib.atomic import write_json, write_text  # noqa: E402
+from mlib.claims import grid_claims, latent_claims  # noqa: E402
 from mlib.experiment import VARIANT_NAMES as NAMES  # noqa: E402
 from mlib.experiment import (  # noqa: E402
     add_experiment_arguments,
     cell_dir,
     grid_table,
-    launch_workers,
     load_result,
     mean_spread,
     open_from_args,
-    synthetic_frames_error,
-    worker_exits_cleanly,
 )
 from mlib.paper_results import PAPER_ABLATION_MM, PAPER_N  # noqa: E402
 from mlib.plots import plot_error_vs_n  # noqa: E402
@@ -48,6 +45,8 @@ from mlib.presets import PRESET_NAMES  # noqa: E402
 from mlib.variants import VARIANTS, stage_iterations  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a script: the scripts' own package is importable too
+from benchmarks._workers import launch_workers, worker_exits_cleanly  # noqa: E402
 
 
 def strip_option(argv: list[str], name: str) -> list[str]:
@@ -91,134 +90,23 @@ def seeds_label(cells: list[dict]) -> str:
     return f"{counts[0]}-{counts[-1]} seeds per cell"
 
 
-def mapping_bound(cells: list[dict]) -> list[dict]:
-    """Per n: the Full/Real+Synth ratio if Full's real frames were mapped perfectly onto the synthetic
-    ones, i.e. Full's error on the synthetic renders over Real+Synth's error on the real frames. When
-    this is above a claimed ratio, no mapping can meet the claim: the predictor itself is the limit."""
-    real_synth = {c["n_labeled"]: c for c in cells if c["variant"] == "real_synth"}
-    return [
-        {
-            "n_labeled": full["n_labeled"],
-            "full_real_mm": full["mean_error_mm"],
-            "full_synthetic_frames_mm": full["synthetic_frames_error_mm"],
-            "real_synth_real_mm": rs["mean_error_mm"],
-            "ratio_if_mapping_perfect": full["synthetic_frames_error_mm"] / rs["mean_error_mm"],
-        }
-        for full in cells
-        if full["variant"] == "full" and (rs := real_synth.get(full["n_labeled"])) is not None
-    ]
-
-
-# the models of paper §4.4 -> whether their real inputs go through m (Synth only never trained one)
-LATENT_MODELS = {"synth_only": False, "real_synth": True, "full": True}
-LATENT_KEYS = ("probe", "median_pair_distance", "median_relative_distance", "mixing_latent", "mixing_tsne")
-
-
-def latent_analysis(exp, run_dir: Path, seeds: list[int], n: int = 100) -> dict:
-    """Paper §4.4 at n labels: the latent statistics of Synth only, Real+Synth and Full for every seed
-    whose three finished cells still have their checkpoints in run_dir (cells read back from result
-    copies have none), per seed and as mean ± std over those seeds. The analysed models' own test
-    errors come along: a cell retrained on another machine is not bit-identical to the grid's copy."""
-    per_seed: dict[int, dict] = {}
-    model_errors: dict[str, dict[str, float]] = {v: {} for v in LATENT_MODELS}
+def grid_latents(exp, run_dir: Path, seeds: list[int], n: int = 100) -> dict:
+    """Paper §4.4 at n labels (`mlib.analysis.latent_analysis`) over every seed whose Synth only,
+    Real+Synth and Full cells still have their checkpoints in run_dir (cells read back from result
+    copies have none). The analysed models' own test errors come along: a cell retrained on another
+    machine is not bit-identical to the grid's copy."""
+    models: dict[int, dict] = {}
+    errors: dict[str, dict[str, float]] = {v: {} for v in LATENT_MODELS}
     for seed in seeds:
         files = {v: cell_dir(run_dir, v, n, seed) / "result.json" for v in LATENT_MODELS}
         ckpts = {v: Path(load_result(f).checkpoint) if f.exists() else None for v, f in files.items()}
         if not all(c is not None and c.exists() for c in ckpts.values()):
             print(f"latent analysis: seed {seed} left out (no checkpoints of its n={n} cells in {run_dir})")
             continue
-        per_seed[seed] = {
-            v: latent_statistics(exp.model(ckpts[v]), exp.test, through, seed=seed, device=exp.device)
-            for v, through in LATENT_MODELS.items()
-        }
+        models[seed] = {v: exp.model(c) for v, c in ckpts.items()}
         for v, f in files.items():
-            model_errors[v][str(seed)] = load_result(f).test_error_mm
-    def over_seeds(v: str, k: str) -> dict:
-        values = {str(s): per_seed[s][v][k] for s in per_seed}
-        return {"mean": float(np.mean(list(values.values()))), "std": float(np.std(list(values.values()))), "per_seed": values}
-
-    stats = {v: {k: over_seeds(v, k) for k in LATENT_KEYS} for v in LATENT_MODELS} if per_seed else {}
-    models = model_errors if per_seed else {}
-    return {"n_labeled": n, "seeds": sorted(per_seed), "stats": stats, "models_test_error_mm": models}
-
-
-def latent_claims(analysis: dict) -> list[dict]:
-    """The latent-space claims of paper §4.4, judged on the seed means."""
-    stats, seeds = analysis["stats"], len(analysis["seeds"])
-    if not stats:
-        return []
-    n = analysis["n_labeled"]
-    mean = lambda v, k: stats[v][k]["mean"]  # noqa: E731
-    claims = []
-    for text, (va, vb), key, below in (
-        ("the fresh probe separates Full's real/synthetic latents less well than Real+Synth's",
-         ("full", "real_synth"), "probe", True),
-        ("median distance of corresponding real/synthetic latents: Full < Real+Synth",
-         ("full", "real_synth"), "median_pair_distance", True),
-        ("t-SNE mixing score: Full > Synth only", ("full", "synth_only"), "mixing_tsne", False),
-    ):  # fmt: skip
-        a, b = mean(va, key), mean(vb, key)
-        claims.append({"claim": f"n={n}: {text}", "values": [a, b], "seeds": seeds, "holds": a < b if below else a > b})
-    return claims
-
-
-def check_claims(table: dict, ns: list) -> list[dict]:
-    """The grid's four claims (the paper's §4.3 ablation), each with the numbers it was judged on."""
-
-    def cell(v, n):
-        return table.get(v, {}).get(n)
-
-    claims = []
-    so, ro = cell("synth_only", "all"), cell("real_only", "all")
-    if so and ro:
-        claims.append(
-            {
-                "claim": "Synth only >= 1.3 x Real only (all labels)",
-                "ratio": so[0] / ro[0],
-                "holds": so[0] >= 1.3 * ro[0],
-            }
-        )
-    rs100, full100 = cell("real_synth", 100), cell("full", 100)
-    if rs100 and full100:
-        claims.append(
-            {
-                "claim": "n=100: Full <= 0.80 x Real+Synth",
-                "ratio": full100[0] / rs100[0],
-                "holds": full100[0] <= 0.8 * rs100[0],
-            }
-        )
-        for v in ("distr_match", "view_pred"):
-            if cell(v, 100):
-                claims.append(
-                    {
-                        "claim": f"n=100: {NAMES[v]} < Real+Synth",
-                        "values": [cell(v, 100)[0], rs100[0]],
-                        "holds": cell(v, 100)[0] < rs100[0],
-                    }
-                )
-    for n in ns:
-        rs, fu = cell("real_synth", n), cell("full", n)
-        if rs and fu:
-            margin, seeds = max(rs[1], fu[1]), min(rs[2], fu[2])
-            claims.append(
-                {
-                    "claim": f"n={n}: Full < Real+Synth by more than the seeds' std",
-                    "values": [fu[0], rs[0]],
-                    "std": margin,
-                    "seeds": seeds,
-                    "holds": seeds >= 2 and rs[0] - fu[0] > margin,  # one seed has no spread to beat
-                }
-            )
-    rs_all = cell("real_synth", "all")
-    if full100 and rs_all:
-        claims.append(
-            {
-                "claim": "Full at n=100 <= Real+Synth with all labels",
-                "values": [full100[0], rs_all[0]],
-                "holds": full100[0] <= rs_all[0],
-            }
-        )
-    return claims
+            errors[v][str(seed)] = load_result(f).test_error_mm
+    return latent_analysis(models, exp.test, n, exp.device, errors)
 
 
 def cell_text(text: str) -> str:
@@ -249,14 +137,9 @@ def results_markdown(report: dict) -> str:
             paper = PAPER_ABLATION_MM[NAMES[v]][col] if col is not None and NAMES[v] in PAPER_ABLATION_MM else None
             row.append(f"{ours} (paper {paper})" if paper is not None else ours)
         lines.append(f"| {cell_text(NAMES[v])} | " + " | ".join(row) + " |")
-    lines += ["", "| claim | verdict | numbers |", "|---|---|---|"]
+    lines += ["", "| claim (verdicts against the spread over this grid's seeds) | verdict |", "|---|---|"]
     for c in report["claims"]:
-        numbers = ", ".join(
-            f"{k} {', '.join(f'{x:.3g}' for x in val) if isinstance(val, list) else f'{val:.3g}'}"
-            for k, val in c.items()
-            if k not in ("claim", "holds") and isinstance(val, (int, float, list))
-        )
-        lines.append(f"| {cell_text(c['claim'])} | {'holds' if c['holds'] else 'fails'} | {numbers} |")
+        lines.append(f"| {cell_text(c['shown'])} | {c['verdict']} |")
     return "\n".join(lines + latent_markdown(report)) + "\n"
 
 
@@ -276,7 +159,7 @@ def latent_markdown(report: dict) -> list[str]:
         "|---" * (len(LATENT_KEYS) + 3) + "|",
     ]
     for v, stats in latent["stats"].items():
-        values = [mean_spread(stats[k]["mean"], stats[k]["std"], len(seeds), digits=3) for k in LATENT_KEYS]
+        values = [mean_spread(stats[k]["mean"], stats[k]["std"] or 0.0, len(seeds), digits=3) for k in LATENT_KEYS]
         analysed = latent.get("models_test_error_mm", {}).get(v, {})
         grid_seeds = grid[v]["per_seed_mm"] if v in grid else []
         lines.append(
@@ -348,33 +231,18 @@ def main(argv: list[str] | None = None) -> int:
         results = earlier_cells(Path(args.cells_from), args.variants, ns, others) + results
     table = grid_table(results, ns)
 
-    cells = []
-    for v in args.variants:
-        for n in ns:
-            rs = [r for r in results if r.variant == v and (r.n_labeled == n or not VARIANTS[v].uses_n)]
-            errs = [r.test_error_mm for r in rs]
-            cells.append(
-                {
-                    "variant": v,
-                    "n_labeled": n,
-                    "seeds": len(rs),
-                    "mean_error_mm": float(np.mean(errs)),
-                    "std_error_mm": float(np.std(errs)),
-                    "per_seed_mm": errs,
-                    "synthetic_frames_error_mm": synthetic_frames_error(rs),
-                    "success_20mm": float(np.mean([r.summary["success_rate"][20] for r in rs])),
-                    "success_40mm": float(np.mean([r.summary["success_rate"][40] for r in rs])),
-                    "stage1_iters": stage_iterations(exp.cfg, VARIANTS[v], 1) if VARIANTS[v].pretrained else 0,
-                    "stage2_iters": stage_iterations(exp.cfg, VARIANTS[v], 2) if VARIANTS[v].stage2 else 0,
-                    "wall_s": float(np.sum([r.seconds for r in rs])),
-                }
-            )
-    claims = check_claims(table, ns)
-    # every seed of the grid: those trained here and those read back (if their checkpoints are still here)
-    latent = latent_analysis(exp, run_dir, list(range(args.seeds))) if 100 in ns else None
-    if latent is not None:
-        claims += latent_claims(latent)
+    cells = grid_cells(results, args.variants, ns)
+    for c in cells:  # what shaped each cell's numbers: its iterations
+        variant = VARIANTS[c["variant"]]
+        c["stage1_iters"] = stage_iterations(exp.cfg, variant, 1) if variant.pretrained else 0
+        c["stage2_iters"] = stage_iterations(exp.cfg, variant, 2) if variant.stage2 else 0
     bound = mapping_bound(cells)
+    # the grid is judged on the spread of its own seeds (it is what later runs compare with)
+    claims = grid_claims(cells, args.preset, NAMES, compare_committed=False, bound=bound)
+    # every seed of the grid: those trained here and those read back (if their checkpoints are still here)
+    latent = grid_latents(exp, run_dir, list(range(args.seeds))) if 100 in ns else None
+    if latent is not None and latent["stats"]:
+        claims += latent_claims(latent["stats"], args.preset, latent["n_labeled"], compare_committed=False)
     report = {
         "preset": args.preset,
         "commit": commit(),
@@ -389,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         "train_frames": len(exp.train),
         "test_frames": len(exp.test),
         "cells": cells,
-        "claims": claims,
+        "claims": claims.records(),
         "mapping_bound": bound,
         "latent_analysis": latent,
     }
@@ -412,11 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     print("variant".ljust(width) + "".join(f"n={n}".rjust(18) for n in ns))
     for v in args.variants:
         print(NAMES[v].ljust(width) + "".join(mean_spread(*table[v][n]).rjust(18) for n in ns))
-    for c in claims:
-        print(
-            ("HOLDS " if c["holds"] else "FAILS ") + c["claim"],
-            {k: v for k, v in c.items() if k not in ("claim", "holds")},
-        )
+    print(claims)
     for b in bound:
         print(
             f"n={b['n_labeled']}: with a perfect mapping Full would reach its synthetic-frame error "

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mlib.analysis import domain_separability, latents
+from mlib.analysis import latents, probe, seed_stats
 from mlib.atomic import LockHeld, folder_lock, write_json
 from mlib.cells import build_model, train_variant
 from mlib.checkpoint import load_trained_model
@@ -289,9 +289,7 @@ def run_arm(preset: str, name: str, seed: int, splits, run_dir: Path, device, pr
         "test_mm": None if arm.variant == "view_only" else res.test_error_mm,
         "val_mm": None if arm.variant == "view_only" else res.summary["val_mean"],
         "synthetic_frames_mm": res.summary.get("synthetic_frames_mean"),
-        "probe_val": domain_separability(
-            latents(model, splits.val, "real", through, idx, device), latents(model, splits.val, "synth", False, idx, device)
-        ),
+        "probe_val": probe(model, splits.val, through, idx, device),
         "h_accuracy": next((r["disc_acc"] for r in reversed(res.history) if "disc_acc" in r), None),
         "seconds": res.seconds,
         "wall_s": time.perf_counter() - t0,
@@ -348,8 +346,9 @@ def worker(args) -> None:
 
 
 def stats(values: list[float]) -> dict:
-    v = np.asarray(values, float)
-    return {"mean": float(v.mean()), "std": float(v.std(ddof=1)) if len(v) > 1 else None, "seeds": len(v)}
+    """The lab's format of `seed_stats`: the sample standard deviation, and the number of seeds."""
+    s = seed_stats(values, ddof=1)
+    return {"mean": s["mean"], "std": s["std"], "seeds": len(values)}
 
 
 def lab_verdict(arm: dict, base: dict) -> str:

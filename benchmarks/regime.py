@@ -33,10 +33,10 @@ import platform
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from mlib.analysis import domain_separability, latents
+from mlib.analysis import probe as latent_probe
+from mlib.analysis import seed_stats as stats
 from mlib.atomic import write_json
 from mlib.cells import RunResult
 from mlib.evaluate import evaluate_store
@@ -81,15 +81,6 @@ def finished(run_dir: Path, variant: str, n: int | str, seed: int) -> bool:
     return (cell_dir(run_dir, variant, n, seed) / "result.json").exists()
 
 
-def stats(values: list[float]) -> dict:
-    """mean, std (only with two or more seeds) and the per-seed values."""
-    return {
-        "mean": float(np.mean(values)),
-        "std": float(np.std(values)) if len(values) > 1 else None,
-        "per_seed": [float(v) for v in values],
-    }
-
-
 def fmt(s: dict, unit: str = " mm") -> str:
     seeds = len(s["per_seed"])
     return f"{mean_spread(s['mean'], s['std'] or 0.0, seeds)}{unit} ({seeds} seed(s))"
@@ -98,12 +89,8 @@ def fmt(s: dict, unit: str = " mm") -> str:
 def probe(exp: Experiment, result: RunResult, n_probe: int) -> float:
     """Held-out accuracy of a fresh linear probe telling the model's real test latents (through m when
     the model has a stage 2) from the latents of their synthetic renders."""
-    model = exp.model(result)
     idx = torch.arange(min(n_probe, len(exp.test)))
-    through = VARIANTS[result.variant].stage2
-    z_real = latents(model, exp.test, "real", through, idx, exp.device)
-    z_synth = latents(model, exp.test, "synth", False, idx, exp.device)
-    return domain_separability(z_real, z_synth)
+    return latent_probe(exp.model(result), exp.test, VARIANTS[result.variant].stage2, idx, exp.device)
 
 
 def choose_lr(base: Experiment, run_dir: Path, grid: list[float], train: bool) -> tuple[float, list[dict]]:

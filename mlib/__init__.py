@@ -24,6 +24,7 @@ API = {
     "evaluate_store": "mlib.evaluate",
     "summarize": "mlib.evaluate",
     "compare": "mlib.claims",
+    "judge": "mlib.claims",
 }
 __all__ = list(API)
 

@@ -1,8 +1,11 @@
 """Latent-space and error analysis (paper §4.4 and appendix A.3): latents, distances between
-corresponding real and synthetic frames, t-SNE, how well the domains mix, the domain gap of
-the data itself, and the worst frames with their nearest training poses."""
+corresponding real and synthetic frames, t-SNE, how well the domains mix, the linear probe, the domain
+gap of the data itself, the worst frames with their nearest training poses; and the statistics over
+seeds the benchmarks report (a grid's cells, the mapping bound, the latent analysis of a grid)."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
@@ -39,11 +42,26 @@ def latents(
     return torch.cat(out).numpy()
 
 
+def paired_latents(
+    model: torch.nn.Module, store: CropStore, through_mapping: bool = True, indices=None, device="cpu"
+) -> tuple[np.ndarray, np.ndarray]:
+    """The latents (N, D) of the same frames, real and synthetic: real crops through m when
+    `through_mapping` (Synth only never trained one), their renders through f alone."""
+    return (
+        latents(model, store, "real", through_mapping, indices, device),
+        latents(model, store, "synth", False, indices, device),
+    )
+
+
 def pair_distances(model: torch.nn.Module, store: CropStore, through_mapping: bool = True, indices=None, device="cpu"):
     """Euclidean distance between the latents of each real frame and its synthetic render (paper Fig. 6)."""
-    z_real = latents(model, store, "real", through_mapping, indices, device)
-    z_synth = latents(model, store, "synth", False, indices, device)
+    z_real, z_synth = paired_latents(model, store, through_mapping, indices, device)
     return np.linalg.norm(z_real - z_synth, axis=1)
+
+
+def probe(model: torch.nn.Module, store: CropStore, through_mapping: bool = True, indices=None, device="cpu") -> float:
+    """The linear probe (`domain_separability`) on the real and synthetic latents of the same frames."""
+    return domain_separability(*paired_latents(model, store, through_mapping, indices, device))
 
 
 def tsne_embedding(z_real: np.ndarray, z_synth: np.ndarray, seed: int = 0, perplexity: float = 30.0) -> np.ndarray:
@@ -277,8 +295,7 @@ def latent_statistics_with_map(
     """latent_statistics, and the 2-D t-SNE map its `mixing_tsne` was measured on (the first n_points
     real latents, then their renders'), so a figure draws the very map the number describes."""
     n_probe, n_points = min(n_probe, len(store)), min(n_points, len(store))
-    z_real = latents(model, store, "real", through_mapping, torch.arange(n_probe), device)
-    z_synth = latents(model, store, "synth", False, torch.arange(n_probe), device)
+    z_real, z_synth = paired_latents(model, store, through_mapping, torch.arange(n_probe), device)
     zr, zs = z_real[:n_points], z_synth[:n_points]
     is_real = np.r_[np.ones(n_points), np.zeros(n_points)]
     points = tsne_embedding(zr, zs, seed=seed)
@@ -292,3 +309,100 @@ def latent_statistics_with_map(
         "frames_mixing": n_points,
     }
     return stats, points
+
+
+# --- statistics over seeds (benchmarks/ablation.py, regime.py and notebook 05)
+
+
+def seed_stats(values: Sequence[float] | Mapping[str, float], ddof: int = 0) -> dict:
+    """Mean, standard deviation (None with fewer than two seeds: one run has no spread) and the per-seed
+    values of one number over seeds; a mapping keeps its seed names in `per_seed`."""
+    per_seed = {str(k): float(v) for k, v in values.items()} if isinstance(values, Mapping) else [float(v) for v in values]
+    v = np.asarray(list(per_seed.values()) if isinstance(per_seed, dict) else per_seed, float)
+    return {
+        "mean": float(v.mean()),
+        "std": float(v.std(ddof=ddof)) if len(v) > 1 else None,
+        "per_seed": per_seed,
+    }
+
+
+def grid_cells(results: Sequence, variants: Sequence[str], ns: Sequence[int | str]) -> list[dict]:
+    """Per (variant, n) of a grid, its cells' test errors over seeds (mean, std, per seed), the error on
+    the synthetic renders, success rates and training time: the cell records of the ablation report.
+    `results` are `RunResult`s; a variant that uses no real label counts at every n."""
+    from mlib.variants import VARIANTS
+
+    cells = []
+    for v in variants:
+        for n in ns:
+            rs = [r for r in results if r.variant == v and (r.n_labeled == n or not VARIANTS[v].uses_n)]
+            if not rs:
+                continue
+            errors = [r.test_error_mm for r in rs]
+            synthetic = [r.summary.get("synthetic_frames_mean") for r in rs]
+            cells.append(
+                {
+                    "variant": v,
+                    "n_labeled": n,
+                    "seeds": len(rs),
+                    "mean_error_mm": float(np.mean(errors)),
+                    "std_error_mm": float(np.std(errors)),
+                    "per_seed_mm": errors,
+                    # None for a variant that never reads synthetic frames (Real only), or older runs
+                    "synthetic_frames_error_mm": None if None in synthetic else float(np.mean(synthetic)),
+                    "success_20mm": float(np.mean([r.summary["success_rate"][20] for r in rs])),
+                    "success_40mm": float(np.mean([r.summary["success_rate"][40] for r in rs])),
+                    "wall_s": float(np.sum([r.seconds for r in rs])),
+                }
+            )
+    return cells
+
+
+def mapping_bound(cells: Sequence[Mapping]) -> list[dict]:
+    """Per n: the Full/Real+Synth ratio if Full's real frames were mapped perfectly onto the synthetic
+    ones, i.e. Full's error on the synthetic renders over Real+Synth's error on the real frames. When
+    this is above a claimed ratio, no mapping can meet the claim: the predictor itself is the limit."""
+    real_synth = {c["n_labeled"]: c for c in cells if c["variant"] == "real_synth"}
+    return [
+        {
+            "n_labeled": full["n_labeled"],
+            "full_real_mm": full["mean_error_mm"],
+            "full_synthetic_frames_mm": full["synthetic_frames_error_mm"],
+            "real_synth_real_mm": rs["mean_error_mm"],
+            "ratio_if_mapping_perfect": full["synthetic_frames_error_mm"] / rs["mean_error_mm"],
+        }
+        for full in cells
+        if full["variant"] == "full"
+        and full.get("synthetic_frames_error_mm") is not None
+        and (rs := real_synth.get(full["n_labeled"])) is not None
+    ]
+
+
+# the models of paper §4.4 -> whether their real inputs go through m (Synth only never trained one)
+LATENT_MODELS = {"synth_only": False, "real_synth": True, "full": True}
+LATENT_KEYS = ("probe", "median_pair_distance", "median_relative_distance", "mixing_latent", "mixing_tsne")
+
+
+def latent_analysis(
+    models: Mapping[int, Mapping[str, torch.nn.Module]],
+    store: CropStore,
+    n_labeled: int,
+    device: torch.device | str = "cpu",
+    test_errors: Mapping[str, Mapping[str, float]] | None = None,
+) -> dict:
+    """Paper §4.4 at n labels over seeds: `models[seed][variant]` for the variants of `LATENT_MODELS`,
+    their `latent_statistics` on `store` per seed and as `seed_stats` over the seeds. `test_errors`
+    (variant -> seed -> mm) are the analysed models' own test errors, recorded beside them."""
+    per_seed = {
+        seed: {v: latent_statistics(m, store, LATENT_MODELS[v], seed=seed, device=device) for v, m in by_variant.items()}
+        for seed, by_variant in models.items()
+    }
+    stats = {
+        v: {k: seed_stats({str(s): per_seed[s][v][k] for s in per_seed}) for k in LATENT_KEYS} for v in LATENT_MODELS
+    } if per_seed else {}  # fmt: skip
+    return {
+        "n_labeled": n_labeled,
+        "seeds": sorted(per_seed),
+        "stats": stats,
+        "models_test_error_mm": dict(test_errors or {}) if per_seed else {},
+    }

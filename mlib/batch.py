@@ -8,7 +8,9 @@ Two things change in a kernel that runs a notebook unattended:
 * figures: every figure the notebook displays carries, beside its PNG, a small JSON record of what
   its axes show (titles, axis labels, whether a panel is an image, colour-bar labels), under the
   MIME type `FIGURE_RECORD_MIME`. Notebook viewers ignore that type; `mlib.series.check_executed`
-  reads it to flag a figure without a title or axis labels.
+  reads it to flag a figure without a title or axis labels;
+* claims: a displayed `mlib.claims.Claim` or `ClaimTable` carries its records (`Claim.record`) under
+  `CLAIM_RECORD_MIME`, which `mlib.series` collects into the run's claims table.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import sys
 
 FIGURE_RECORD_MIME = "application/vnd.mlib.figure-record+json"
+CLAIM_RECORD_MIME = "application/vnd.mlib.claim-record+json"  # {"claims": [Claim.record(), ...]}
 TEXT_BAR_INTERVAL_S = 5.0  # seconds between two refreshes of a text bar (a saved notebook keeps each one)
 TEXT_BAR_FORMAT = "{l_bar}{bar:20}{r_bar}"  # the bar itself 20 characters wide
 TEXT_BAR_MAX_COLUMNS = 1000
@@ -105,7 +108,38 @@ def record_figures(shell=None) -> None:
     shell.display_formatter.formatters[FIGURE_RECORD_MIME] = formatter
 
 
+def claim_records(claims) -> dict:
+    """The records of one claim or a table of them, as `CLAIM_RECORD_MIME` carries them."""
+    from mlib.claims import Claim
+
+    return {"claims": [claims.record()] if isinstance(claims, Claim) else claims.records()}
+
+
+def record_claims(shell=None) -> None:
+    """Register the claim recorder with IPython's display formatters (no-op outside IPython)."""
+    from IPython import get_ipython
+    from IPython.core.formatters import BaseFormatter
+    from traitlets import ObjectName, Unicode
+
+    from mlib.claims import Claim, ClaimTable
+
+    shell = shell or get_ipython()
+    if shell is None:
+        return
+
+    class ClaimRecordFormatter(BaseFormatter):
+        format_type = Unicode(CLAIM_RECORD_MIME)
+        print_method = ObjectName("_mlib_claim_record_")  # no object has it: only `for_type` entries count
+        _return_type = dict
+
+    formatter = ClaimRecordFormatter(parent=shell.display_formatter)
+    for kind in (Claim, ClaimTable):
+        formatter.for_type(kind, claim_records)
+    shell.display_formatter.formatters[CLAIM_RECORD_MIME] = formatter
+
+
 def install() -> None:
     """Everything a batch kernel needs; `mlib.series` runs it before the first cell."""
     text_bars()
     record_figures()
+    record_claims()

@@ -10,7 +10,8 @@ Text bars are saved at their final state (carriage-return updates collapsed). `-
 that every executed notebook has no error output, shows at least one figure, holds no widget output
 (saved frozen) or progress bar that stopped short of its total, and that every figure has a title
 and labelled axes (image panels without ticks: a title; colour bars: a label). The claims the
-notebooks printed (mlib.claims) are listed with their verdicts in `claims.md`.
+notebooks displayed (mlib.claims, recorded under `CLAIM_RECORD_MIME`) are listed with their verdicts in
+`claims.md`, and their records in `claims.json`.
 """
 
 from __future__ import annotations
@@ -26,22 +27,16 @@ import nbformat
 import papermill as pm
 
 from mlib.atomic import write_json, write_text
-from mlib.batch import FIGURE_RECORD_MIME
+from mlib.batch import CLAIM_RECORD_MIME, FIGURE_RECORD_MIME
 from mlib.presets import PRESET_NAMES
 
 NOTEBOOKS = Path("notebooks")  # relative to the working directory: run from the repository root
 DATA_SOURCE_PARAMS = ("dataset", "nyu_dir")  # reach only the notebooks that declare `dataset` (01-06)
 # Run in every kernel before the first cell (a kernel start option, so the notebook itself is unchanged).
 KERNEL_SETUP = "__import__('mlib.batch').batch.install()"
+KERNEL_START_TIMEOUT_S = 600  # nbclient's 60 s is too short for a kernel starting on a busy machine
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 BAR_STATE = re.compile(r"(\d+)/(\d+) \[")  # tqdm's "n/total [elapsed<remaining" part
-# A line printed by an mlib.claims.Claim: "<sentence (numbers)>: holds at this preset (ci); the committed ..."
-CLAIM_LINE = re.compile(
-    r"^(?:[✔✘≈] )?(?P<claim>.+?): (?P<verdict>holds|within noise|does not hold) at this preset \((?P<preset>[^)]+)\)"
-    r"(?:; the committed (?P<reference>\w+) results: .*?"
-    r"(?: \((?P<reference_verdict>holds|within noise|does not hold)\))?)?"
-    r"(?:; noise: ± (?P<noise>[0-9.]+).*)?$"
-)
 
 
 def notebooks(only: list[str] | None = None, folder: Path = NOTEBOOKS) -> list[Path]:
@@ -161,19 +156,15 @@ def check_executed(executed: Path) -> list[str]:
     return problems
 
 
-def claims_printed(executed: Path) -> list[dict]:
-    """Every claim an executed notebook printed (mlib.claims), with its cell and verdicts, in order."""
+def claims_recorded(executed: Path) -> list[dict]:
+    """Every claim an executed notebook displayed (its `mlib.claims` records), with the notebook and
+    cell, in order."""
     nb = nbformat.read(executed, as_version=4)
     found = []
     for i, cell in enumerate(nb.cells):
-        for output in merged_streams(cell.get("outputs", [])):
-            data = output.get("data", {})
-            text = final_text(output.get("text", "")) if output.get("output_type") == "stream" else ""
-            text = text or str(data.get("text/markdown", ""))
-            for line in text.split("\n"):
-                m = CLAIM_LINE.match(line.strip())
-                if m:
-                    found.append({"notebook": executed.name, "cell": i, **m.groupdict()})
+        for output in cell.get("outputs", []):
+            for record in output.get("data", {}).get(CLAIM_RECORD_MIME, {}).get("claims", []):
+                found.append({"notebook": executed.name, "cell": i, **record})
     return found
 
 
@@ -182,11 +173,19 @@ def claims_table(claims: list[dict]) -> str:
     rows = ["| notebook | cell | claim | verdict here | committed laptop results |", "|---|---|---|---|---|"]
     for c in claims:
         ref = c["reference_verdict"] or "no counterpart"
-        claim = c["claim"].replace("|", "\\|")  # a display name like "Real+Synth | Distr. Match" stays in its column
+        claim = c["shown"].replace("|", "\\|")  # a display name like "Real+Synth | Distr. Match" stays in its column
         rows.append(f"| {c['notebook']} | {c['cell']} | {claim} | {c['verdict']} ({c['preset']}) | {ref} |")
-    held = sum(c["verdict"] == "holds" for c in claims)
-    noisy = sum(c["verdict"] == "within noise" for c in claims)
-    return "\n".join(rows) + f"\n\n{held} of {len(claims)} claims hold at this preset, {noisy} within noise.\n"
+    counts = {v: sum(c["verdict"] == v for c in claims) for v in ("holds", "within noise", "does not hold")}
+    return "\n".join(rows) + (
+        f"\n\n{counts['holds']} of {len(claims)} claims hold at this preset, {counts['within noise']} within noise, "
+        f"{counts['does not hold']} do not hold.\n"
+    )
+
+
+def write_claims(out: Path, claims: list[dict]) -> None:
+    """claims.md (the table) and claims.json (the records) of a run folder."""
+    write_text(out / "claims.md", claims_table(claims))
+    write_json(out / "claims.json", claims)
 
 
 def parameter_value(text: str):
@@ -239,6 +238,7 @@ def run_series(
                 cwd=str(notebook_dir),
                 progress_bar=False,
                 execution_timeout=cell_timeout,
+                start_timeout=KERNEL_START_TIMEOUT_S,
                 extra_arguments=[f"--IPKernelApp.exec_lines={KERNEL_SETUP}"],
             )
         finally:
@@ -289,8 +289,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     out = Path(args.out or Path("runs") / f"series-{args.preset}")
     if args.list_claims:
-        claims = [c for nb in notebooks(args.only, out) for c in claims_printed(nb)]
-        write_text(out / "claims.md", claims_table(claims))
+        claims = [c for nb in notebooks(args.only, out) for c in claims_recorded(nb)]
+        write_claims(out, claims)
         print(claims_table(claims))
         return 0
     if not notebooks(args.only, Path(args.notebooks)):
@@ -329,9 +329,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  {'total':40s} {time.perf_counter() - t0:8.1f} s")
     write_json(out / "times.json", times)
     executed = [out / name for name in times if (out / name).exists()]
-    claims = [c for nb in executed for c in claims_printed(nb)]
+    claims = [c for nb in executed for c in claims_recorded(nb)]
     if claims:
-        write_text(out / "claims.md", claims_table(claims))
+        write_claims(out, claims)
         print(f"\n{sum(c['verdict'] == 'holds' for c in claims)} of {len(claims)} claims hold; the list is in {out / 'claims.md'}")
     return 0
 

@@ -119,3 +119,42 @@ def test_the_map_beside_the_latent_statistics_is_the_one_their_tsne_mixing_was_m
     assert points.shape == (80, 2)  # 40 real latents, then their 40 renders'
     assert stats["mixing_tsne"] == mixing_score(points, np.r_[np.ones(40), np.zeros(40)])
     assert stats == latent_statistics(model, store, through_mapping=True, n_points=40, n_probe=60)
+
+
+def test_seed_statistics_keep_their_seeds_and_give_no_spread_for_one():
+    from mlib.analysis import seed_stats
+
+    by_seed = seed_stats({0: 0.5, 1: 0.7})
+    assert by_seed["per_seed"] == {"0": 0.5, "1": 0.7} and by_seed["mean"] == pytest.approx(0.6)
+    assert by_seed["std"] == pytest.approx(0.1) and seed_stats([3.0, 5.0], ddof=1)["std"] == pytest.approx(2**0.5)
+    assert seed_stats([12.0]) == {"mean": 12.0, "std": None, "per_seed": [12.0]}
+
+
+def test_grid_cells_and_the_mapping_bound_from_run_results():
+    from types import SimpleNamespace
+
+    from mlib.analysis import grid_cells, mapping_bound
+
+    def run(variant, n, err, synth):
+        summary = {"synthetic_frames_mean": synth, "success_rate": {20: 0.5, 40: 1.0}}
+        return SimpleNamespace(variant=variant, n_labeled=n, test_error_mm=err, summary=summary, seconds=2.0)
+
+    results = [run("synth_only", "all", 30.0, 20.0), run("real_synth", 100, 24.0, 21.0), run("real_synth", 100, 26.0, 21.0),
+               run("full", 100, 25.0, 20.0), run("full", 100, 25.0, 22.0)]  # fmt: skip
+    cells = grid_cells(results, ["synth_only", "real_synth", "full"], [100])
+    assert [(c["variant"], c["n_labeled"], c["seeds"]) for c in cells] == [
+        ("synth_only", 100, 1), ("real_synth", 100, 2), ("full", 100, 2)
+    ]  # fmt: skip
+    assert cells[1]["mean_error_mm"] == 25.0 and cells[1]["std_error_mm"] == 1.0 and cells[2]["wall_s"] == 4.0
+    (bound,) = mapping_bound(cells)
+    assert bound["ratio_if_mapping_perfect"] == 21.0 / 25.0
+
+
+def test_the_probe_reads_the_latents_of_the_same_frames():
+    from mlib.analysis import paired_latents, probe
+
+    store = _store(n=20, size=32)
+    model = Murauer(model_config("ci")).eval()
+    z_real, z_synth = paired_latents(model, store, through_mapping=False)
+    assert z_real.shape == z_synth.shape and len(z_real) == 20
+    assert probe(model, store, False) == domain_separability(z_real, z_synth)

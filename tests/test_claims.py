@@ -117,3 +117,46 @@ def test_shipped_results_match_the_committed_benchmark_results():
 def test_a_path_is_read_as_given(tmp_path):
     (tmp_path / "r.json").write_text('{"a": {"b": 2.5}}')
     assert expected("a.b", str(tmp_path / "r.json")) == 2.5
+
+
+def test_a_claim_of_the_book_fills_its_sentence_and_reads_its_committed_values():
+    from mlib.claims import BOOK, judge
+
+    c = judge("view_pred_helps", 36.87, 38.54, "ci", n=10)
+    assert c.text == "n=10: view prediction lowers the error against Real+Synth" and c.name == "view_pred_helps"
+    assert set(c.expected) == {"View Pred.", "Real+Synth"}
+    assert c.committed["View Pred."]["source"].endswith("cells[variant=view_pred,n_labeled=10].mean_error_mm")
+    assert c.noise == max(c.committed[k]["std"] for k in c.committed)  # the larger committed spread
+    assert judge("view_pred_helps", 36.87, 38.54, "ci", n=7).expected is None  # the committed grid has no n=7
+    assert judge("decoder_same_view", 0.1, 0.2, "ci").expected is None  # a claim without committed values
+    for name, d in BOOK.items():  # every definition reads its relation and its committed values
+        assert d.relation in ("<", "<=", ">", ">="), name
+
+
+def test_a_record_carries_what_the_verdict_was_decided_on():
+    from mlib.claims import judge
+
+    r = judge("full_helps", 35.87, 36.05, "ci", n=100).record()
+    assert r["verdict"] == "within noise" and r["reference_verdict"] == "within noise"
+    assert r["difference"] == pytest.approx(35.87 - 36.05) and abs(r["difference"]) <= r["noise"]
+    assert r["shown"] == (
+        "With the same 100 labels, the unlabeled real frames lower the error (Full below Real+Synth) "
+        "(Full 35.87 vs Real+Synth 36.05 mm)"
+    )
+    assert json.loads(json.dumps(r)) == r  # plain data
+
+
+def test_a_table_of_claims_shows_one_row_per_claim():
+    from mlib.claims import ClaimTable, judge
+
+    t = ClaimTable([judge("full_helps", 35.87, 36.05, "ci", n=100), judge("full_beats_mean_pose", 35.9, 57.3, "ci")])
+    rows = t._repr_markdown_().splitlines()
+    assert len(rows) == 4 and rows[2].startswith("| ≈ |") and rows[3].startswith("| ✔ |")
+    assert "no counterpart" in rows[3] and "seeds' spread ± 0.64 mm" in rows[2]
+    assert str(t).count("\n") == 1 and [r["name"] for r in t.records()] == ["full_helps", "full_beats_mean_pose"]
+
+
+def test_a_grid_judged_alone_takes_its_own_seeds_spread():
+    a, b = Committed(20.0, 0.5, 3), Committed(20.3, 0.4, 3)
+    c = compare("t", "a", a, "b", b, "<", "laptop")
+    assert c.noise == 0.5 and c.verdict == "within noise" and c.expected is None

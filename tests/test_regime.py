@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.regime import choose_scale, parse_cell, parse_scales, scaled_experiment, stats
+from benchmarks.regime import choose_scale, parse_cell, parse_scales, scaled_experiment
+from mlib.analysis import seed_stats as stats
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -182,7 +182,7 @@ def test_a_stopped_launcher_stops_its_workers(tmp_path):
         [
             sys.executable,
             "-c",
-            "import sys, torch; from pathlib import Path; from mlib.experiment import launch_workers; "
+            "import sys, torch; from pathlib import Path; from benchmarks._workers import launch_workers; "
             f"launch_workers({str(worker)!r}, [{str(tmp_path)!r}], 2, Path({str(tmp_path)!r}), "
             f"torch.device('cpu'), [Path({str(tmp_path / 'cell')!r})])",
         ],

@@ -208,9 +208,18 @@ def test_every_notebook_declares_the_parameters_the_runner_passes():
             assert "dataset" in declared, nb.name
 
 
-def test_the_claims_a_notebook_printed_are_listed_with_their_verdicts(tmp_path):
-    from mlib.claims import Claim
-    from mlib.series import claims_printed, claims_table
+def claim_output(claims) -> dict:
+    """A display output of claims as a batch kernel saves it: markdown for people, records for the runner."""
+    from mlib.batch import CLAIM_RECORD_MIME, claim_records
+
+    return nbformat.v4.new_output(
+        "display_data", data={"text/markdown": claims._repr_markdown_(), CLAIM_RECORD_MIME: claim_records(claims)}
+    )
+
+
+def test_the_claims_a_notebook_displayed_are_listed_with_their_verdicts(tmp_path):
+    from mlib.claims import Claim, ClaimTable, Committed, compare
+    from mlib.series import claims_recorded, claims_table
 
     held = Claim("Synth only | real is worse on real frames", True, {"real": 22.3, "synthetic": 16.4}, None, "ci")
     failed = Claim(
@@ -219,45 +228,65 @@ def test_the_claims_a_notebook_printed_are_listed_with_their_verdicts(tmp_path):
     )  # fmt: skip
     nb = nbformat.v4.new_notebook()
     nb.cells = [
-        nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output("stream", name="stdout", text=f"a\n{held}\n")]),
-        nbformat.v4.new_code_cell("y"),
-        nbformat.v4.new_code_cell(
-            "z", outputs=[nbformat.v4.new_output("display_data", data={"text/markdown": failed._repr_markdown_()})]
-        ),
+        nbformat.v4.new_code_cell("x", outputs=[claim_output(held)]),
+        nbformat.v4.new_code_cell("y", outputs=[nbformat.v4.new_output("stream", name="stdout", text=f"{held}\n")]),
+        nbformat.v4.new_code_cell("z", outputs=[claim_output(ClaimTable([failed]))]),
     ]
     path = tmp_path / "04_x.ipynb"
     nbformat.write(nb, path)
-    claims = claims_printed(path)
+    claims = claims_recorded(path)  # a claim only printed as text is not read back: records are
     assert [(c["cell"], c["verdict"], c["preset"], c["reference_verdict"]) for c in claims] == [
         (0, "holds", "ci", None),
         (2, "does not hold", "laptop", "holds"),
     ]
-    assert claims[0]["claim"] == "Synth only | real is worse on real frames (real 22.30 vs synthetic 16.40 mm)"
+    assert claims[0]["shown"] == "Synth only | real is worse on real frames (real 22.30 vs synthetic 16.40 mm)"
     table = claims_table(claims)
     assert "| 04_x.ipynb | 2 | Full beats Real+Synth at n=100" in table and "1 of 2 claims hold" in table
     assert "Synth only \\| real" in table  # a pipe inside a claim does not split its row
     assert all(row.count(" | ") == 4 for row in table.splitlines() if row.startswith("| 0"))
     # a claim inside the committed seeds' spread reads back as noise, here and in the committed results
-    from mlib.claims import Committed, compare
-
-    noisy = compare("Full beats Real+Synth", "Full", 30.0, "RS", 30.08, "<", "ci", {"Full": Committed(20.7, 0.6, 3), "RS": Committed(20.4, 0.6, 3)})
-    nb.cells.append(nbformat.v4.new_code_cell("w", outputs=[nbformat.v4.new_output("stream", name="stdout", text=f"{noisy}\n")]))
+    committed = {"Full": Committed(20.7, 0.6, 3), "RS": Committed(20.4, 0.6, 3)}
+    noisy = compare("Full beats Real+Synth", "Full", 30.0, "RS", 30.08, "<", "ci", committed)
+    nb.cells.append(nbformat.v4.new_code_cell("w", outputs=[claim_output(noisy)]))
     nbformat.write(nb, path)
-    last = claims_printed(path)[-1]
-    assert (last["verdict"], last["reference_verdict"], last["noise"]) == ("within noise", "within noise", "0.60")
-    assert "1 of 3 claims hold at this preset, 1 within noise" in claims_table(claims_printed(path))
+    last = claims_recorded(path)[-1]
+    assert (last["verdict"], last["reference_verdict"], last["noise"]) == ("within noise", "within noise", 0.6)
+    assert last["committed"]["Full"] == {"value": 20.7, "std": 0.6, "seeds": 3, "source": None}
+    assert "1 of 3 claims hold at this preset, 1 within noise, 1 do not hold" in claims_table(claims_recorded(path))
+
+
+def test_a_batch_kernel_records_the_claims_a_cell_displays(folders):
+    src, out = folders
+    body = (
+        PLOT
+        + "plt.show()\nfrom mlib.claims import ClaimTable, judge\n"
+        + "ClaimTable([judge('full_helps', 35.9, 36.0, preset, n=100), judge('full_beats_mean_pose', 35.9, 57.3, preset)])"
+    )
+    write_notebook(src / "04_a.ipynb", "preset = 'ci'", body)
+    run_series("ci", out, out / "data", kernel="python3", notebook_dir=src)
+    from mlib.series import claims_recorded
+
+    got = claims_recorded(out / "04_a.ipynb")
+    assert [(c["name"], c["cell"], c["verdict"]) for c in got] == [
+        ("full_helps", 1, "within noise"),  # 0.1 mm inside the committed laptop spread at n = 100
+        ("full_beats_mean_pose", 1, "holds"),
+    ]
+    assert got[0]["committed"]["Full"]["source"] == "ablation-laptop.json:cells[variant=full,n_labeled=100].mean_error_mm"
 
 
 def test_list_claims_writes_the_table_of_an_executed_run_without_running_it(tmp_path, capsys):
+    import json
+
     from mlib.claims import Claim
     from mlib.series import main
 
     claim = Claim("A holds", True, {"a": 1.0, "b": 2.0}, None, "ci")
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output("stream", name="stdout", text=f"{claim}\n")])]
+    nb.cells = [nbformat.v4.new_code_cell("x", outputs=[claim_output(claim)])]
     nbformat.write(nb, tmp_path / "01_a.ipynb")
     assert main(["--list-claims", "--out", str(tmp_path)]) == 0
     assert "| 01_a.ipynb | 0 | A holds" in (tmp_path / "claims.md").read_text()
+    assert json.loads((tmp_path / "claims.json").read_text())[0]["text"] == "A holds"
     assert not (tmp_path / "times.json").exists()  # nothing ran
 
 

@@ -1,6 +1,7 @@
-"""Claims computed, not written: a sentence that states a result is printed together with the
-numbers of this run that decide it, its verdict at this preset, and the values a committed results
-file (shipped in ``mlib/reference/``, copies of ``benchmarks/results/*.json``) holds for the same comparison.
+"""The verdict rules of a claim: a sentence that states a result is printed together with the numbers
+of this run that decide it, its verdict at this preset, and the values a committed results file
+(shipped in ``mlib/reference/``, copies of ``benchmarks/results/*.json``) holds for the same comparison.
+The sentences themselves live in ``mlib.claims.book``; this module judges and formats them.
 
     c = compare("Synth only is worse on real frames than on synthetic ones",
                 "real", 47.1, "synthetic", 41.0, relation=">", preset="ci",
@@ -10,7 +11,9 @@ file (shipped in ``mlib/reference/``, copies of ``benchmarks/results/*.json``) h
     # Synth only is worse on real frames than on synthetic ones (real 47.10 vs synthetic 41.00 mm):
     # holds at this preset (ci); the committed laptop results: real 23.23 vs synthetic 17.28 mm (holds)
 
-Key paths into a results file are dot-separated; a list is entered with ``[i]`` (an index) or
+A claim displayed in a notebook (alone or in a ``ClaimTable``) shows a table for people and, in a batch
+run, a structured record (``Claim.record``) under ``mlib.batch.CLAIM_RECORD_MIME`` that ``mlib.series``
+collects. Key paths into a results file are dot-separated; a list is entered with ``[i]`` (an index) or
 ``[key=value,...]`` (the one element whose fields match, compared as text), e.g.
 ``cells[variant=synth_only,n_labeled=all].mean_error_mm``. A leaf that is a ``{"mean": ...}``
 record (the regime file's figures) gives its mean.
@@ -46,11 +49,13 @@ class Committed(float):
 
     std: float | None = None
     seeds: int = 1
+    source: str | None = None  # "<file>:<key path>" it was read from
 
-    def __new__(cls, mean: float, std: float | None = None, seeds: int = 1) -> Committed:
+    def __new__(cls, mean: float, std: float | None = None, seeds: int = 1, source: str | None = None) -> Committed:
         obj = super().__new__(cls, mean)
         obj.std = float(std) if std is not None and seeds >= 2 and math.isfinite(float(std)) else None
         obj.seeds = seeds
+        obj.source = source
         return obj
 
 
@@ -100,6 +105,10 @@ class Claim:
     noise: float | None = None  # the committed seeds' spread of the cells compared
     reference_verdict: str | None = None
     difference: float | None = None  # a - factor * b, this run's
+    relation: str = "<"
+    factor: float = 1.0
+    name: str | None = None  # its entry in mlib.claims.book, when it was defined there
+    committed: dict[str, dict] | None = None  # per expected name: value, std, seeds and the file it came from
 
     def __post_init__(self) -> None:
         if self.reference_verdict is None and self.reference_holds is not None:
@@ -127,9 +136,72 @@ class Claim:
             s += f"; noise: ± {self.noise:.{self.digits}f}{' ' + self.unit if self.unit else ''} (committed seeds)"
         return s
 
+    @property
+    def shown(self) -> str:
+        """The sentence with this run's numbers, as the claims table of a series lists it."""
+        return f"{self.text} ({self._values(self.measured, self.spread, self.seeds)})"
+
+    def record(self) -> dict:
+        """The claim as plain data: what a batch run stores beside its printed form and `mlib.series` reads."""
+        return {
+            "name": self.name,
+            "text": self.text,
+            "shown": self.shown,
+            "verdict": self.verdict,
+            "preset": self.preset,
+            "relation": self.relation,
+            "factor": self.factor,
+            "measured": dict(self.measured),
+            "difference": self.difference,
+            "unit": self.unit,
+            "seeds": self.seeds,
+            "reference": self.reference,
+            "expected": dict(self.expected) if self.expected else None,
+            "committed": self.committed,
+            "noise": self.noise,
+            "reference_verdict": self.reference_verdict,
+        }
+
     def _repr_markdown_(self) -> str:
-        mark = {"holds": "✔", "within noise": "≈"}.get(self.verdict, "✘")
-        return f"{mark} {self}"
+        return ClaimTable([self])._repr_markdown_()
+
+
+MARKS = {"holds": "✔", "within noise": "≈", "does not hold": "✘"}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")  # a display name like "Real+Synth | Distr. Match" stays in its column
+
+
+class ClaimTable(list):
+    """Claims shown together: a markdown table in a notebook, one line per claim as text, and (in a
+    batch run) one record per claim."""
+
+    def records(self) -> list[dict]:
+        return [c.record() for c in self]
+
+    def __str__(self) -> str:
+        return "\n".join(str(c) for c in self)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_markdown_(self) -> str:
+        rows = [
+            "| | claim | this run | verdict | committed laptop results | verdict there |",
+            "|---|---|---|---|---|---|",
+        ]
+        for c in self:
+            unit = f" {c.unit}" if c.unit else ""
+            here = c._values(c.measured, c.spread, c.seeds)
+            there = c._values(c.expected, None, 1) if c.expected else "–"
+            if c.noise is not None:
+                there += f" (seeds' spread ± {c.noise:.{c.digits}f}{unit})"
+            rows.append(
+                f"| {MARKS[c.verdict]} | {_cell(c.text)} | {_cell(here)} | {c.verdict} ({c.preset}) | "
+                f"{_cell(there)} | {c.reference_verdict or 'no counterpart'} |"
+            )
+        return "\n".join(rows)
 
 
 # ----------------------------------------------------------------------------- committed results
@@ -214,7 +286,7 @@ def expected(key_path: str, file: str = "ablation-laptop.json") -> float:
         std, seeds = parent[f"std_{parts[-1][5:]}"], _count(parent.get("seeds", 1))  # a grid cell
     if isinstance(node, bool) or not isinstance(node, (int, float)):
         raise MissingExpected(f"key {key_path!r} in {file!r} holds {node!r}, not a number")
-    return Committed(float(node), std, seeds)
+    return Committed(float(node), std, seeds, f"{file}:{key_path}")
 
 
 def _count(seeds: object) -> int:
@@ -249,10 +321,13 @@ def compare(
     spread: dict[str, float] | None = None,
     reference: str = "laptop",
     digits: int = 2,
+    name: str | None = None,
 ) -> Claim:
     """The claim 'a relation factor * b' (e.g. relation '>' : a is larger), decided on this run's
     numbers; ``expected`` gives the committed values under the same names, and the same comparison
-    is decided on them too when both are there."""
+    is decided on them too when both are there. The seeds' spread that makes a difference noise is the
+    committed one; without committed values, that of a and b themselves when they carry one (`Committed`
+    values: a grid judged on its own seeds)."""
     ref_holds, ref_verdict, spread_ab = None, None, None
     if expected:  # a committed value that is missing or not a number is left out, not compared
         expected = {k: v for k, v in expected.items() if v is not None and math.isfinite(float(v))}
@@ -261,6 +336,9 @@ def compare(
         spread_ab = noise(ea, eb, factor)
         ref_holds = holds(float(ea), float(eb), relation, factor)
         ref_verdict = verdict(float(ea), float(eb), relation, factor, spread_ab)
+    elif not expected:
+        spread_ab = noise(a, b, factor)
+    committed = {k: _committed_record(v) for k, v in expected.items()} if expected else None
     if expected:
         expected = {k: float(v) for k, v in expected.items()}
     return Claim(
@@ -278,4 +356,17 @@ def compare(
         noise=spread_ab,
         reference_verdict=ref_verdict,
         difference=float(a) - factor * float(b),
+        relation=relation,
+        factor=factor,
+        name=name,
+        committed=committed,
     )
+
+
+def _committed_record(value: float) -> dict:
+    return {
+        "value": float(value),
+        "std": getattr(value, "std", None),
+        "seeds": getattr(value, "seeds", 1),
+        "source": getattr(value, "source", None),
+    }
