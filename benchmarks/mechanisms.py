@@ -12,7 +12,7 @@ to `benchmarks/results/mechanisms-<preset>-cells/` at once. Arms run in the orde
 first); an interrupted lab resumes where it stopped. The report, `mechanisms-<preset>.{json,md}`, gives
 each hypothesis its numbers over the seeds that finished and a verdict: the arm *helps* when its mean
 test error is below the baseline's by more than the larger of the two standard deviations over seeds,
-*hurts* when above by as much, else *within noise* (one seed: *one seed*, no verdict).
+*hurts* when above by as much, else *within noise* (fewer than three seeds: no verdict yet).
 
 PreView's test (`view_only`): f and g trained by Lg alone on unlabeled real frames, then a ridge
 regression from the latents of the n labeled frames to their joints (f frozen), against the same probe on
@@ -352,9 +352,10 @@ def stats(values: list[float]) -> dict:
 
 
 def lab_verdict(arm: dict, base: dict) -> str:
-    """mlib.claims' three-way rule on the arm's mean against the baseline's, in the lab's words."""
-    if arm["seeds"] < 2 or base["seeds"] < 2:
-        return "one seed"
+    """mlib.claims' three-way rule on the arm's mean against the baseline's, in the lab's words; a claim
+    needs three seeds, so fewer give no verdict yet."""
+    if min(arm["seeds"], base["seeds"]) < 3:
+        return f"{min(arm['seeds'], base['seeds'])} seed(s): no verdict yet"
     v = claim_verdict(arm["mean"], base["mean"], "<", spread=max(arm["std"], base["std"]))
     return {"holds": "helps", "does not hold": "hurts"}.get(v, v)
 
@@ -415,6 +416,48 @@ def _fmt(s: dict | None, digits: int = 2) -> str:
     return f"{s['mean']:.{digits}f}" + (f" ± {s['std']:.{digits}f}" if s.get("std") is not None else "")
 
 
+README_ARMS = {
+    "synth_only": "Synth only (the shipped stage 1, no real labels)",
+    "real_only": "Real only (100 labeled real frames, from scratch)",
+    "real_view": "Real only + view prediction on unlabeled frames",
+    "real_synth": "Real+Synth",
+    "view_pred": "Real+Synth + view prediction (Lg)",
+    "distr_match": "Real+Synth + distribution matching (Lm)",
+    "full": "Full (MURAUER, Eq. 1)",
+    "real_synth_release": "Real+Synth, the authors' release mode",
+    "full_release": "Full, the authors' release mode",
+}
+README_START, README_END = "<!-- lab record: start -->", "<!-- lab record: end -->"
+
+
+def readme_block(doc: dict) -> str:
+    """The README's results: the main arms, then every hypothesis measured, with its verdict."""
+    lines = ["| model (n = 100) | seeds | test mm | validation mm | synthetic renders mm |", "|---|---|---|---|---|"]
+    for name, label in README_ARMS.items():
+        if (a := doc["arms"].get(name)) is not None:
+            lines.append(
+                f"| {label} | {len(a['seeds'])} | {_fmt(a['test_mm'])} | {_fmt(a['val_mm'])} | {_fmt(a['synthetic_frames_mm'])} |"
+            )
+    lines += ["", "| hypothesis | seeds | difference (test) | verdict |", "|---|---|---|---|"]
+    for h in doc["hypotheses"]:
+        if h["verdict"] != "not run":
+            lines.append(f"| {h['question']} | {len(h['seeds'])} | {h['test']['diff']:+.2f} mm | {h['verdict']} |")
+    waiting = [h["question"] for h in doc["hypotheses"] if h["verdict"] == "not run"]
+    if waiting:
+        lines += ["", "Not measured yet: " + "; ".join(waiting) + "."]
+    return "\n".join(lines)
+
+
+def update_readme(doc: dict, path: Path) -> None:
+    """Replace the block between the README's lab-record markers with `readme_block(doc)`."""
+    text = path.read_text()
+    if README_START not in text or README_END not in text:
+        raise SystemExit(f"{path}: no '{README_START}' ... '{README_END}' block to fill")
+    head, rest = text.split(README_START, 1)
+    tail = rest.split(README_END, 1)[1]
+    path.write_text(f"{head}{README_START}\n{readme_block(doc)}\n{README_END}{tail}")
+
+
 def markdown(doc: dict) -> str:
     lines = [f"# Mechanism lab, `{doc['preset']}` preset, n = {doc['n_labeled']}", "", doc["about"], ""]
     lines += ["## Hypotheses (test split; verdicts against the larger std over seeds)", ""]
@@ -458,6 +501,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stage1-dir", default=None, help="where the shipped stage-1 files are (default: mlib/pretrained)")
     ap.add_argument("--workers", type=int, default=1, help="processes sharing the arms, one thread each")
     ap.add_argument("--report", action="store_true", help="only rebuild the record from the committed cell copies")
+    ap.add_argument("--readme", default=None, help="with --report: also refill this README's lab-record block")
     ap.add_argument("--reprobe", action="store_true", help="recompute PreView's test in the finished view_only cells")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -466,6 +510,8 @@ def main(argv: list[str] | None = None) -> int:
         args.report = True  # and rebuild the record from the updated cells
     if args.report:
         doc = report(args.preset, Path(args.out))
+        if args.readme:
+            update_readme(doc, Path(args.readme))
         print(markdown(doc))
         return 0
     if args.workers > 1 and not args.worker:
