@@ -85,27 +85,35 @@ def text_bars() -> None:
         module.tqdm, module.trange = TextBar, trange
 
 
-def record_figures(shell=None) -> None:
-    """Register the figure recorder with IPython's display formatters (no-op outside IPython)."""
+def register_record(mime: str, types: tuple, record, shell=None) -> None:
+    """Have IPython display a `record(obj)` dict under `mime` for objects of `types`, beside their usual
+    forms (no-op outside IPython). Viewers ignore the type; `mlib.series` reads it back."""
     from IPython import get_ipython
     from IPython.core.formatters import BaseFormatter
-    from matplotlib.figure import FigureBase
     from traitlets import ObjectName, Unicode
 
     shell = shell or get_ipython()
     if shell is None:
         return
 
-    class FigureRecordFormatter(BaseFormatter):
-        format_type = Unicode(FIGURE_RECORD_MIME)
-        print_method = ObjectName("_mlib_figure_record_")  # no object has it: only `for_type` entries count
+    class RecordFormatter(BaseFormatter):
+        format_type = Unicode(mime)
+        print_method = ObjectName("_mlib_record_")  # no object has it: only `for_type` entries count
         _return_type = dict
 
-    formatter = FigureRecordFormatter(parent=shell.display_formatter)
-    # Registered for Figure's base class: activating the inline backend removes every formatter's
-    # entry for Figure itself (IPython's select_figure_formats), and lookups follow the class's MRO.
-    formatter.for_type(FigureBase, figure_record)
-    shell.display_formatter.formatters[FIGURE_RECORD_MIME] = formatter
+    formatter = RecordFormatter(parent=shell.display_formatter)
+    for kind in types:
+        formatter.for_type(kind, record)
+    shell.display_formatter.formatters[mime] = formatter
+
+
+def record_figures(shell=None) -> None:
+    """Register the figure recorder. It is registered for Figure's base class: activating the inline
+    backend removes every formatter's entry for Figure itself (IPython's select_figure_formats), and
+    lookups follow the class's MRO."""
+    from matplotlib.figure import FigureBase
+
+    register_record(FIGURE_RECORD_MIME, (FigureBase,), figure_record, shell)
 
 
 def claim_records(claims) -> dict:
@@ -116,26 +124,10 @@ def claim_records(claims) -> dict:
 
 
 def record_claims(shell=None) -> None:
-    """Register the claim recorder with IPython's display formatters (no-op outside IPython)."""
-    from IPython import get_ipython
-    from IPython.core.formatters import BaseFormatter
-    from traitlets import ObjectName, Unicode
-
+    """Register the claim recorder for single claims and claim tables."""
     from mlib.claims import Claim, ClaimTable
 
-    shell = shell or get_ipython()
-    if shell is None:
-        return
-
-    class ClaimRecordFormatter(BaseFormatter):
-        format_type = Unicode(CLAIM_RECORD_MIME)
-        print_method = ObjectName("_mlib_claim_record_")  # no object has it: only `for_type` entries count
-        _return_type = dict
-
-    formatter = ClaimRecordFormatter(parent=shell.display_formatter)
-    for kind in (Claim, ClaimTable):
-        formatter.for_type(kind, claim_records)
-    shell.display_formatter.formatters[CLAIM_RECORD_MIME] = formatter
+    register_record(CLAIM_RECORD_MIME, (Claim, ClaimTable), claim_records, shell)
 
 
 def install() -> None:

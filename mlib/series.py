@@ -158,10 +158,11 @@ def check_executed(executed: Path) -> list[str]:
 
 def claims_recorded(executed: Path) -> list[dict]:
     """Every claim an executed notebook displayed (its `mlib.claims` records), with the notebook and
-    cell, in order."""
+    cell (numbered as in the committed notebook: papermill's injected parameters cell is not counted), in order."""
     nb = nbformat.read(executed, as_version=4)
+    cells = [c for c in nb.cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
     found = []
-    for i, cell in enumerate(nb.cells):
+    for i, cell in enumerate(cells):
         for output in cell.get("outputs", []):
             for record in output.get("data", {}).get(CLAIM_RECORD_MIME, {}).get("claims", []):
                 found.append({"notebook": executed.name, "cell": i, **record})
