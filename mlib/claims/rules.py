@@ -62,7 +62,8 @@ class Committed(float):
 def noise(a: float, b: float, factor: float = 1.0) -> float | None:
     """The spread a difference a - factor * b must exceed to count: the larger of the two committed
     standard deviations over seeds (None when neither side carries one)."""
-    sa, sb = getattr(a, "std", None), getattr(b, "std", None)
+    # only a Committed value carries a spread (a numpy scalar's .std is a method, not a spread)
+    sa, sb = (x.std if isinstance(x, Committed) else None for x in (a, b))
     spreads = [s for s in (sa, None if sb is None else factor * sb) if s is not None]
     return max(spreads) if spreads else None
 
@@ -364,9 +365,10 @@ def compare(
 
 
 def _committed_record(value: float) -> dict:
+    known = isinstance(value, Committed)  # a plain or numpy float knows no spread, seeds or source
     return {
         "value": float(value),
-        "std": getattr(value, "std", None),
-        "seeds": getattr(value, "seeds", 1),
-        "source": getattr(value, "source", None),
+        "std": value.std if known else None,
+        "seeds": value.seeds if known else 1,
+        "source": value.source if known else None,
     }
