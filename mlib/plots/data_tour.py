@@ -17,7 +17,7 @@ from mlib.data import sensor_stats
 from mlib.data.camera import EVAL_JOINT_NAMES, EVAL_JOINTS, NYU, PALM_CENTRE
 from mlib.data.crop import CropConfig, crop_window
 from mlib.data.procedural.generator import CAMERAS
-from mlib.plots.images import axes_or_new, draw_pose, label_crop_axes, show_crop, show_mm
+from mlib.plots.images import CROP_DEPTH_LABEL, axes_or_new, draw_pose, label_crop_axes, show_crop, show_mm
 
 
 def _crop_window_patch(ax, u_c: float, v_c: float, half_u: float, half_v: float, lw: float = 2) -> None:
@@ -83,8 +83,9 @@ def plot_crop_of_frame(depth: np.ndarray, centre_xyz: np.ndarray, crop: CropConf
     axes[0].plot(u_c, v_c, "r+", ms=12, label="palm centre")
     axes[0].legend(loc="lower right", fontsize=8)
     fig.colorbar(im, ax=axes[0], label="depth (mm)")
-    show_crop(axes[1], image)
+    im = show_crop(axes[1], image, colorbar=False)
     axes[1].set_title(f"normalised {crop.size}x{crop.size} crop (background = +1)", fontsize=10)
+    fig.colorbar(im, ax=axes[1], label=CROP_DEPTH_LABEL)
     draw_pose(axes[1], pixels, "red", "14 evaluation joints")
     label_crop_axes(axes[1])
     axes[1].legend(loc="lower right", fontsize=8)
@@ -355,8 +356,9 @@ def plot_crop_steps(
     im = show_mm(axes[2], raw, "3. sampled depth (mm)", lo, hi)
     axes[2].set(xlabel="crop column (px)", ylabel="crop row (px)")
     fig.colorbar(im, ax=axes[2], label="depth (mm), cube range; black = 0")
-    show_crop(axes[3], norm)
+    im = show_crop(axes[3], norm, colorbar=False)
     axes[3].set_title("4. normalised crop", fontsize=10)
+    fig.colorbar(im, ax=axes[3], label=CROP_DEPTH_LABEL)
     draw_pose(axes[3], pixels, "red", "14 joints")
     label_crop_axes(axes[3])
     axes[3].legend(fontsize=8, loc="lower right")

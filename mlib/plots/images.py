@@ -95,8 +95,14 @@ def show_crop_grid(
     `row_labels` name the rows on their first panel's left side; `poses` draws skeletons on every crop,
     {legend label: (colour, joint pixels shaped like `rows`, each (14, 2))}. Returns the figure."""
     n_cols = max(len(row) for row in rows)
+    # constrained, not tight: tight_layout lets a row's titles slip under the row above once the square
+    # crops leave spare height in their panels
     fig, axes = plt.subplots(
-        len(rows), n_cols, figsize=(panel_size * n_cols + 1.0, panel_size * len(rows) + 0.6), squeeze=False
+        len(rows),
+        n_cols,
+        figsize=(panel_size * n_cols + 1.0, panel_size * len(rows) + 0.6),
+        squeeze=False,
+        layout="constrained",
     )
     for r, row in enumerate(rows):
         for c in range(n_cols):
@@ -113,5 +119,4 @@ def show_crop_grid(
     if poses:
         axes[0, 0].legend(fontsize=7, loc="lower left")
     fig.suptitle(title)
-    fig.tight_layout()
     return fig
