@@ -27,7 +27,7 @@ from mlib.cells import build_model
 from mlib.data.datasets import CropStore, labeled_subset, make_batch
 from mlib.models import parameter_counts
 from mlib.presets import resolve
-from mlib.train import Trainer, pick_device
+from mlib.train import Trainer, pick_device, prepare_device
 from mlib.variants import VARIANTS
 
 MODES = {
@@ -51,7 +51,7 @@ def make_trainer(preset: str, stage: int, mode: str, device: torch.device, compi
     model, mcfg = build_model(setup.model, 0, device)
     store = CropStore.random(1024, mcfg.crop_size)
     tr = Trainer(model, mcfg, cfg, variant, store, None, stage, labeled_subset(len(store), 100), "/tmp", device)
-    tr.prepare_device()  # the layout, and on CUDA the crops in GPU memory, as Trainer.run does
+    prepare_device(tr)  # the layout, and on CUDA the crops in GPU memory, as Trainer.run does
     if compile_:
         for name in ("f", "p", "m", "g", "h"):
             setattr(model, name, torch.compile(getattr(model, name)))

@@ -48,7 +48,7 @@ from mlib.evaluate import joint_errors, mean_error
 from mlib.presets import PRESET_NAMES, resolve
 from mlib.pretrained import stage1_file
 from mlib.train import pick_device
-from mlib.variants import VARIANTS
+from mlib.variants import VARIANTS, stage_iterations
 
 N_LABELED = 100
 PROBE_FRAMES = 500
@@ -345,6 +345,38 @@ def worker(args) -> None:
             time.sleep(20)
 
 
+DYNAMICS_ARMS = ("real_only", "real_view", "real_view_lr_0.3", "real_only_latent48", "real_view_latent48")
+DYNAMICS_AT = (50, 300, 1000)  # iterations where the logged pose loss is read
+
+
+def dynamics(preset: str, run_dir: Path, out: Path) -> None:
+    """How the arms trained from scratch learn: the logged pose loss early on, its peak (a spike at the
+    warm-up's top rate is where a run diverges) and the first validation error, read from the histories
+    of the finished cells, to `mechanisms-<preset>-dynamics.json` (the run folders are not committed)."""
+    rows = []
+    for arm in DYNAMICS_ARMS:
+        for hist in sorted(run_dir.glob(f"{arm}-seed*/history-stage2.json")):
+            h = json.loads(hist.read_text())
+            if not h or h[-1]["iteration"] < stage_end(preset, arm):
+                continue  # unfinished
+            pose = {r["iteration"]: r["pose"] for r in h if "pose" in r}
+            peak = max(pose, key=pose.get)
+            vals = [r for r in h if "val_error_mm" in r]
+            rows.append({
+                "arm": arm, "seed": int(hist.parent.name.rsplit("seed", 1)[1]),
+                "pose_at": {str(i): pose.get(i) for i in DYNAMICS_AT}, "pose_end": pose[max(pose)],
+                "pose_peak": pose[peak], "pose_peak_at": peak, "peak_lr": max(r["lr"] for r in h),
+                "first_val_mm": vals[0]["val_error_mm"] if vals else None, "first_val_at": vals[0]["iteration"] if vals else None,
+                "view_end": h[-1].get("view"),
+            })  # fmt: skip
+    write_json(out / f"mechanisms-{preset}-dynamics.json", {"preset": preset, "rows": rows})
+
+
+def stage_end(preset: str, arm: str) -> int:
+    """The last iteration of an arm's stage 2."""
+    return stage_iterations(arm_setup(preset, arm, 0)[0], VARIANTS[ARMS[arm].variant], 2)
+
+
 def stats(values: list[float]) -> dict:
     """The lab's format of `seed_stats`: the sample standard deviation, and the number of seeds."""
     s = seed_stats(values, ddof=1)
@@ -398,8 +430,10 @@ def report(preset: str, out: Path) -> dict:
             "val": {"arm": av, "baseline": bv, "diff": av["mean"] - bv["mean"]},
             "verdict": lab_verdict(at, bt), "verdict_val": lab_verdict(av, bv),
         })  # fmt: skip
+    dyn = out / f"mechanisms-{preset}-dynamics.json"
     doc = {
         "about": __doc__.split("\n\n")[2].strip().replace("\n", " "),
+        "dynamics": json.loads(dyn.read_text())["rows"] if dyn.exists() else [],
         "preset": preset,
         "n_labeled": N_LABELED,
         "arms": arms,
@@ -486,6 +520,21 @@ def markdown(doc: dict) -> str:
         lines += ["| encoder | val mm | test mm |", "|---|---|---|"]
         for k, v in doc["arms"]["view_only"]["probe_pose"].items():
             lines.append(f"| {k} | {_fmt(v['val_mm'])} | {_fmt(v['test_mm'])} |")
+    if doc.get("dynamics"):
+        lines += ["", "## How the arms trained from scratch learn (stage-2 histories)", ""]
+        lines += ["Pose loss: Eq. 5 on the training batch (summed squared error of the normalised joints), its mean over"]
+        lines += ["the log interval ending at the given iteration; the peak is the largest logged value and where it"]
+        lines += ["fell; the top rate is the warm-up's peak.", ""]
+        at = " | ".join(f"pose loss @{i}" for i in DYNAMICS_AT)
+        lines += [f"| arm | seed | top rate | {at} | peak (iteration) | pose loss at end | first val mm (iteration) | Lg at end |"]
+        lines += ["|---|---|---|" + "---|" * len(DYNAMICS_AT) + "---|---|---|---|"]
+        num = lambda v, d=1: "–" if v is None else f"{v:.{d}f}"  # noqa: E731
+        for r in doc["dynamics"]:
+            pose_at = " | ".join(num(r["pose_at"][str(i)]) for i in DYNAMICS_AT)
+            lines.append(
+                f"| {r['arm']} | {r['seed']} | {r['peak_lr']:.4f} | {pose_at} | {r['pose_peak']:.4g} ({r['pose_peak_at']}) | "
+                f"{num(r['pose_end'])} | {num(r['first_val_mm'])} ({r['first_val_at']}) | {num(r['view_end'], 0)} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -503,8 +552,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--report", action="store_true", help="only rebuild the record from the committed cell copies")
     ap.add_argument("--readme", default=None, help="with --report: also refill this README's lab-record block")
     ap.add_argument("--reprobe", action="store_true", help="recompute PreView's test in the finished view_only cells")
+    ap.add_argument("--dynamics", action="store_true", help="read the from-scratch arms' histories in --run-dir, then report")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.dynamics:
+        dynamics(args.preset, Path(args.run_dir), Path(args.out))
+        args.report = True
     if args.reprobe:
         reprobe(args)
         args.report = True  # and rebuild the record from the updated cells

@@ -153,10 +153,11 @@ def write_history(history: list[dict], out_dir: str | Path, stage: int) -> None:
 
 
 def start_from_pretrained(model: Murauer, pretrained: str | Path, device: torch.device) -> list[dict]:
-    """Load f and p from a stage-1 checkpoint into `model`; returns stage 1's history."""
+    """Load f and p from a stage-1 checkpoint into `model`; returns stage 1's history, every row marked
+    stage 1 (a shipped file keeps only the columns its plots need)."""
     ckpt = load_checkpoint(pretrained, map_location=device)
     load_model_state(model, ckpt["model"], str(pretrained), modules=("f", "p"))
-    return list(ckpt.get("history", []))
+    return [{"stage": 1, **row} for row in ckpt.get("history", [])]
 
 
 def load_trained_model(path: str | Path, device: torch.device | str = "cpu") -> Murauer:

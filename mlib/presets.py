@@ -132,7 +132,13 @@ STAGE2_LR_SCALES: dict[str, dict[str, float]] = {
     "paper": {},
 }
 
-assert set(PRESET_NAMES) == set(DATA) == set(MODEL) == set(TRAIN) == set(STAGE2_LR_SCALES)
+# ----------------------------------------------------------------------------- the series
+
+# The labeled-frame counts notebook 02 trains Real+Synth and View Pred. at (its `n_labeled_list = None`).
+# At laptop one count keeps the series within minutes on 2 cores; notebook 05 shows the committed grid.
+VIEW_NOTEBOOK_N_LABELED: dict[str, list[int]] = {"ci": [10, 100], "laptop": [100], "paper": [10, 100]}
+
+assert set(PRESET_NAMES) == set(DATA) == set(MODEL) == set(TRAIN) == set(STAGE2_LR_SCALES) == set(VIEW_NOTEBOOK_N_LABELED)
 
 # Every point where the authors' release (github poier/murauer, source/) differs from this code's
 # reading of the paper, as switches of the model and training configurations; `resolve(..., release=True)`

@@ -19,7 +19,6 @@ from tqdm.auto import tqdm
 from mlib.analysis import domain_separability, latents
 from mlib.checkpoint import (
     atomic_save,
-    config_differences,
     restore,
     trainer_state,
     write_history,
@@ -160,7 +159,13 @@ def pick_device(preference: str = "auto") -> torch.device:
 # ----------------------------------------------------------------------------- the trainer's parts
 
 
-def check_crop_size(model_cfg: ModelConfig, **stores: CropStore | None) -> None:
+def check_settings(cfg: TrainConfig, model_cfg: ModelConfig, stage: int, **stores: CropStore | None) -> None:
+    """Refuse a stage-2 config without its variant's rate and crops the model does not expect."""
+    if stage == 2 and cfg.stage2_lr_scale is None:
+        raise ValueError(
+            "TrainConfig.stage2_lr_scale is unset: resolve the settings for the variant with "
+            "mlib.presets.resolve(preset, variant=...) or mlib.presets.for_variant"
+        )
     for name, store in stores.items():
         if store is not None and store.crop_size != model_cfg.crop_size:
             raise ValueError(
@@ -190,6 +195,15 @@ def view_sets(comp: Composition, variant: Variant, stage: int, cfg: TrainConfig)
         return ("view_real", "view_synth"), ("view_real", "view_synth")
     unrotated = VIEW_SETS if variant.view and stage == 2 and cfg.view_sets_unrotated else ()
     return (VIEW_SETS if cfg.view_sets_unrotated else REAL_SETS + SYNTH_SETS), unrotated
+
+
+def adversarial_sets(cfg: TrainConfig, batch: Batch) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The real and synthetic sets h judges and Lm moves: every set but the view set (which carries
+    Lg only), or, as in the authors' release, the unlabeled real set against the synthetic set."""
+    if cfg.adv_unlabeled_only:
+        return ("unlabeled",), ("synth",)
+    pick = lambda domain: tuple(k for k in batch.names(domain) if not k.startswith("view_"))  # noqa: E731
+    return pick("real"), pick("synth")
 
 
 def schedule_iters_per_epoch(cfg: TrainConfig, stage: int, stage_iters: int, n_real_train: int) -> float:
@@ -222,15 +236,10 @@ class Trainer:
         device: torch.device,
         n_real_train: int | None = None,
     ):
-        if stage == 2 and cfg.stage2_lr_scale is None:
-            raise ValueError(
-                "TrainConfig.stage2_lr_scale is unset: resolve the settings for the variant with "
-                "mlib.presets.resolve(preset, variant=...) or mlib.presets.for_variant"
-            )
         self.model, self.model_cfg, self.cfg, self.variant, self.stage = model, model_cfg, cfg, variant, stage
         self.train, self.val, self.device = train, val, device
         self.tensorboard: TensorBoardLog | None = None  # set by the caller to log this stage there too
-        check_crop_size(model_cfg, training=train, validation=val)
+        check_settings(cfg, model_cfg, stage, training=train, validation=val)
         self.out_dir = Path(out_dir)
         self.ckpt_path = self.out_dir / f"stage{stage}.pt"
         self.iters = stage_iterations(cfg, variant, stage)
@@ -263,36 +272,14 @@ class Trainer:
             synth_cameras=self.cfg.stage1_synth_cameras if self.stage == 1 else 1,
         )
         if self.iteration < self.warmup:
-            return self.view_warmup_step(batch)[0]
+            return view_warmup_step(self, batch)
         terms, z_real, z_synth = self.model_step(batch)
         if self.variant.adversarial and self.stage == 2:
-            real_sets, synth_sets = self.adversarial_sets(batch)
+            real_sets, synth_sets = adversarial_sets(self.cfg, batch)
             z_real = torch.cat([batch.split(z_real, "real")[k] for k in real_sets])
             z_synth = torch.cat([batch.split(z_synth, "synth")[k] for k in synth_sets])
             terms.update(self.discriminator_step(z_real, z_synth))
         return terms
-
-    def adversarial_sets(self, batch: Batch) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """The real and synthetic sets h judges and Lm moves: every set but the view set (which carries
-        Lg only), or, as in the authors' release, the unlabeled real set against the synthetic set."""
-        if self.cfg.adv_unlabeled_only:
-            return ("unlabeled",), ("synth",)
-        pick = lambda domain: tuple(k for k in batch.names(domain) if not k.startswith("view_"))  # noqa: E731
-        return pick("real"), pick("synth")
-
-    def view_warmup_step(self, batch: Batch) -> tuple[dict[str, torch.Tensor], None, None]:
-        """g alone fits Lg on latents it cannot move; the schedule waits for the real stage 2."""
-        model, sets = self.model, tuple(k for k in batch if k in self.view_sets)
-        with torch.no_grad():
-            z = [model.m(model.f(batch[k].x)) if k in REAL_SETS else model.f(batch[k].x) for k in sets]
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
-            pred = model.view(torch.cat(z), batch.stack(sets, "centre"))
-            terms = {"view": view_loss(pred.float(), batch.stack(sets, "view"))}
-            loss = total_loss(terms, self.cfg.weights)
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt.step()
-        return {k: t.detach() for k, t in terms.items()}, None, None
 
     def model_step(self, batch: Batch) -> tuple[dict[str, torch.Tensor], torch.Tensor | None, torch.Tensor | None]:
         """Eq. 1 for f, p, m, g (stage 1: Lp for f, p). Returns the terms and the real and synthetic latents."""
@@ -332,7 +319,7 @@ class Trainer:
             if v.adversarial and stage2:  # Lm (Eq. 13): every real latent should look synthetic to h
                 model.h.requires_grad_(False)  # Lm trains m (and f through it, if asked), never h
                 z_adv = z_real if cfg.adv_trains_encoder else model.m(z_f[:n_real].detach())
-                z_adv = torch.cat([batch.split(z_adv, "real")[k] for k in self.adversarial_sets(batch)[0]])
+                z_adv = torch.cat([batch.split(z_adv, "real")[k] for k in adversarial_sets(cfg, batch)[0]])
                 terms["adv"] = mapping_adversarial_loss(model.h(z_adv).float())
                 model.h.requires_grad_(True)
             loss = total_loss(terms, cfg.weights)  # Eq. 1
@@ -360,7 +347,7 @@ class Trainer:
         """Train until `self.iters` (or `stop_at`, to simulate an interruption); checkpoint on the way."""
         end = min(self.iters, stop_at) if stop_at is not None else self.iters
         self.train_mode()
-        self.prepare_device()
+        prepare_device(self)
         window = LogWindow(self.device, self.history)
         bar = tqdm(total=end, initial=self.iteration, desc=f"stage {self.stage}", disable=not progress)
         while self.iteration < end:
@@ -373,10 +360,7 @@ class Trainer:
                 window.check(nan_context(self))  # the only host sync, at the log interval
                 row = window.row(self.iteration, self.stage, self.sched.get_last_lr()[0])
                 if self.val is not None and self.cfg.eval_every and (self.iteration % self.cfg.eval_every == 0 or last):
-                    row["val_error_mm"] = validation_error(self)
-                    if self.stage == 2 and (probe := latent_probe(self)) is not None:
-                        row["probe"] = probe
-                    self.train_mode()
+                    row |= validation_row(self)
                 self.history.append(row)
                 log_to_tensorboard(self, row)
                 bar.set_postfix({k: f"{v:.3g}" for k, v in row.items() if k in TERMS or k == "val_error_mm"})
@@ -394,15 +378,6 @@ class Trainer:
             self.model.f.eval()
             self.model.p.eval()
 
-    def prepare_device(self) -> None:
-        """Layout and placement for training, done only when there is training to do (a finished cell
-        that is merely reloaded never copies its store): conv weights channels-last if asked, and on
-        CUDA the training crops in GPU memory, so batches are gathered and augmented there."""
-        if self.cfg.channels_last:
-            self.model.to(memory_format=torch.channels_last)
-        if self.device.type == "cuda" and self.cfg.store_on_device and self.train.device != self.device:
-            self.train = self.train.to(self.device)
-
     # -- checkpoints (mlib.checkpoint) -------------------------------------------------------------
 
     def save(self) -> None:
@@ -411,9 +386,6 @@ class Trainer:
 
     def resume(self, path: str | Path | None = None) -> None:
         restore(self, Path(path or self.ckpt_path))
-
-    def config_differences(self, ckpt: dict) -> list[str]:
-        return config_differences(ckpt, self.cfg, self.variant, self.stage)
 
 
 # ----------------------------------------------------------------------------- the loop's helpers
@@ -446,6 +418,41 @@ class LogWindow:
         row["seconds"] = time.perf_counter() - self.t0
         self.sums, self.count = {}, 0
         return row
+
+
+def view_warmup_step(tr: Trainer, batch: Batch) -> dict[str, torch.Tensor]:
+    """g alone fits Lg on latents it cannot move; the schedule waits for the real stage 2."""
+    model, sets = tr.model, tuple(k for k in batch if k in tr.view_sets)
+    with torch.no_grad():
+        z = [model.m(model.f(batch[k].x)) if k in REAL_SETS else model.f(batch[k].x) for k in sets]
+    with torch.autocast(tr.device.type, dtype=torch.bfloat16, enabled=tr.amp):
+        pred = model.view(torch.cat(z), batch.stack(sets, "centre"))
+        terms = {"view": view_loss(pred.float(), batch.stack(sets, "view"))}
+        loss = total_loss(terms, tr.cfg.weights)
+    tr.opt.zero_grad(set_to_none=True)
+    loss.backward()
+    tr.opt.step()
+    return {k: t.detach() for k, t in terms.items()}
+
+
+def prepare_device(tr: Trainer) -> None:
+    """Layout and placement for training, done only when there is training to do (a finished cell
+    that is merely reloaded never copies its store): conv weights channels-last if asked, and on
+    CUDA the training crops in GPU memory, so batches are gathered and augmented there."""
+    if tr.cfg.channels_last:
+        tr.model.to(memory_format=torch.channels_last)
+    if tr.device.type == "cuda" and tr.cfg.store_on_device and tr.train.device != tr.device:
+        tr.train = tr.train.to(tr.device)
+
+
+def validation_row(tr: Trainer) -> dict[str, float]:
+    """The validation figures of a history row (the error and, in stage 2, the fresh probe); the
+    modules go back to training mode after."""
+    row = {"val_error_mm": validation_error(tr)}
+    if tr.stage == 2 and (probe := latent_probe(tr)) is not None:
+        row["probe"] = probe
+    tr.train_mode()
+    return row
 
 
 def nan_context(tr: Trainer) -> str:

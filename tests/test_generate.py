@@ -82,3 +82,15 @@ def test_settings_change_the_cache_name(tmp_path, small_cfg):
     path = build_generated_cache(small_cfg, tmp_path, progress=False)
     assert not list(tmp_path.glob("*.tmp")), "no temp file left"
     assert path.name.startswith("murauer-ci-32px-")
+
+
+def test_rendering_processes_write_the_same_cache_as_one(tmp_path, small_cfg):
+    import h5py
+
+    one = build_generated_cache(small_cfg, tmp_path / "one", chunk=5, progress=False, workers=1)
+    two = build_generated_cache(small_cfg, tmp_path / "two", chunk=5, progress=False, workers=2)
+    with h5py.File(one) as a, h5py.File(two) as b:
+        for split in ("train", "test", "val"):
+            assert set(a[split]) == set(b[split])
+            for name in a[split]:
+                np.testing.assert_array_equal(a[split][name][()], b[split][name][()], err_msg=f"{split}/{name}")

@@ -6,8 +6,8 @@ import json
 import torch
 from test_train import fake_store
 
-from mlib.cells import pretrain
-from mlib.checkpoint import load_trained_model
+from mlib.cells import build_model, pretrain
+from mlib.checkpoint import load_trained_model, start_from_pretrained
 from mlib.presets import model_config, train_config
 from mlib.pretrained import export_stage1, find_stage1, renders_fingerprint, stage1_file
 
@@ -68,3 +68,13 @@ def test_pretrain_starts_from_the_shipped_file_unless_told_otherwise(tmp_path, m
         dataclasses.replace(cfg, use_shipped_stage1=False), mcfg, store, None, run, torch.device("cpu"), progress=False
     )
     assert own == run / "stage1.pt" and own.exists()
+
+
+def test_a_cell_from_a_shipped_file_has_a_history_whose_rows_name_their_stage(tmp_path):
+    """The shipped file keeps a few history columns; a cell started from it still tells stage 1 from stage 2."""
+    store, mcfg = fake_store(), model_config("ci")
+    cfg = train_config("ci", stage1_iters=4, log_every=2, eval_every=0, ckpt_every=100, use_shipped_stage1=False)
+    _, path = shipped(tmp_path, store, cfg, mcfg)
+    model, _ = build_model(mcfg, cfg.seed, torch.device("cpu"))
+    history = start_from_pretrained(model, path, torch.device("cpu"))
+    assert [r["iteration"] for r in history] == [2, 4] and {r["stage"] for r in history} == {1}

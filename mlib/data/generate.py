@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -94,22 +98,59 @@ def render_crops(gen: HandGenerator, frames: Frames, crop: CropConfig) -> dict[s
     }
 
 
-def build_generated_cache(cfg: DataConfig, out_dir: str | Path, chunk: int = 128, progress: bool = True) -> Path:
-    """Render the train and test splits straight into a cache file (atomically)."""
-    gen = HandGenerator(cfg.generator)
+def build_generated_cache(
+    cfg: DataConfig, out_dir: str | Path, chunk: int = 128, progress: bool = True, workers: int | None = None
+) -> Path:
+    """Render the train and test splits straight into a cache file (atomically), in `workers` processes
+    (default: the CPU cores, at most 4, for a thousand frames or more). A frame is a pure function of
+    (seed, split, index), so the file is the same whatever the number of workers."""
     sizes = {"train": cfg.train_frames, "test": cfg.test_frames, "val": cfg.val_frames}
+    workers = workers or (min(4, os.cpu_count() or 1) if sum(sizes.values()) >= 1000 else 1)
     bar = tqdm(total=sum(sizes.values()), desc=f"rendering {cfg.name} data", unit="frame", disable=not progress)
+    gen = HandGenerator(cfg.generator) if workers == 1 else None
+    # spawned, not forked: a notebook's kernel may hold threads (torch's) that a fork would copy half-done
+    pool = None if workers == 1 else ProcessPoolExecutor(workers, get_context("spawn"), _start_renderer, (cfg.generator,))
 
     def chunks(split: str) -> Iterator[dict[str, np.ndarray]]:
-        for start in range(0, sizes[split], chunk):
-            idx = np.arange(start, min(start + chunk, sizes[split]))
-            yield render_crops(gen, gen.frames(split, idx), cfg.crop)
-            bar.update(len(idx))
+        parts = [np.arange(s, min(s + chunk, sizes[split])) for s in range(0, sizes[split], chunk)]
+        if pool is None:
+            rendered = (render_crops(gen, gen.frames(split, idx), cfg.crop) for idx in parts)
+        else:
+            rendered = _in_order(pool, [(split, idx, cfg.crop) for idx in parts], ahead=2 * workers)
+        for part in rendered:
+            yield part
+            bar.update(len(part["frame_ids"]))
 
     try:
         return cache.write_cache(cache_path(cfg, out_dir), cfg.settings(), cfg.crop.size, sizes, chunks)
     finally:
         bar.close()
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+_renderer: HandGenerator | None = None  # a rendering process's generator, built once
+
+
+def _start_renderer(generator: GeneratorConfig) -> None:
+    global _renderer
+    _renderer = HandGenerator(generator)
+
+
+def _render_part(split: str, idx: np.ndarray, crop: CropConfig) -> dict[str, np.ndarray]:
+    return render_crops(_renderer, _renderer.frames(split, idx), crop)
+
+
+def _in_order(pool: ProcessPoolExecutor, tasks: list[tuple], ahead: int) -> Iterator[dict[str, np.ndarray]]:
+    """The results of `_render_part` over `tasks` in order, with at most `ahead` parts in flight (the
+    paper preset's data would not fit in memory at once)."""
+    pending: deque = deque()
+    for task in tasks:
+        pending.append(pool.submit(_render_part, *task))
+        if len(pending) >= ahead:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def generated_cache(cfg: DataConfig, out_dir: str | Path = "data_cache", progress: bool = True) -> Path:
