@@ -122,6 +122,9 @@ ARMS: dict[str, Arm] = {
     ),
     "real_synth_1subj": Arm("real_synth", "one training subject: Real+Synth", data=ONE_SUBJECT),
     "full_1subj": Arm("full", "one training subject: Full", data=ONE_SUBJECT),
+    # h at 0.68 accuracy while a fresh linear probe splits synth_adapt's latents perfectly: h lags m
+    "synth_adapt_h_lr_10": Arm("synth_adapt", "synth_adapt with h at 10 x the stage's rate", train={"disc_lr_scale": 10.0}),
+    "distr_match_h_lr_10": Arm("distr_match", "Distr. Match with h at 10 x the stage's rate", train={"disc_lr_scale": 10.0}),
 }
 
 # (name, question, arm, baseline arm)
@@ -148,6 +151,9 @@ HYPOTHESES: list[tuple[str, str, str, str]] = [
     ("bottleneck_view", "through a 48-d latent, Lg helps Real only", "real_view_latent48", "real_only_latent48"),
     ("one_subject_rs", "on one training subject, Real+Synth beats Synth only", "real_synth_1subj", "synth_only_1subj"),
     ("one_subject_full", "on one training subject, Full beats Real+Synth", "full_1subj", "real_synth_1subj"),
+    ("adapt_fast_h", "with h at 10 x the rate, Lm alone moves the real latents onto the synthetic ones", "synth_adapt_h_lr_10", "synth_only"),
+    ("fast_h_vs_slow", "h at 10 x the rate beats h at the stage's rate (Lm alone)", "synth_adapt_h_lr_10", "synth_adapt"),
+    ("distr_match_fast_h", "with h at 10 x the rate, adding Lm to Real+Synth helps", "distr_match_h_lr_10", "real_synth"),
 ]
 # The order arms are trained in: the release's pair and the named causes first (stage 2 moving f and p
 # too far, whether Lg teaches pose at all), then each switch on Full, then the rest.
@@ -157,7 +163,7 @@ ORDER = [
     "full_view_warmup", "distr_match_linear_h_1e-2", "full_bn_per_set", "full_g_pose_hidden", "full_view_set",
     "real_view", "real_view_lr_0.3", "distr_match_linear_h_1e-3", "distr_match_linear_h_1e-1", "distr_match_m_only",
     "real_synth_bn_per_set", "real_only_latent48", "real_view_latent48", "synth_only_1subj", "real_synth_1subj",
-    "full_1subj",
+    "full_1subj", "synth_adapt_h_lr_10", "distr_match_h_lr_10",
 ]  # fmt: skip
 assert sorted(ORDER) == sorted(ARMS)
 

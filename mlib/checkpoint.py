@@ -37,6 +37,7 @@ BEFORE_SETTING_EXISTED = {
     "view_set": 0,
     "predictor_lr_scale": 1.0,
     "view_warmup_iters": 0,
+    "disc_lr_scale": 1.0,
 }
 
 
@@ -108,7 +109,7 @@ def config_differences(ckpt: dict, cfg, variant, stage: int) -> list[str]:
         keys += ["corr_trains_encoder"] if v.synthetic else []
         keys += ["adv_trains_encoder"] if v.adversarial else []
         keys += ["view_sets_unrotated", "view_set"] if v.view else []
-        keys += ["adv_unlabeled_only"] if v.adversarial else []
+        keys += ["adv_unlabeled_only", "disc_lr_scale"] if v.adversarial else []
         keys += ["batchnorm_per_set", "predictor_lr_scale"] + (["view_warmup_iters"] if v.view else [])
     saved = BEFORE_SETTING_EXISTED | json.loads(ckpt["train_cfg"])
     now = json.loads(json.dumps(dataclasses.asdict(cfg)))

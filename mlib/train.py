@@ -131,6 +131,9 @@ class TrainConfig:
     # Iterations at the start of stage 2 in which g alone learns Lg on detached latents, so a random
     # decoder's first gradients never reach f (variants with Lg; added to stage 2's iterations).
     view_warmup_iters: int = 0
+    # The discriminator h's rate relative to the stage's: a fresh linear probe can split real from
+    # synthetic latents that h, one Adam step per model step, still scores near chance (mlib.analysis.probe).
+    disc_lr_scale: float = 1.0
 
     def __post_init__(self):
         if self.stage1_synth_cameras not in (1, 2, 3):
@@ -186,7 +189,7 @@ def optimisers(model: Murauer, cfg: TrainConfig, variant: Variant, stage: int) -
         groups = [{"params": [p for k in ("m", "g") for p in getattr(model, k).parameters()]}]
         groups.append({"params": [*model.f.parameters(), *model.p.parameters()], "lr": lr * cfg.predictor_lr_scale})
     opt = torch.optim.Adam(groups[0] if len(groups) == 1 else groups, **adam)
-    return opt, torch.optim.Adam(model.h.parameters(), **adam)
+    return opt, torch.optim.Adam(model.h.parameters(), **(adam | {"lr": lr * cfg.disc_lr_scale}))
 
 
 def view_sets(comp: Composition, variant: Variant, stage: int, cfg: TrainConfig) -> tuple[tuple[str, ...], ...]:
