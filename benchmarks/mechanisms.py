@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 from mlib.analysis import latents, probe, seed_stats
-from mlib.atomic import LockHeld, folder_lock, write_json
+from mlib.atomic import LockHeld, folder_lock, write_json, write_text
 from mlib.cells import build_model, train_variant
 from mlib.checkpoint import load_trained_model
 from mlib.claims import verdict as claim_verdict
@@ -47,6 +47,7 @@ from mlib.data.datasets import labeled_subset
 from mlib.evaluate import joint_errors, mean_error
 from mlib.presets import PRESET_NAMES, resolve
 from mlib.pretrained import stage1_file
+from mlib.record import fill, lab_sources
 from mlib.train import pick_device
 from mlib.variants import VARIANTS, stage_iterations
 
@@ -437,6 +438,13 @@ def report(preset: str, out: Path) -> dict:
             "verdict": lab_verdict(at, bt), "verdict_val": lab_verdict(av, bv),
         })  # fmt: skip
     dyn = out / f"mechanisms-{preset}-dynamics.json"
+    mean = lambda arm, key: arms[arm][key]["mean"] if arm in arms and arms[arm].get(key) else None  # noqa: E731
+    derived = {}
+    if mean("real_synth", "synthetic_frames_mm") and mean("real_synth", "test_mm"):
+        # a perfect real->synthetic mapping brings the real error at best to the synthetic renders' error
+        derived["mapping_bound"] = mean("real_synth", "synthetic_frames_mm") / mean("real_synth", "test_mm")
+    if mean("synth_only", "synthetic_frames_mm") and mean("synth_only", "test_mm"):
+        derived["gap_ratio"] = mean("synth_only", "test_mm") / mean("synth_only", "synthetic_frames_mm")
     doc = {
         "about": __doc__.split("\n\n")[2].strip().replace("\n", " "),
         "dynamics": json.loads(dyn.read_text())["rows"] if dyn.exists() else [],
@@ -444,6 +452,7 @@ def report(preset: str, out: Path) -> dict:
         "n_labeled": N_LABELED,
         "arms": arms,
         "hypotheses": hyps,
+        "derived": derived,
     }
     write_json(out / f"mechanisms-{preset}.json", doc)
     (out / f"mechanisms-{preset}.md").write_text(markdown(doc))
@@ -467,6 +476,9 @@ README_ARMS = {
     "real_synth_release": "Real+Synth, the authors' release mode",
     "full_release": "Full, the authors' release mode",
 }
+# The page notebooks 02-04 link to, on why the mechanisms do or do not help: every number in it is a
+# field of its template, filled from the records (mlib.record), so the words and the numbers agree.
+WHY_TEMPLATE, WHY_PAGE = Path("benchmarks/templates/mechanisms-at-laptop.md"), Path("notebooks/mechanisms-at-laptop.md")
 README_START, README_END = "<!-- lab record: start -->", "<!-- lab record: end -->"
 
 
@@ -557,6 +569,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=1, help="processes sharing the arms, one thread each")
     ap.add_argument("--report", action="store_true", help="only rebuild the record from the committed cell copies")
     ap.add_argument("--readme", default=None, help="with --report: also refill this README's lab-record block")
+    ap.add_argument("--why", action="store_true", help=f"with --report: also fill {WHY_PAGE} from {WHY_TEMPLATE}")
     ap.add_argument("--reprobe", action="store_true", help="recompute PreView's test in the finished view_only cells")
     ap.add_argument("--dynamics", action="store_true", help="read the from-scratch arms' histories in --run-dir, then report")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -571,6 +584,9 @@ def main(argv: list[str] | None = None) -> int:
         doc = report(args.preset, Path(args.out))
         if args.readme:
             update_readme(doc, Path(args.readme))
+        if args.why:
+            regime = json.loads((Path(args.out) / f"regime-{args.preset}.json").read_text())
+            write_text(WHY_PAGE, fill(WHY_TEMPLATE.read_text(), lab_sources(doc, regime)))
         print(markdown(doc))
         return 0
     if args.workers > 1 and not args.worker:

@@ -1,0 +1,44 @@
+"""Pages filled from committed records: the fields, their formats, and the committed page itself."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mlib.record import RecordFieldError, fill, lab_sources
+
+RECORD = {
+    "arms": {"real_view_lr_0.3": {"test_mm": {"mean": 28.944, "std": 0.436}, "probe_val": {"mean": 0.9861, "std": None}}},
+    "hypotheses": [{"test": {"diff": -0.4167}, "verdict": "within noise"}],
+    "share": 0.0512,
+}
+
+
+def test_fields_are_filled_with_their_formats():
+    page = fill(
+        "a {{lab:arms/real_view_lr_0.3/test_mm}} b {{lab:arms/real_view_lr_0.3/test_mm|1}} "
+        "c {{lab:arms/real_view_lr_0.3/test_mm|mean}} d {{lab:hypotheses/0/test/diff|+}} "
+        "e {{lab:hypotheses/0/verdict}} f {{lab:share|%}} g {{lab:arms/real_view_lr_0.3/probe_val|3}}",
+        {"lab": RECORD},
+    )
+    assert page == "a 28.94 ± 0.44 b 28.9 ± 0.4 c 28.94 d -0.42 e within noise f 5 % g 0.986"
+
+
+def test_a_field_the_records_lack_names_itself():
+    with pytest.raises(RecordFieldError, match=r"\{\{lab:arms/full/test_mm\}\}.*'full'"):
+        fill("{{lab:arms/full/test_mm}}", {"lab": RECORD})
+    with pytest.raises(RecordFieldError, match="no record named 'regime'"):
+        fill("{{regime:share}}", {"lab": RECORD})
+    assert fill("no fields, {braces} stay", {}) == "no fields, {braces} stay"
+
+
+def test_the_committed_why_page_is_its_template_filled_from_the_committed_records():
+    root = Path(__file__).resolve().parents[1]
+    template = root / "benchmarks/templates/mechanisms-at-laptop.md"
+    if not template.is_file():
+        pytest.skip(f"{template} not found: run from a checkout of the repository")
+    lab = json.loads((root / "benchmarks/results/mechanisms-laptop.json").read_text())
+    regime = json.loads((root / "benchmarks/results/regime-laptop.json").read_text())
+    page = fill(template.read_text(), lab_sources(lab, regime))
+    committed = (root / "notebooks/mechanisms-at-laptop.md").read_text()
+    assert committed == page, "notebooks/mechanisms-at-laptop.md is stale: run benchmarks/mechanisms.py --report --why"
