@@ -41,7 +41,7 @@ def format_value(value: Any, fmt: str | None) -> str:
     fmt = (fmt or "").strip()
     if isinstance(value, dict) and "mean" in value:
         if fmt == "mean" or value.get("std") is None:
-            return format_value(value["mean"], None)
+            return format_value(value["mean"], None if fmt == "mean" else fmt)
         digits = int(fmt) if fmt.isdigit() else 2
         return f"{value['mean']:.{digits}f} ± {value['std']:.{digits}f}"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
