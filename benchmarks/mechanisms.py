@@ -421,7 +421,7 @@ def report(preset: str, out: Path) -> dict:
             }
         return s
 
-    arms = {a: summary(a) for a in ARMS if summary(a) is not None}
+    arms = {a: s for a in ARMS if (s := summary(a)) is not None}
     hyps = []
     for name, question, arm, base in HYPOTHESES:
         a, b = arms.get(arm), arms.get(base)

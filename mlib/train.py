@@ -131,8 +131,8 @@ class TrainConfig:
     # Iterations at the start of stage 2 in which g alone learns Lg on detached latents, so a random
     # decoder's first gradients never reach f (variants with Lg; added to stage 2's iterations).
     view_warmup_iters: int = 0
-    # The discriminator h's rate relative to the stage's: a fresh linear probe can split real from
-    # synthetic latents that h, one Adam step per model step, still scores near chance (mlib.analysis.probe).
+    # The discriminator h's rate relative to the stage's: a fresh linear probe (mlib.analysis.probe) can
+    # split real from synthetic latents perfectly while h, one Adam step per model step, scores well below it.
     disc_lr_scale: float = 1.0
 
     def __post_init__(self):
