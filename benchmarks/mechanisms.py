@@ -133,6 +133,13 @@ ARMS: dict[str, Arm] = {
     "real_view_lr_0.6": Arm("real_view", "real_view at x0.6 the stage's rate", train={"stage2_lr_scale": 0.6}),
 }
 
+# Both from-scratch variants choose their stage-2 rate from the same grid, on seed 0's validation error;
+# a hypothesis names the choice as "chosen:<variant>" (the report records every arm's number).
+RATE_GRIDS: dict[str, tuple[str, ...]] = {
+    "real_only": ("real_only_lr_1.0", "real_only_lr_0.6", "real_only"),
+    "real_view": ("real_view", "real_view_lr_0.6", "real_view_lr_0.3"),
+}
+CHOSEN = "chosen:"
 # (name, question, arm, baseline arm)
 HYPOTHESES: list[tuple[str, str, str, str]] = [
     ("full", "Full beats Real+Synth (scene-free view target, converged stage 1)", "full", "real_synth"),
@@ -160,6 +167,7 @@ HYPOTHESES: list[tuple[str, str, str, str]] = [
     ("adapt_fast_h", "with h at 10 x the rate, Lm alone moves the real latents onto the synthetic ones", "synth_adapt_h_lr_10", "synth_only"),
     ("fast_h_vs_slow", "h at 10 x the rate beats h at the stage's rate (Lm alone)", "synth_adapt_h_lr_10", "synth_adapt"),
     ("distr_match_fast_h", "with h at 10 x the rate, adding Lm to Real+Synth helps", "distr_match_h_lr_10", "real_synth"),
+    ("view_alone_own_rate", "each at the rate seed 0 chose on validation, Lg helps Real only", "chosen:real_view", "chosen:real_only"),
 ]
 # The order arms are trained in: the release's pair and the named causes first (stage 2 moving f and p
 # too far, whether Lg teaches pose at all), then each switch on Full, then the rest.
@@ -428,8 +436,10 @@ def report(preset: str, out: Path) -> dict:
         return s
 
     arms = {a: s for a in ARMS if (s := summary(a)) is not None}
+    rates = rate_choice(preset, by_arm)
     hyps = []
     for name, question, arm, base in HYPOTHESES:
+        arm, base = (rates.get(a.removeprefix(CHOSEN), {}).get("chosen") or a for a in (arm, base))
         a, b = arms.get(arm), arms.get(base)
         if a is None or b is None:
             hyps.append({"name": name, "question": question, "arm": arm, "baseline": base, "verdict": "not run"})
@@ -458,11 +468,27 @@ def report(preset: str, out: Path) -> dict:
         "n_labeled": N_LABELED,
         "arms": arms,
         "hypotheses": hyps,
+        "rate_choice": rates,
         "derived": derived,
     }
     write_json(out / f"mechanisms-{preset}.json", doc)
     (out / f"mechanisms-{preset}.md").write_text(markdown(doc))
     return doc
+
+
+def rate_choice(preset: str, by_arm: dict[str, list[dict]]) -> dict:
+    """Per RATE_GRIDS variant: each arm's stage-2 rate scale and seed-0 validation error, and the arm with
+    the lowest (only once every arm of the grid has its seed 0)."""
+    out = {}
+    for variant, grid in RATE_GRIDS.items():
+        seed0 = {a: next((r for r in by_arm.get(a, []) if r["seed"] == 0), None) for a in grid}
+        rows = [
+            {"arm": a, "stage2_lr_scale": arm_setup(preset, a, 0)[0].stage2_lr_scale, "val_mm_seed0": r and r["val_mm"]}
+            for a, r in seed0.items()
+        ]
+        done = all(r["val_mm_seed0"] is not None for r in rows)
+        out[variant] = {"search": rows, "chosen": min(rows, key=lambda r: r["val_mm_seed0"])["arm"] if done else None}
+    return out
 
 
 def _fmt(s: dict | None, digits: int = 2) -> str:
@@ -530,6 +556,14 @@ def markdown(doc: dict) -> str:
             f"{_fmt(h['test']['baseline'])} | {h['test']['diff']:+.2f} | {h['verdict']} | {h['val']['diff']:+.2f} | "
             f"{h['verdict_val']} |"
         )
+    if doc.get("rate_choice"):
+        lines += ["", "## Stage-2 rates of the from-scratch variants (the same grid, chosen on seed 0's validation)", ""]
+        lines += ["| variant | arm | rate scale | seed-0 val mm | chosen |", "|---|---|---|---|---|"]
+        for variant, choice in doc["rate_choice"].items():
+            for r in choice["search"]:
+                val = "–" if r["val_mm_seed0"] is None else f"{r['val_mm_seed0']:.2f}"
+                mark = "yes" if r["arm"] == choice["chosen"] else ""
+                lines.append(f"| {variant} | {r['arm']} | {r['stage2_lr_scale']:g} | {val} | {mark} |")
     lines += ["", "## Arms", ""]
     lines += ["| arm | what | seeds | test mm | val mm | synthetic renders mm | probe (val) | h accuracy | wall s |"]
     lines += ["|---|---|---|---|---|---|---|---|---|"]
