@@ -42,11 +42,14 @@ from mlib.experiment import (  # noqa: E402
 from mlib.paper_results import PAPER_ABLATION_MM, PAPER_N  # noqa: E402
 from mlib.plots import plot_error_vs_n  # noqa: E402
 from mlib.presets import PRESET_NAMES  # noqa: E402
+from mlib.record import replace_block  # noqa: E402
 from mlib.variants import VARIANTS, stage_iterations  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script: the scripts' own package is importable too
 from benchmarks._workers import launch_workers, worker_exits_cleanly  # noqa: E402
+
+README_START, README_END = "<!-- grid: start -->", "<!-- grid: end -->"
 
 
 def strip_option(argv: list[str], name: str) -> list[str]:
@@ -114,6 +117,11 @@ def cell_text(text: str) -> str:
 
 
 def results_markdown(report: dict) -> str:
+    """The grid and its claims (`grid_markdown`), then the latent statistics behind the last claims."""
+    return "\n".join([grid_markdown(report), *latent_markdown(report)]) + "\n"
+
+
+def grid_markdown(report: dict) -> str:
     """The grid beside the paper's Fig. 4 numbers on NYU, then every claim with its verdict: the table
     the README quotes, written from the report so no number in it is typed by hand."""
     cells = {(c["variant"], c["n_labeled"]): c for c in report["cells"]}
@@ -140,7 +148,7 @@ def results_markdown(report: dict) -> str:
     lines += ["", "| claim (verdicts against the spread over this grid's seeds) | verdict |", "|---|---|"]
     for c in report["claims"]:
         lines.append(f"| {cell_text(c['shown'])} | {c['verdict']} |")
-    return "\n".join(lines + latent_markdown(report)) + "\n"
+    return "\n".join(lines)
 
 
 def latent_markdown(report: dict) -> list[str]:
@@ -207,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--grid-worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     ap.add_argument("--run-dir", default=None, help="where cells are trained (default runs/ablation-<preset>)")
+    ap.add_argument("--readme", default=None, help="also refill this README's grid block with the grid and its claims")
     args = ap.parse_args(argv)
     ns = parse_n(args.n)
     run_dir = Path(args.run_dir or ROOT / "runs" / f"ablation-{args.preset}")
@@ -265,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / f"ablation-{args.preset}.json", report)
     write_text(out / f"ablation-{args.preset}.md", results_markdown(report))
+    if args.readme:
+        replace_block(Path(args.readme), README_START, README_END, grid_markdown(report))
 
     fig, ax = plt.subplots(figsize=(8, 5))
     plot_error_vs_n(

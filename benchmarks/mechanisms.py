@@ -47,7 +47,7 @@ from mlib.data.datasets import labeled_subset
 from mlib.evaluate import joint_errors, mean_error
 from mlib.presets import PRESET_NAMES, resolve
 from mlib.pretrained import stage1_file
-from mlib.record import fill, lab_sources
+from mlib.record import fill, lab_sources, replace_block
 from mlib.train import pick_device
 from mlib.variants import VARIANTS, stage_iterations
 
@@ -534,12 +534,7 @@ def readme_block(doc: dict) -> str:
 
 def update_readme(doc: dict, path: Path) -> None:
     """Replace the block between the README's lab-record markers with `readme_block(doc)`."""
-    text = path.read_text()
-    if README_START not in text or README_END not in text:
-        raise SystemExit(f"{path}: no '{README_START}' ... '{README_END}' block to fill")
-    head, rest = text.split(README_START, 1)
-    tail = rest.split(README_END, 1)[1]
-    path.write_text(f"{head}{README_START}\n{readme_block(doc)}\n{README_END}{tail}")
+    replace_block(path, README_START, README_END, readme_block(doc))
 
 
 def markdown(doc: dict) -> str:

@@ -11,6 +11,7 @@ percentage. A {"mean", "std"} value prints as "mean ± std", or the mean alone w
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 FIELD = re.compile(r"\{\{(\w+):([^|}]+)(?:\|([^}]*))?\}\}")
@@ -79,3 +80,13 @@ def lab_sources(lab: dict, regime: dict) -> dict[str, Any]:
         "dyn": {f"{r['arm']}-seed{r['seed']}": r for r in lab.get("dynamics", [])},
         "regime": regime,
     }
+
+
+def replace_block(path: Path, start: str, end: str, text: str) -> None:
+    """Replace what lies between the markers `start` and `end` of the file at `path` with `text`, the
+    markers kept; a file without both markers is an error naming them."""
+    page = path.read_text()
+    if start not in page or end not in page:
+        raise SystemExit(f"{path}: no '{start}' ... '{end}' block to fill")
+    head, rest = page.split(start, 1)
+    path.write_text(f"{head}{start}\n{text}\n{end}{rest.split(end, 1)[1]}")

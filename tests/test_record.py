@@ -42,3 +42,18 @@ def test_the_committed_why_page_is_its_template_filled_from_the_committed_record
     page = fill(template.read_text(), lab_sources(lab, regime))
     committed = (root / "notebooks/mechanisms-at-laptop.md").read_text()
     assert committed == page, "notebooks/mechanisms-at-laptop.md is stale: run benchmarks/mechanisms.py --report --why"
+
+
+def test_replace_block_keeps_the_markers_and_everything_around_them(tmp_path):
+    import pytest
+
+    from mlib.record import replace_block
+
+    page = tmp_path / "README.md"
+    page.write_text("intro\n<!-- a -->\nold\nlines\n<!-- b -->\noutro\n")
+    replace_block(page, "<!-- a -->", "<!-- b -->", "new")
+    assert page.read_text() == "intro\n<!-- a -->\nnew\n<!-- b -->\noutro\n"
+    replace_block(page, "<!-- a -->", "<!-- b -->", "new")  # idempotent
+    assert page.read_text() == "intro\n<!-- a -->\nnew\n<!-- b -->\noutro\n"
+    with pytest.raises(SystemExit, match="no '<!-- c -->'"):
+        replace_block(page, "<!-- c -->", "<!-- b -->", "x")
