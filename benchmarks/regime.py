@@ -260,7 +260,36 @@ def main(argv: list[str] | None = None) -> int:
             if rows:
                 chosen[variant], scale_search[variant] = best, rows
     adapt_search = {"chosen_stage2_lr_scale": chosen, "search": {v: r for v, r in scale_search.items() if r}}
+    adapt_search = with_committed_searches(adapt_search, Path(args.out) / f"regime-{args.preset}.json")
     return report(exp, args, results, lr, search, adapt_search)
+
+
+def with_committed_searches(adapt_search: dict, committed: Path) -> dict:
+    """`adapt_search` plus, for each variant this run searched no rate for, the committed record's search
+    and choice, named under "carried_over" with the commit that ran it (a record is never silently thinner
+    than the one it replaces)."""
+    if not committed.exists():
+        return adapt_search
+    old = json.loads(committed.read_text())
+    old_search = old.get("stage2_lr_scale_search", {})
+    carried = dict(old_search.get("carried_over", {}))
+    out = {k: dict(v) for k, v in adapt_search.items()}
+    for variant, rows in old_search.get("search", {}).items():
+        if variant not in out["search"]:
+            out["search"][variant] = rows
+            out["chosen_stage2_lr_scale"][variant] = old_search["chosen_stage2_lr_scale"][variant]
+            carried.setdefault(variant, old.get("commit"))
+    carried = {v: c for v, c in carried.items() if v in out["search"] and v not in adapt_search["search"]}
+    return {**out, "carried_over": carried} if carried else out
+
+
+def with_committed_lambda_g(found: dict, committed: Path) -> dict:
+    """This run's Lg weight search, or the committed record's (with the commit that ran it) if it ran none."""
+    if found or not committed.exists():
+        return found
+    old = json.loads(committed.read_text())
+    kept = old.get("lambda_g_search") or {}
+    return {**kept, "commit": kept.get("commit", old.get("commit"))} if kept else {}
 
 
 def lambda_g_search(exp: Experiment, runs: list[str], chosen_scales: dict[str, float]) -> dict:
@@ -360,7 +389,9 @@ def report(exp: Experiment, args, results: dict, lr: float, search: list[dict], 
             "validation subjects (what settings are chosen on); 'lr_search' the base-rate search on them "
             "(Synth only, seed 0, error on the validation subjects' synthetic renders) and "
             "'stage2_lr_scale_search' each stage-2 variant's rate scale (stage-2 rate = base rate x scale), chosen "
-            "on its search cell's validation error (seed 0) and used for every seed and n of that variant."
+            "on its search cell's validation error (seed 0) and used for every seed and n of that variant; "
+            "a search kept from an earlier run is named under 'carried_over' (and 'lambda_g_search.commit') "
+            "with the commit that ran it."
         ),
         "preset": args.preset,
         "commit": commit(),
@@ -374,7 +405,10 @@ def report(exp: Experiment, args, results: dict, lr: float, search: list[dict], 
             "synth_adapt trains m alone by Lm, where Adam makes lambda_m's size irrelevant; real_view's lambda_g "
             "searched under lambda_g_search (its search cell, seed 0, at its chosen rate scale)"
         ),
-        "lambda_g_search": lambda_g_search(exp, args.lambda_g_runs, adapt_search["chosen_stage2_lr_scale"]),
+        "lambda_g_search": with_committed_lambda_g(
+            lambda_g_search(exp, args.lambda_g_runs, adapt_search["chosen_stage2_lr_scale"]),
+            Path(args.out) / f"regime-{args.preset}.json",
+        ),
         "train_config": dataclasses.asdict(cfg),
         "iterations": {
             v: {"stage1": stage_iterations(cfg, VARIANTS[v], 1), "stage2": stage_iterations(cfg, VARIANTS[v], 2)}

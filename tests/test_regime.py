@@ -122,3 +122,29 @@ def test_the_lambda_g_search_reads_each_weights_folder_and_chooses_on_validation
     assert lambda_g_search(exp, [], {"real_view": 1.0}) == {}  # no search given, nothing claimed
     with pytest.raises(SystemExit, match="missing"):
         lambda_g_search(exp, [f"1e-3={tmp_path / 'nowhere'}"], {"real_view": 1.0})
+
+
+def test_a_search_this_run_did_not_make_is_carried_over_with_its_commit(tmp_path):
+    import json
+
+    from benchmarks.regime import with_committed_lambda_g, with_committed_searches
+
+    committed = tmp_path / "regime-laptop.json"
+    old_rows = [{"stage2_lr_scale": 0.3, "val_real_mm": 19.0}, {"stage2_lr_scale": 0.1, "val_real_mm": 20.0}]
+    committed.write_text(json.dumps({
+        "commit": "abc",
+        "stage2_lr_scale_search": {"chosen_stage2_lr_scale": {"full": 0.3, "real_only": 1.0},
+                                   "search": {"full": old_rows, "real_only": [{"stage2_lr_scale": 1.0}]}},
+        "lambda_g_search": {"chosen_lambda_g": 1e-4, "search": [{"lambda_g": 1e-4}]},
+    }))  # fmt: skip
+    new = {"chosen_stage2_lr_scale": {"real_only": 0.3}, "search": {"real_only": [{"stage2_lr_scale": 0.3}]}}
+    got = with_committed_searches(new, committed)
+    assert got["search"]["real_only"] == [{"stage2_lr_scale": 0.3}]  # this run's search wins
+    assert got["search"]["full"] == old_rows and got["chosen_stage2_lr_scale"] == {"real_only": 0.3, "full": 0.3}
+    assert got["carried_over"] == {"full": "abc"} and "carried_over" not in new
+    committed.write_text(json.dumps({"commit": "def", "stage2_lr_scale_search": got}))
+    assert with_committed_searches(new, committed)["carried_over"] == {"full": "abc"}  # the first commit stays
+    assert with_committed_searches(new, tmp_path / "none.json") == new
+    committed.write_text(json.dumps({"commit": "abc", "lambda_g_search": {"chosen_lambda_g": 1e-4, "search": []}}))
+    assert with_committed_lambda_g({}, committed)["commit"] == "abc"
+    assert with_committed_lambda_g({"chosen_lambda_g": 3e-4}, committed) == {"chosen_lambda_g": 3e-4}
