@@ -486,8 +486,8 @@ def rate_choice(preset: str, by_arm: dict[str, list[dict]]) -> dict:
             {"arm": a, "stage2_lr_scale": arm_setup(preset, a, 0)[0].stage2_lr_scale, "val_mm_seed0": r and r["val_mm"]}
             for a, r in seed0.items()
         ]
-        done = all(r["val_mm_seed0"] is not None for r in rows)
-        out[variant] = {"search": rows, "chosen": min(rows, key=lambda r: r["val_mm_seed0"])["arm"] if done else None}
+        best = min(rows, key=lambda r: r["val_mm_seed0"]) if all(r["val_mm_seed0"] is not None for r in rows) else None
+        out[variant] = {"search": rows, "chosen": best and best["arm"], "chosen_scale": best and best["stage2_lr_scale"]}
     return out
 
 

@@ -21,10 +21,12 @@ def test_each_from_scratch_variant_takes_its_lowest_seed0_validation_rate(tmp_pa
     by_arm = {a: [cell(a, 0, v, v + 1)] for a, v in vals.items()}
     got = rate_choice("laptop", by_arm)
     assert got["real_only"]["chosen"] == "real_only" and got["real_view"]["chosen"] == "real_view_lr_0.6"
+    assert got["real_only"]["chosen_scale"] == 0.3 and got["real_view"]["chosen_scale"] == 0.6
     assert [r["stage2_lr_scale"] for r in got["real_view"]["search"]] == [1.0, 0.6, 0.3]
     assert set(got) == set(RATE_GRIDS)
     del by_arm["real_view_lr_0.3"]  # a rate not yet run: no choice
     assert rate_choice("laptop", by_arm)["real_view"]["chosen"] is None
+    assert rate_choice("laptop", by_arm)["real_view"]["chosen_scale"] is None
 
     copies = tmp_path / "mechanisms-laptop-cells"
     copies.mkdir()
