@@ -439,7 +439,7 @@ def report(preset: str, out: Path) -> dict:
     rates = rate_choice(preset, by_arm)
     hyps = []
     for name, question, arm, base in HYPOTHESES:
-        arm, base = (rates.get(a.removeprefix(CHOSEN), {}).get("chosen") or a for a in (arm, base))
+        arm, base = (rates.get(a.removeprefix(CHOSEN), {}).get("chosen") or a if a.startswith(CHOSEN) else a for a in (arm, base))
         a, b = arms.get(arm), arms.get(base)
         if a is None or b is None:
             hyps.append({"name": name, "question": question, "arm": arm, "baseline": base, "verdict": "not run"})

@@ -37,4 +37,6 @@ def test_each_from_scratch_variant_takes_its_lowest_seed0_validation_rate(tmp_pa
     hyp = next(h for h in doc["hypotheses"] if h["name"] == "view_alone_own_rate")
     assert (hyp["arm"], hyp["baseline"]) == ("real_view_lr_0.6", "real_only")
     assert abs(hyp["test"]["diff"] - (27.0 - 29.0)) < 1e-9 and hyp["verdict"] == "helps"
+    plain = next(h for h in doc["hypotheses"] if h["name"] == "view_alone_same_rate")  # names an arm: kept
+    assert (plain["arm"], plain["baseline"]) == ("real_view_lr_0.3", "real_only")
     assert "| real_view | real_view_lr_0.6 | 0.6 | 26.00 | yes |" in (tmp_path / "mechanisms-laptop.md").read_text()
