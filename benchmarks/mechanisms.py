@@ -439,7 +439,7 @@ def report(preset: str, out: Path) -> dict:
     rates = rate_choice(preset, by_arm)
     hyps = []
     for name, question, arm, base in HYPOTHESES:
-        arm, base = (rates.get(a.removeprefix(CHOSEN), {}).get("chosen") or a if a.startswith(CHOSEN) else a for a in (arm, base))
+        arm, base = chosen_arm(arm, rates), chosen_arm(base, rates)
         a, b = arms.get(arm), arms.get(base)
         if a is None or b is None:
             hyps.append({"name": name, "question": question, "arm": arm, "baseline": base, "verdict": "not run"})
@@ -489,6 +489,14 @@ def rate_choice(preset: str, by_arm: dict[str, list[dict]]) -> dict:
         best = min(rows, key=lambda r: r["val_mm_seed0"]) if all(r["val_mm_seed0"] is not None for r in rows) else None
         out[variant] = {"search": rows, "chosen": best and best["arm"], "chosen_scale": best and best["stage2_lr_scale"]}
     return out
+
+
+def chosen_arm(name: str, rates: dict) -> str:
+    """A hypothesis's arm: `name` itself, or for "chosen:<variant>" the arm its rate grid chose (the
+    name unchanged until the grid has a choice, so the hypothesis reads "not run")."""
+    if not name.startswith(CHOSEN):
+        return name
+    return rates.get(name.removeprefix(CHOSEN), {}).get("chosen") or name
 
 
 def _fmt(s: dict | None, digits: int = 2) -> str:

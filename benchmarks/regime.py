@@ -272,14 +272,12 @@ def with_committed_searches(adapt_search: dict, committed: Path) -> dict:
         return adapt_search
     old = json.loads(committed.read_text())
     old_search = old.get("stage2_lr_scale_search", {})
-    carried = dict(old_search.get("carried_over", {}))
-    out = {k: dict(v) for k, v in adapt_search.items()}
+    chosen, search, carried = dict(adapt_search["chosen_stage2_lr_scale"]), dict(adapt_search["search"]), {}
     for variant, rows in old_search.get("search", {}).items():
-        if variant not in out["search"]:
-            out["search"][variant] = rows
-            out["chosen_stage2_lr_scale"][variant] = old_search["chosen_stage2_lr_scale"][variant]
-            carried.setdefault(variant, old.get("commit"))
-    carried = {v: c for v, c in carried.items() if v in out["search"] and v not in adapt_search["search"]}
+        if variant not in search:
+            search[variant], chosen[variant] = rows, old_search["chosen_stage2_lr_scale"][variant]
+            carried[variant] = old_search.get("carried_over", {}).get(variant, old.get("commit"))
+    out = {"chosen_stage2_lr_scale": chosen, "search": search}
     return {**out, "carried_over": carried} if carried else out
 
 
