@@ -41,6 +41,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default="mlib/pretrained", help="folder of the shipped float16 checkpoints")
     ap.add_argument("--workers", type=int, default=1, help="seeds trained at once, one process (one thread) each")
     ap.add_argument("--no-export", action="store_true", help="train only (a worker of --workers)")
+    ap.add_argument(
+        "--stage1-iters",
+        type=int,
+        default=None,
+        help="a length study: train this many iterations instead of the preset's (export with --out elsewhere "
+        "than the package, whose files the preset's stage-2 runs read)",
+    )
     args = ap.parse_args(argv)
     if args.workers > 1:  # one process per group of seeds, then export in this one
         groups = [args.seeds[i :: args.workers] for i in range(args.workers)]
@@ -48,10 +55,15 @@ def main(argv: list[str] | None = None) -> int:
         for g in groups:
             cmd = [sys.executable, __file__, "--preset", args.preset, "--run-dir", args.run_dir, "--data-dir", args.data_dir]
             cmd += ["--no-export", "--seeds", *map(str, g)]
+            cmd += ["--stage1-iters", str(args.stage1_iters)] if args.stage1_iters else []
             procs.append(subprocess.Popen(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"}))
         if any(p.wait() != 0 for p in procs):
             raise SystemExit("a stage-1 worker failed; rerun the same command to resume")
-    exp = Experiment.open(args.preset, args.run_dir, args.data_dir, progress=True, use_shipped_stage1=False)
+    if args.stage1_iters and Path(args.out).resolve() == (Path(__file__).resolve().parents[1] / "mlib" / "pretrained"):
+        raise SystemExit(f"--stage1-iters {args.stage1_iters}: give --out a folder of its own; mlib/pretrained holds the preset's stage 1")
+    exp = Experiment.open(
+        args.preset, args.run_dir, args.data_dir, progress=True, use_shipped_stage1=False, stage1_iters=args.stage1_iters
+    )
     command = "python benchmarks/ship_stage1.py " + " ".join(argv if argv is not None else sys.argv[1:])
     rows = []
     for seed in args.seeds:
