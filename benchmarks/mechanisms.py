@@ -84,7 +84,7 @@ ARMS: dict[str, Arm] = {
     "real_only": Arm("real_only", "f and p on the n labeled real frames"),
     "view_only": Arm("view_only", "f and g by Lg alone on unlabeled real frames (PreView's test)"),
     "synth_adapt": Arm("synth_adapt", "m trained by Lm alone from Synth only, no labels"),
-    "real_view": Arm("real_view", "Real only + Lg on unlabeled real frames"),
+    "real_view": Arm("real_view", "Real only + Lg on unlabeled real frames, at x1.0 the stage's rate", train={"stage2_lr_scale": 1.0}),
     "real_view_lr_0.3": Arm("real_view", "real_view at Real only's stage-2 rate (x0.3)", train={"stage2_lr_scale": 0.3}),
     "distr_match_linear_h_1e-2": Arm(
         "distr_match",
@@ -115,7 +115,10 @@ ARMS: dict[str, Arm] = {
     "distr_match_m_only": Arm("distr_match", "Lm moves m only, not f", train={"adv_trains_encoder": False}),
     "real_synth_bn_per_set": Arm("real_synth", "Real+Synth with batch norm per set", train={"batchnorm_per_set": True}),
     "real_only_latent48": Arm("real_only", "Real only through a 48-d latent", model={"latent_dim": 48}),
-    "real_view_latent48": Arm("real_view", "real_view through a 48-d latent", model={"latent_dim": 48}),
+    "real_view_latent48": Arm(
+        "real_view", "real_view through a 48-d latent, at x1.0 the stage's rate", model={"latent_dim": 48},
+        train={"stage2_lr_scale": 1.0},
+    ),
     # NYU trains on one person and tests on two others: the same split here, with a stage 1 of its own
     # (trained on the spot on the one subject's renders, the shipped stage 1's length and settings)
     "synth_only_1subj": Arm(
@@ -629,7 +632,8 @@ def main(argv: list[str] | None = None) -> int:
             update_readme(doc, Path(args.readme))
         if args.why:
             regime = json.loads((Path(args.out) / f"regime-{args.preset}.json").read_text())
-            write_text(WHY_PAGE, fill(WHY_TEMPLATE.read_text(), lab_sources(doc, regime)))
+            budget = json.loads((Path(args.out) / f"stage1-budget-{args.preset}.json").read_text())
+            write_text(WHY_PAGE, fill(WHY_TEMPLATE.read_text(), lab_sources(doc, regime, budget)))
         print(markdown(doc))
         return 0
     if args.workers > 1 and not args.worker:

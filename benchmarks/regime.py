@@ -350,6 +350,11 @@ def report(exp: Experiment, args, results: dict, lr: float, search: list[dict], 
     def verdict(name: str, holds: bool, detail: str) -> None:
         verdicts.append({"target": name, "holds": bool(holds), "detail": detail})
 
+    def below(a: dict, b: dict, stds: float) -> bool:
+        """a's mean below b's by more than `stds` times the larger std over seeds, on two seeds or more."""
+        spread = max(a["std"] or 0.0, b["std"] or 0.0)
+        return a["mean"] < b["mean"] - stds * spread and min(len(a["per_seed"]), len(b["per_seed"])) >= 2
+
     if "synth_only_on_synthetic_mm" in regime:
         f, g = regime["synth_only_on_synthetic_mm"], regime["gap_ratio_real_over_synthetic"]
         verdict("floor <= 12 mm", f["mean"] <= TARGETS["floor_mm"], fmt(f))
@@ -362,19 +367,20 @@ def report(exp: Experiment, args, results: dict, lr: float, search: list[dict], 
     for n in ("100", "1000"):
         a, b = mechanisms.get("real_view", {}).get(n), mechanisms.get("real_only", {}).get(n)
         if a and b:
-            spread = max(a["std"] or 0.0, b["std"] or 0.0)
-            holds = a["mean"] < b["mean"] - 2 * spread and min(len(a["per_seed"]), len(b["per_seed"])) >= 2
             verdict(
                 f"real_view below real_only at n={n} by > 2 std (needs >= 2 seeds)",
-                holds,
+                below(a, b, 2),
                 f"real_view {fmt(a)} vs real_only {fmt(b)}",
             )
     if "synth_adapt_on_real_mm" in mechanisms and "synth_only_on_real_mm" in regime:
         a, b = mechanisms["synth_adapt_on_real_mm"], regime["synth_only_on_real_mm"]
         pa, pb = mechanisms["probe_synth_adapt"], mechanisms["probe_synth_only"]
-        verdict("synth_adapt below synth_only on real frames", a["mean"] < b["mean"], f"{fmt(a)} vs {fmt(b)}")
+        # a difference inside the seeds' spread is noise, not a holding claim
+        verdict("synth_adapt below synth_only on real frames by > 1 std", below(a, b, 1), f"{fmt(a)} vs {fmt(b)}")
         verdict(
-            "probe lower on synth_adapt than on synth_only", pa["mean"] < pb["mean"], f"{fmt(pa, '')} vs {fmt(pb, '')}"
+            "probe lower on synth_adapt than on synth_only by > 1 std",
+            below(pa, pb, 1),
+            f"{fmt(pa, '')} vs {fmt(pb, '')}",
         )
 
     cfg = exp.cfg

@@ -126,7 +126,7 @@ TRAIN: dict[str, TrainConfig] = {
 STAGE2_LR_SCALES: dict[str, dict[str, float]] = {
     "ci": {},
     "laptop": {
-        "real_only": 0.3, "real_view": 1.0, "synth_adapt": 0.1,
+        "real_only": 0.3, "real_view": 0.3, "synth_adapt": 0.1,
         "real_synth": 0.3, "distr_match": 0.3, "view_pred": 0.3, "full": 0.3,
     },  # fmt: skip
     "paper": {},

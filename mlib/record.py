@@ -70,15 +70,17 @@ def fill(template: str, sources: dict[str, Any]) -> str:
     return FIELD.sub(one, template)
 
 
-def lab_sources(lab: dict, regime: dict) -> dict[str, Any]:
+def lab_sources(lab: dict, regime: dict, budget: dict | None = None) -> dict[str, Any]:
     """The records a page on the mechanism lab reads: the lab's record (`lab`), its hypotheses by name
-    (`hyp`), the from-scratch runs' training dynamics by arm and seed (`dyn`, e.g. "real_view-seed0")
-    and the regime record (`regime`)."""
+    (`hyp`), the from-scratch runs' training dynamics by arm and seed (`dyn`, e.g. "real_view-seed0"),
+    the regime record (`regime`) and the stage-1 budget record's rows by iteration count (`budget`,
+    e.g. "32000")."""
     return {
         "lab": lab,
         "hyp": {h["name"]: h for h in lab["hypotheses"]},
         "dyn": {f"{r['arm']}-seed{r['seed']}": r for r in lab.get("dynamics", [])},
         "regime": regime,
+        "budget": {str(r["stage1_iters"]): r for r in (budget or {}).get("rows", [])},
     }
 
 

@@ -39,7 +39,8 @@ def test_the_committed_why_page_is_its_template_filled_from_the_committed_record
         pytest.skip(f"{template} not found: run from a checkout of the repository")
     lab = json.loads((root / "benchmarks/results/mechanisms-laptop.json").read_text())
     regime = json.loads((root / "benchmarks/results/regime-laptop.json").read_text())
-    page = fill(template.read_text(), lab_sources(lab, regime))
+    budget = json.loads((root / "benchmarks/results/stage1-budget-laptop.json").read_text())
+    page = fill(template.read_text(), lab_sources(lab, regime, budget))
     committed = (root / "notebooks/mechanisms-at-laptop.md").read_text()
     assert committed == page, "notebooks/mechanisms-at-laptop.md is stale: run benchmarks/mechanisms.py --report --why"
 
