@@ -297,6 +297,12 @@ def add_experiment_arguments(ap) -> None:
     ap.add_argument("--stage1-iters", type=int, default=None)
     ap.add_argument("--stage2-iters", type=int, default=None)
     ap.add_argument(
+        "--scratch-iters",
+        type=int,
+        default=None,
+        help="iterations of the variants trained from scratch (Real only, real_view; default: the preset's)",
+    )
+    ap.add_argument(
         "--model-setting",
         nargs="+",
         default=[],
@@ -330,6 +336,7 @@ def open_from_args(args, run_dir: str | Path) -> Experiment:
         model_overrides=model or None,
         stage1_iters=args.stage1_iters,
         stage2_iters=args.stage2_iters,
+        scratch_iters=getattr(args, "scratch_iters", None),
         stage1_synth_cameras=getattr(args, "stage1_synth_cameras", None),
         weights=weights,
     )
