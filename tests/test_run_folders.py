@@ -160,6 +160,9 @@ def test_loss_weights_and_model_settings_given_on_the_command_line_reach_the_con
     assert seen["weights"] == LossWeights(lambda_g=1e-3)  # the others stay the preset's
     open_from_args(ap.parse_args([]), "/tmp/x")
     assert seen["weights"] == LossWeights() and seen["model_overrides"] is None
+    assert seen["scratch_iters"] is None  # None: the preset's budget
+    open_from_args(ap.parse_args(["--scratch-iters", "11000"]), "/tmp/x")
+    assert seen["scratch_iters"] == 11000
     open_from_args(ap.parse_args(["--model-setting", "stage_channels=[8,16,16,16]", "blocks_per_stage=2"]), "/tmp/x")
     assert seen["model_overrides"] == {"stage_channels": (8, 16, 16, 16), "blocks_per_stage": 2}
     with pytest.raises(SystemExit, match="not JSON"):
