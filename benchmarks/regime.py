@@ -39,6 +39,7 @@ from mlib.analysis import probe as latent_probe
 from mlib.analysis import seed_stats as stats
 from mlib.atomic import write_json
 from mlib.cells import RunResult
+from mlib.claims import verdict as claim_verdict
 from mlib.evaluate import evaluate_store
 from mlib.experiment import Experiment, add_experiment_arguments, cell_dir, mean_spread, open_from_args
 from mlib.presets import PRESET_NAMES
@@ -351,9 +352,11 @@ def report(exp: Experiment, args, results: dict, lr: float, search: list[dict], 
         verdicts.append({"target": name, "holds": bool(holds), "detail": detail})
 
     def below(a: dict, b: dict, stds: float) -> bool:
-        """a's mean below b's by more than `stds` times the larger std over seeds, on two seeds or more."""
-        spread = max(a["std"] or 0.0, b["std"] or 0.0)
-        return a["mean"] < b["mean"] - stds * spread and min(len(a["per_seed"]), len(b["per_seed"])) >= 2
+        """mlib.claims' rule: a's mean below b's by more than `stds` times the larger std over seeds, on
+        two seeds or more."""
+        spread = stds * max(a["std"] or 0.0, b["std"] or 0.0)
+        enough = min(len(a["per_seed"]), len(b["per_seed"])) >= 2
+        return enough and claim_verdict(a["mean"], b["mean"], "<", spread=spread) == "holds"
 
     if "synth_only_on_synthetic_mm" in regime:
         f, g = regime["synth_only_on_synthetic_mm"], regime["gap_ratio_real_over_synthetic"]

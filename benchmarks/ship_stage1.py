@@ -22,7 +22,7 @@ from pathlib import Path
 from mlib.evaluate import evaluate_store
 from mlib.experiment import Experiment
 from mlib.presets import PRESET_NAMES
-from mlib.pretrained import export_stage1, renders_fingerprint, stage1_summary_path, write_stage1_summary
+from mlib.pretrained import export_stage1, renders_fingerprint, shipped_dir, stage1_summary_path, write_stage1_summary
 
 
 def git_commit() -> str:
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
             procs.append(subprocess.Popen(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"}))
         if any(p.wait() != 0 for p in procs):
             raise SystemExit("a stage-1 worker failed; rerun the same command to resume")
-    if args.stage1_iters and Path(args.out).resolve() == (Path(__file__).resolve().parents[1] / "mlib" / "pretrained"):
+    if args.stage1_iters and Path(args.out).resolve() == shipped_dir().resolve():
         raise SystemExit(f"--stage1-iters {args.stage1_iters}: give --out a folder of its own; mlib/pretrained holds the preset's stage 1")
     exp = Experiment.open(
         args.preset, args.run_dir, args.data_dir, progress=True, use_shipped_stage1=False, stage1_iters=args.stage1_iters
