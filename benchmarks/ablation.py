@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import platform
 import subprocess
@@ -27,21 +28,28 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
-from mlib.analysis import LATENT_KEYS, LATENT_MODELS, grid_cells, latent_analysis, mapping_bound  # noqa: E402
+from mlib.analysis import (  # noqa: E402
+    LATENT_KEYS,
+    LATENT_MODELS,
+    grid_cells,
+    latent_analysis,
+    paired_on_splits,
+    room,
+)
 from mlib.atomic import write_json, write_text  # noqa: E402
-from mlib.claims import grid_claims, latent_claims  # noqa: E402
+from mlib.claims import grid_claims, latent_claims, mean_spread, seed_stats  # noqa: E402
+from mlib.claims.book import best_baseline  # noqa: E402
 from mlib.experiment import VARIANT_NAMES as NAMES  # noqa: E402
 from mlib.experiment import (  # noqa: E402
     add_experiment_arguments,
     cell_dir,
     grid_table,
     load_result,
-    mean_spread,
     open_from_args,
 )
 from mlib.paper_results import PAPER_ABLATION_MM, PAPER_N  # noqa: E402
 from mlib.plots import plot_error_vs_n  # noqa: E402
-from mlib.presets import PRESET_NAMES  # noqa: E402
+from mlib.presets import PRESET_NAMES, STAGE2_LR_SCALES, for_variant  # noqa: E402
 from mlib.record import replace_block  # noqa: E402
 from mlib.variants import VARIANTS, stage_iterations  # noqa: E402
 
@@ -112,6 +120,90 @@ def grid_latents(exp, run_dir: Path, seeds: list[int], n: int = 100) -> dict:
     return latent_analysis(models, exp.test, n, exp.device, errors)
 
 
+def parse_rate_cells(items: list[str]) -> dict[float, Path]:
+    """`--rate-cells SCALE=FOLDER ...` as {scale: folder}."""
+    out = {}
+    for item in items:
+        scale, _, folder = item.partition("=")
+        try:
+            out[float(scale)] = Path(folder)
+        except ValueError:
+            raise SystemExit(f"--rate-cells {item!r}: give SCALE=FOLDER, e.g. 0.1=benchmarks/results/ablation-laptop-cells-x0.1") from None
+        if not out[float(scale)].is_dir():
+            raise SystemExit(f"--rate-cells {item!r}: {folder} is not a folder")
+    return out
+
+
+def choose_rates(preset: str, results: list, alternatives: dict[float, Path], seeds: list[int]) -> tuple[list, list[dict]]:
+    """Per (variant, n) that an alternative folder holds for every seed: the stage-2 rate scale whose
+    cells have the lowest mean validation error over the seeds, the same rule for every variant (the
+    preset's scale is one candidate: the cells in `results`). Returns the results with each chosen
+    scale's cells in place of the preset's, and the search's record."""
+    by_key: dict[tuple, list] = {}
+    for r in results:
+        by_key.setdefault((r.variant, r.n_labeled), []).append(r)
+    searches = []
+    for (variant, n), base in by_key.items():
+        preset_scale = STAGE2_LR_SCALES[preset].get(variant, 1.0)
+        candidates = {preset_scale: base}
+        for scale, folder in alternatives.items():
+            files = [folder / f"{cell_dir(folder, variant, n, s).name}.json" for s in seeds]
+            if all(f.exists() for f in files):
+                candidates[scale] = [load_result(f) for f in files]
+        if len(candidates) == 1:
+            continue
+        rows = [
+            {
+                "stage2_lr_scale": scale,
+                "val_mm": seed_stats([r.summary["val_mean"] for r in rs]),
+                "test_mm": seed_stats([r.test_error_mm for r in rs]),
+            }
+            for scale, rs in sorted(candidates.items(), reverse=True)
+        ]
+        chosen = min(rows, key=lambda r: r["val_mm"]["mean"])["stage2_lr_scale"]
+        searches.append({"variant": variant, "n_labeled": n, "candidates": rows, "chosen": chosen})
+        by_key[(variant, n)] = candidates[chosen]
+    return [r for rs in by_key.values() for r in rs], searches
+
+
+def per_n(cells: list[dict], ns: list) -> dict:
+    """Per n: the room (Real+Synth's, and every stage-2 variant's under `by_variant`), each mechanism
+    against Real+Synth and Full against the best baseline, paired by seed on both splits."""
+    rooms = room(cells)
+    by = {(c["variant"], c["n_labeled"]): c for c in cells}
+    out = {}
+    for n in ns:
+        entry: dict = {}
+        here = {r["variant"]: {k: r[k] for k in ("onto_stage1", "own") if k in r} for r in rooms if r["n_labeled"] == n}
+        if "real_synth" in here:
+            entry["room"] = {"variant": "real_synth", **here["real_synth"], "by_variant": here}
+        if ("real_synth", n) in by:
+            entry["vs_real_synth"] = {
+                v: paired_on_splits(by[(v, n)], by[("real_synth", n)])
+                for v in ("distr_match", "view_pred", "full")
+                if (v, n) in by
+            }
+        base = best_baseline(cells, n)
+        if base is not None and ("full", n) in by:
+            entry["full_vs_best_baseline"] = {"baseline": base["variant"], **paired_on_splits(by[("full", n)], base)}
+        out[str(n)] = entry
+    return out
+
+
+def committed_latents(path: Path) -> dict | None:
+    """The latent analysis of an earlier report (its models' checkpoints are not in this run folder),
+    each statistic's spread recomputed from its per-seed values by the one rule's `seed_stats`, and the
+    commit that measured it named under `carried_over_from`."""
+    if not path.exists():
+        return None
+    old = json.loads(path.read_text())
+    latent = old.get("latent_analysis")
+    if not latent or not latent.get("stats"):
+        return None
+    stats = {v: {k: seed_stats(s["per_seed"]) for k, s in by_key.items()} for v, by_key in latent["stats"].items()}
+    return {**latent, "stats": stats, "carried_over_from": latent.get("carried_over_from", old.get("commit"))}
+
+
 def cell_text(text: str) -> str:
     return text.replace("|", "\\|")  # a table cell may not hold a bare pipe
 
@@ -145,10 +237,56 @@ def grid_markdown(report: dict) -> str:
             paper = PAPER_ABLATION_MM[NAMES[v]][col] if col is not None and NAMES[v] in PAPER_ABLATION_MM else None
             row.append(f"{ours} (paper {paper})" if paper is not None else ours)
         lines.append(f"| {cell_text(NAMES[v])} | " + " | ".join(row) + " |")
-    lines += ["", "| claim (verdicts against the spread over this grid's seeds) | verdict |", "|---|---|"]
+    lines += [""] + paired_markdown(report)
+    lines += ["", "| claim (test split; verdicts by the paired rule over this grid's seeds) | verdict |", "|---|---|"]
     for c in report["claims"]:
         lines.append(f"| {cell_text(c['shown'])} | {c['verdict']} |")
     return "\n".join(lines)
+
+
+def paired_markdown(report: dict) -> list[str]:
+    """Per n, each comparison's per-seed differences (mm, arm - baseline) on both splits with the
+    rule's verdict, and the room: the table behind the grid's verdicts."""
+    by_n = report.get("by_n") or {}
+    if not by_n:
+        return []
+    fmt = lambda d: "–" if "per_seed" not in d else (  # noqa: E731
+        f"{d['mean']:+.2f} ({', '.join(f'{v:+.2f}' for v in d['per_seed'].values())})"
+    )
+    lines = [
+        "Paired by seed (each seed's stage 1 and labelled subset are shared): arm − baseline in mm, mean "
+        "(per seed), and the verdict of the rule (`mlib.claims.seeds`: a t-test at 10 %, two-sided) on each "
+        "split; a comparison *holds* only where both splits agree.",
+        "",
+        "| n | arm | baseline | test | validation | verdict |",
+        "|---|---|---|---|---|---|",
+    ]
+    for n, entry in by_n.items():
+        rows = [(NAMES[v], "Real+Synth", p) for v, p in entry.get("vs_real_synth", {}).items()]
+        if "full_vs_best_baseline" in entry:
+            fb = entry["full_vs_best_baseline"]
+            rows.append((NAMES["full"], f"best baseline: {NAMES[fb['baseline']]}", fb))
+        for arm, base, p in rows:
+            lines.append(
+                f"| {n} | {cell_text(arm)} | {cell_text(base)} | {fmt(p['test'])} | {fmt(p['val'])} | {p['verdict']} |"
+            )
+    lines += [
+        "",
+        "The room (`mlib.analysis.room`): onto the stage-1 predictor, Synth only's error on the synthetic "
+        "renders over Real+Synth's real error (what a perfect mapping could bring it to; NYU in the paper: "
+        "0.77 at n = 100); and Real+Synth's own render error over its real error. Mean ± std (per seed):",
+        "",
+        "| n | onto stage 1 | own |",
+        "|---|---|---|",
+    ]
+    for n, entry in by_n.items():
+        r = entry.get("room")
+        if r:
+            show = lambda s: (  # noqa: E731
+                f"{mean_spread(s['mean'], s['std'], len(s['per_seed']))} ({', '.join(f'{v:.2f}' for v in s['per_seed'].values())})"
+            )
+            lines.append(f"| {n} | {show(r['onto_stage1']) if 'onto_stage1' in r else '–'} | {show(r['own'])} |")
+    return lines
 
 
 def latent_markdown(report: dict) -> list[str]:
@@ -212,6 +350,21 @@ def main(argv: list[str] | None = None) -> int:
         default=1,
         help="train the grid as K processes sharing the run folder (one CPU thread each, or one GPU), then report",
     )
+    ap.add_argument(
+        "--stage2-lr-scale",
+        type=float,
+        default=None,
+        help="every stage-2 variant at this rate scale (stage-2 rate = base rate x scale) instead of the "
+        "preset's per-variant choice: the cells of a rate search, in a run folder of their own",
+    )
+    ap.add_argument(
+        "--rate-cells",
+        nargs="+",
+        default=[],
+        metavar="SCALE=FOLDER",
+        help="result copies of the grid's cells trained at another stage-2 rate scale (--stage2-lr-scale); "
+        "per (variant, n) they hold for every seed, the scale with the lowest mean validation error is used",
+    )
     ap.add_argument("--grid-worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     ap.add_argument("--run-dir", default=None, help="where cells are trained (default runs/ablation-<preset>)")
@@ -224,6 +377,8 @@ def main(argv: list[str] | None = None) -> int:
     else:  # --cells-from alone: the whole grid from the copies, nothing trained
         seeds = [] if args.cells_from else list(range(args.seeds))
     exp = open_from_args(args, run_dir)
+    if args.stage2_lr_scale is not None:  # an explicit scale wins over the preset's (mlib.presets.for_variant)
+        exp = dataclasses.replace(exp, cfg=dataclasses.replace(exp.cfg, stage2_lr_scale=args.stage2_lr_scale))
     if args.grid_worker:  # one of --workers K processes: take free cells until the grid is done
         worker_exits_cleanly()
         exp.grid(args.variants, ns, seeds, shared=True)
@@ -238,18 +393,27 @@ def main(argv: list[str] | None = None) -> int:
     if args.cells_from:
         others = [s for s in range(args.seeds) if s not in seeds]
         results = earlier_cells(Path(args.cells_from), args.variants, ns, others) + results
+    rate_search: list[dict] = []
+    if args.rate_cells:
+        results, rate_search = choose_rates(args.preset, results, parse_rate_cells(args.rate_cells), list(range(args.seeds)))
+    chosen_scale = {(r["variant"], r["n_labeled"]): r["chosen"] for r in rate_search}
     table = grid_table(results, ns)
 
     cells = grid_cells(results, args.variants, ns)
-    for c in cells:  # what shaped each cell's numbers: its iterations
+    for c in cells:  # what shaped each cell's numbers: its iterations and its stage-2 rate scale
         variant = VARIANTS[c["variant"]]
         c["stage1_iters"] = stage_iterations(exp.cfg, variant, 1) if variant.pretrained else 0
         c["stage2_iters"] = stage_iterations(exp.cfg, variant, 2) if variant.stage2 else 0
-    bound = mapping_bound(cells)
-    # the grid is judged on the spread of its own seeds (it is what later runs compare with)
-    claims = grid_claims(cells, args.preset, NAMES, compare_committed=False, bound=bound)
+        if variant.stage2:
+            default = for_variant(args.preset, exp.cfg, c["variant"]).stage2_lr_scale
+            c["stage2_lr_scale"] = chosen_scale.get((c["variant"], c["n_labeled"]), default)
+    by_n = per_n(cells, ns)
+    # the grid is judged on its own seeds, paired (it is what later runs compare with)
+    claims = grid_claims(cells, args.preset, NAMES, compare_committed=False, rooms=room(cells))
     # every seed of the grid: those trained here and those read back (if their checkpoints are still here)
     latent = grid_latents(exp, run_dir, list(range(args.seeds))) if 100 in ns else None
+    if 100 in ns and not (latent and latent["stats"]):  # no checkpoints here: the committed analysis, re-judged
+        latent = committed_latents(Path(args.out) / f"ablation-{args.preset}.json")
     if latent is not None and latent["stats"]:
         claims += latent_claims(latent["stats"], args.preset, latent["n_labeled"], compare_committed=False)
     report = {
@@ -266,8 +430,9 @@ def main(argv: list[str] | None = None) -> int:
         "train_frames": len(exp.train),
         "test_frames": len(exp.test),
         "cells": cells,
+        "stage2_rate_search": rate_search,
+        "by_n": by_n,
         "claims": claims.records(),
-        "mapping_bound": bound,
         "latent_analysis": latent,
     }
     out = Path(args.out)
@@ -292,11 +457,7 @@ def main(argv: list[str] | None = None) -> int:
     for v in args.variants:
         print(NAMES[v].ljust(width) + "".join(mean_spread(*table[v][n]).rjust(18) for n in ns))
     print(claims)
-    for b in bound:
-        print(
-            f"n={b['n_labeled']}: with a perfect mapping Full would reach its synthetic-frame error "
-            f"{b['full_synthetic_frames_mm']:.2f} mm = {b['ratio_if_mapping_perfect']:.2f} x Real+Synth"
-        )
+    print("\n".join(paired_markdown(report)))
     return 0
 
 

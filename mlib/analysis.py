@@ -1,11 +1,13 @@
 """Latent-space and error analysis (paper §4.4 and appendix A.3): latents, distances between
 corresponding real and synthetic frames, t-SNE, how well the domains mix, the linear probe, the domain
 gap of the data itself, the worst frames with their nearest training poses; and the statistics over
-seeds the benchmarks report (a grid's cells, the mapping bound, the latent analysis of a grid)."""
+seeds the benchmarks report (a grid's cells, the room a mapping has, the latent analysis of a grid)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -17,6 +19,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
+from mlib.claims.seeds import judge_seeds, on_both_splits, seed_stats, spread
 from mlib.data.camera import EVAL_JOINTS
 from mlib.data.datasets import CropStore
 
@@ -315,31 +318,30 @@ def latent_statistics_with_map(
     return stats, points
 
 
-# --- statistics over seeds (benchmarks/ablation.py, regime.py and notebook 05)
+# --- statistics over seeds (benchmarks/ablation.py, regime.py and notebook 05; the rule: mlib.claims.seeds)
 
 
-def seed_stats(values: Sequence[float] | Mapping[str, float], ddof: int = 0) -> dict:
-    """Mean, standard deviation (None with fewer than two seeds: one run has no spread) and the per-seed
-    values of one number over seeds; a mapping keeps its seed names in `per_seed`."""
-    per_seed = {str(k): float(v) for k, v in values.items()} if isinstance(values, Mapping) else [float(v) for v in values]
-    v = np.asarray(list(per_seed.values()) if isinstance(per_seed, dict) else per_seed, float)
-    return {
-        "mean": float(v.mean()),
-        "std": float(v.std(ddof=ddof)) if len(v) > 1 else None,
-        "per_seed": per_seed,
-    }
+def seed_of(result) -> int:
+    """The seed of a cell, from its folder's name (<variant>-n<n>-seed<k>)."""
+    m = re.search(r"seed(\d+)$", Path(result.out_dir).name)
+    if m is None:
+        raise ValueError(f"{result.out_dir}: the cell folder's name does not end in seed<k>")
+    return int(m.group(1))
 
 
 def grid_cells(results: Sequence, variants: Sequence[str], ns: Sequence[int | str]) -> list[dict]:
-    """Per (variant, n) of a grid, its cells' test errors over seeds (mean, std, per seed), the error on
-    the synthetic renders, success rates and training time: the cell records of the ablation report.
-    `results` are `RunResult`s; a variant that uses no real label counts at every n."""
+    """Per (variant, n) of a grid, its cells' test errors over seeds (mean, spread, per seed, the seeds
+    by name so two cells pair up), the validation errors and the errors on the synthetic renders per
+    seed, success rates and training time: the cell records of the ablation report. `results` are
+    `RunResult`s; a variant that uses no real label counts at every n."""
     from mlib.variants import VARIANTS
 
     cells = []
     for v in variants:
         for n in ns:
-            rs = [r for r in results if r.variant == v and (r.n_labeled == n or not VARIANTS[v].uses_n)]
+            rs = sorted(
+                (r for r in results if r.variant == v and (r.n_labeled == n or not VARIANTS[v].uses_n)), key=seed_of
+            )
             if not rs:
                 continue
             errors = [r.test_error_mm for r in rs]
@@ -349,11 +351,14 @@ def grid_cells(results: Sequence, variants: Sequence[str], ns: Sequence[int | st
                     "variant": v,
                     "n_labeled": n,
                     "seeds": len(rs),
+                    "seed_ids": [seed_of(r) for r in rs],
                     "mean_error_mm": float(np.mean(errors)),
-                    "std_error_mm": float(np.std(errors)),
+                    "std_error_mm": spread(errors),
                     "per_seed_mm": errors,
+                    "per_seed_val_mm": [r.summary.get("val_mean") for r in rs],
                     # None for a variant that never reads synthetic frames (Real only), or older runs
                     "synthetic_frames_error_mm": None if None in synthetic else float(np.mean(synthetic)),
+                    "per_seed_synthetic_mm": None if None in synthetic else synthetic,
                     "success_20mm": float(np.mean([r.summary["success_rate"][20] for r in rs])),
                     "success_40mm": float(np.mean([r.summary["success_rate"][40] for r in rs])),
                     "wall_s": float(np.sum([r.seconds for r in rs])),
@@ -362,24 +367,50 @@ def grid_cells(results: Sequence, variants: Sequence[str], ns: Sequence[int | st
     return cells
 
 
-def mapping_bound(cells: Sequence[Mapping]) -> list[dict]:
-    """Per n: the Full/Real+Synth ratio if Full's real frames were mapped perfectly onto the synthetic
-    ones, i.e. Full's error on the synthetic renders over Real+Synth's error on the real frames. When
-    this is above a claimed ratio, no mapping can meet the claim: the predictor itself is the limit."""
-    real_synth = {c["n_labeled"]: c for c in cells if c["variant"] == "real_synth"}
-    return [
-        {
-            "n_labeled": full["n_labeled"],
-            "full_real_mm": full["mean_error_mm"],
-            "full_synthetic_frames_mm": full["synthetic_frames_error_mm"],
-            "real_synth_real_mm": rs["mean_error_mm"],
-            "ratio_if_mapping_perfect": full["synthetic_frames_error_mm"] / rs["mean_error_mm"],
-        }
-        for full in cells
-        if full["variant"] == "full"
-        and full.get("synthetic_frames_error_mm") is not None
-        and (rs := real_synth.get(full["n_labeled"])) is not None
-    ]
+def by_seed(cell: Mapping, key: str = "per_seed_mm") -> dict[str, float] | None:
+    """A grid cell's per-seed values of `key` by seed name (None where the cell has none)."""
+    values = cell.get(key)
+    if values is None or None in values:
+        return None
+    return dict(zip(map(str, cell["seed_ids"]), map(float, values)))
+
+
+def room(cells: Sequence[Mapping], stage1: str = "synth_only") -> list[dict]:
+    """How much a mapping could win, per stage-2 cell and per seed (the judge's one definition):
+    * `onto_stage1`: the stage-1 predictor's error on the synthetic renders (Synth only's, the same
+      seed) over the arm's real error: a perfect mapping of real frames onto the synthetic ones the
+      stage-1 predictor reads would bring the arm's error to that fraction;
+    * `own`: the arm's own error on the synthetic renders over its real error (stage 2 moves the render
+      error too, so this is not a bound on what a mapping could win, but how far the arm's real
+      frames are from its renders).
+    Each as `seed_stats` over the seeds the two cells share (the paper's room at n = 100 on NYU: 0.77)."""
+    from mlib.variants import VARIANTS
+
+    floor = next((by_seed(c, "per_seed_synthetic_mm") for c in cells if c["variant"] == stage1), None)
+    out = []
+    for c in cells:
+        real, render = by_seed(c), by_seed(c, "per_seed_synthetic_mm")
+        if not VARIANTS[c["variant"]].stage2 or real is None or render is None:
+            continue
+        row = {"n_labeled": c["n_labeled"], "variant": c["variant"]}
+        if floor is not None:
+            row["onto_stage1"] = seed_stats({s: floor[s] / real[s] for s in real if s in floor})
+        row["own"] = seed_stats({s: render[s] / real[s] for s in real})
+        out.append(row)
+    return out
+
+
+def paired_on_splits(arm: Mapping, base: Mapping, relation: str = "<") -> dict:
+    """Two grid cells judged by the rule (`mlib.claims.seeds`), paired by seed, on the test and the
+    validation split: each split's per-seed differences arm - base with their mean, spread, threshold
+    and verdict, and the one verdict both splits support (`on_both_splits`)."""
+    out = {}
+    for split, key in (("test", "per_seed_mm"), ("val", "per_seed_val_mm")):
+        a, b = by_seed(arm, key), by_seed(base, key)
+        out[split] = judge_seeds(a, b, relation) if a and b else {"verdict": "no verdict"}
+    out["verdict_test"], out["verdict_val"] = out["test"]["verdict"], out["val"]["verdict"]
+    out["verdict"] = on_both_splits(out["verdict_test"], out["verdict_val"])
+    return out
 
 
 # the models of paper §4.4 -> whether their real inputs go through m (Synth only never trained one)

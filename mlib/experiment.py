@@ -21,6 +21,7 @@ import torch
 from mlib.atomic import LockHeld, folder_lock
 from mlib.cells import RunResult, pretrain, train_variant
 from mlib.checkpoint import load_trained_model
+from mlib.claims.seeds import spread
 from mlib.data import load_splits
 from mlib.data.datasets import CropStore
 from mlib.models import ModelConfig, Murauer
@@ -234,14 +235,15 @@ def load_result(path: str | Path) -> RunResult:
         test_error_mm=float(d["test_error_mm"]),
         summary=summary,
         history=[],
-        out_dir=d.get("out_dir", str(path.parent)),
+        # a copy <cell>.json without its folder's path names the cell by its file name
+        out_dir=d.get("out_dir", str(path.parent if path.name == "result.json" else path.with_suffix(""))),
         seconds=float(d.get("seconds", 0.0)),
         checkpoint=d.get("checkpoint", ""),
     )
 
 
 def grid_table(results: Sequence[RunResult], ns: Sequence[int | str] | None = None) -> dict[str, dict]:
-    """table[variant][n] = (mean, std over seeds, number of seeds) of the test mean joint error, mm.
+    """table[variant][n] = (mean, spread over seeds (`mlib.claims.seeds.spread`; None for one), number of seeds) of the test mean joint error, mm.
     A variant trained without real labels (synth_only) is repeated at every n in `ns`."""
     cells: dict[str, dict] = {}
     for r in results:
@@ -250,7 +252,7 @@ def grid_table(results: Sequence[RunResult], ns: Sequence[int | str] | None = No
         if ns is not None and not VARIANTS[variant].uses_n:
             errors = cells[variant].pop("all")
             cells[variant] = {n: errors for n in ns}
-    return {v: {n: (float(np.mean(e)), float(np.std(e)), len(e)) for n, e in by_n.items()} for v, by_n in cells.items()}
+    return {v: {n: (float(np.mean(e)), spread(e), len(e)) for n, e in by_n.items()} for v, by_n in cells.items()}
 
 
 VARIANT_NAMES = {
@@ -265,11 +267,6 @@ VARIANT_NAMES = {
     "view_only": "View Pred. only (no pose labels in stage 2)",
 }  # the paper's names (§4.3, Fig. 4); the last three are each mechanism on its own
 assert set(VARIANT_NAMES) == set(VARIANTS)
-
-
-def mean_spread(mean: float, std: float, seeds: int, digits: int = 2) -> str:
-    """'mean ± std' over two or more seeds, the mean alone for one (a spread of one run is no spread)."""
-    return f"{mean:.{digits}f} ± {std:.{digits}f}" if seeds >= 2 else f"{mean:.{digits}f}"
 
 
 def synthetic_frames_error(results: Sequence[RunResult]) -> float | None:

@@ -1,5 +1,6 @@
 """The ablation's bookkeeping: which grid claims hold (mlib.claims.grid_claims, as benchmarks/ablation.py
-judges its grid), the mapping bound, and a report over finished cells only."""
+judges its grid, paired by seed), the stage-2 rate chosen on validation, and a report over finished cells
+only."""
 
 import json
 from types import SimpleNamespace
@@ -7,7 +8,6 @@ from types import SimpleNamespace
 import torch
 
 from benchmarks.ablation import seeds_label
-from mlib.analysis import mapping_bound
 from mlib.claims import grid_claims
 from mlib.experiment import VARIANT_NAMES, Experiment, cell_dir, synthetic_frames_error
 from mlib.presets import train_config
@@ -15,7 +15,16 @@ from mlib.presets import train_config
 NS = [10, 100, "all"]
 
 
+SHARED = (-1.0, 2.0, -1.0)  # seed 1 is the worst seed for every variant, as in the committed grid
+OWN = {  # each variant's own noise per seed (zero mean)
+    "synth_only": (0.0, 0.0, 0.0), "real_only": (0.3, -0.5, 0.2), "real_synth": (-0.4, 0.5, -0.1),
+    "distr_match": (0.2, -0.6, 0.4), "view_pred": (-0.3, 0.1, 0.2), "full": (0.5, -0.2, -0.3),
+}  # fmt: skip
+
+
 def cells(full100: float, std: float = 0.5, seeds: int = 3) -> list[dict]:
+    """Grid cells with these means and per-seed values spread by `std` (a shared seed effect plus each
+    variant's own noise)."""
     means = {
         "synth_only": (26.0, 26.0, 26.0),
         "real_only": (40.0, 30.0, 19.0),
@@ -24,11 +33,13 @@ def cells(full100: float, std: float = 0.5, seeds: int = 3) -> list[dict]:
         "view_pred": (23.0, 18.5, 12.0),
         "full": (21.0, full100, 11.0),
     }
-    return [
-        {"variant": v, "n_labeled": n, "mean_error_mm": m, "std_error_mm": std, "seeds": seeds}
-        for v, row in means.items()
-        for n, m in zip(NS, row)
-    ]
+    out = []
+    for v, row in means.items():
+        for n, m in zip(NS, row):
+            per_seed = [m + std * (SHARED[k] + OWN[v][k]) for k in range(3)][:seeds] if seeds > 1 else [m]
+            out.append({"variant": v, "n_labeled": n, "mean_error_mm": m, "std_error_mm": std, "seeds": seeds,
+                        "seed_ids": list(range(len(per_seed))), "per_seed_mm": per_seed})  # fmt: skip
+    return out
 
 
 def write_cell_copy(folder, variant: str, n, seed: int, err: float) -> None:
@@ -54,10 +65,12 @@ def test_claims_hold_on_the_papers_shape_and_fail_without_it():
         "The gain of Full over Real+Synth is larger with fewer labels": "holds",
         "Real only improves with more labels": "holds",
         "Full with 10 labels beats Real+Synth with all": "does not hold",
+        **{f"n={n}: Full beats the best baseline (Real+Synth, chosen on validation)": "holds" for n in NS},
     }
     bad = verdicts(cells(full100=19.8))
     assert bad["n=100: Full reaches the paper's gain (Full at most 0.8 x Real+Synth)"] == "does not hold"
-    assert bad["n=100: Full (MURAUER) beats Real+Synth"] == "within noise"  # 0.2 mm < 0.5 mm std
+    # 0.2 mm apart, per seed +0.25, -0.55, -0.30: inside what three seeds can tell
+    assert bad["n=100: Full (MURAUER) beats Real+Synth"] == "within noise"
 
 
 def test_a_single_seed_has_no_spread_to_be_noise_in():
@@ -87,20 +100,6 @@ def test_only_finished_reloads_finished_cells_and_trains_nothing(tmp_path, monke
 def test_the_plot_title_says_how_many_seeds_each_cell_has():
     assert seeds_label([{"seeds": 3}, {"seeds": 3}]) == "3 seed(s)"
     assert seeds_label([{"seeds": 2}, {"seeds": 3}, {"seeds": 2}]) == "2-3 seeds per cell"
-
-
-def test_the_mapping_bound_is_fulls_synthetic_error_over_real_synths_real_error():
-    cell = lambda v, n, real, synth: {  # noqa: E731
-        "variant": v,
-        "n_labeled": n,
-        "mean_error_mm": real,
-        "synthetic_frames_error_mm": synth,
-    }
-    cells = [cell("real_synth", 100, 24.0, 21.0), cell("full", 100, 23.9, 20.4), cell("full", 10, 28.0, 22.0)]
-    bound = mapping_bound(cells)
-    assert len(bound) == 1  # n=10 has no Real+Synth cell to compare with
-    assert bound[0]["n_labeled"] == 100
-    assert bound[0]["ratio_if_mapping_perfect"] == 20.4 / 24.0
 
 
 def test_synthetic_frame_error_is_the_seed_mean_and_none_where_it_means_nothing():
@@ -143,7 +142,8 @@ def test_error_vs_n_draws_all_at_its_real_n_and_spreads_only_over_seeds():
 
 
 def test_a_spread_is_printed_only_over_two_or_more_seeds():
-    from mlib.experiment import VARIANT_NAMES, mean_spread
+    from mlib.claims import mean_spread
+    from mlib.experiment import VARIANT_NAMES
 
     assert mean_spread(12.345, 0.0, 1) == "12.35" and mean_spread(12.345, 0.5, 3) == "12.35 ± 0.50"
     assert VARIANT_NAMES["full"] == "Full (MURAUER)" and "synth_adapt" in VARIANT_NAMES
@@ -194,7 +194,7 @@ def test_latent_claims_follow_the_seed_means_and_vanish_without_models():
     only = ["latent_probe", "latent_pair_distance", "latent_tsne"]
     paper_like = {"synth_only": stats(1.0, 9.0, 0.05), "real_synth": stats(0.9, 5.0, 0.2), "full": stats(0.7, 3.0, 0.3)}
     got = latent_claims(paper_like, "laptop", 100, compare_committed=False, only=only)
-    assert [c.verdict for c in got] == ["holds"] * 3 and all(c.noise == 0.001 for c in got)
+    assert [c.verdict for c in got] == ["holds"] * 3 and all(c.own_verdict == "holds" for c in got)
     reversed_ = dict(paper_like, full=stats(0.95, 6.0, 0.01))
     assert [c.verdict for c in latent_claims(reversed_, "laptop", 100, compare_committed=False, only=only)] == [
         "does not hold"

@@ -122,32 +122,42 @@ def test_the_map_beside_the_latent_statistics_is_the_one_their_tsne_mixing_was_m
 
 
 def test_seed_statistics_keep_their_seeds_and_give_no_spread_for_one():
-    from mlib.analysis import seed_stats
+    from mlib.claims import seed_stats
 
     by_seed = seed_stats({0: 0.5, 1: 0.7})
     assert by_seed["per_seed"] == {"0": 0.5, "1": 0.7} and by_seed["mean"] == pytest.approx(0.6)
-    assert by_seed["std"] == pytest.approx(0.1) and seed_stats([3.0, 5.0], ddof=1)["std"] == pytest.approx(2**0.5)
+    assert by_seed["std"] == pytest.approx(0.1 * 2**0.5)  # the sample std (ddof 1), the project's one spread
     assert seed_stats([12.0]) == {"mean": 12.0, "std": None, "per_seed": [12.0]}
 
 
-def test_grid_cells_and_the_mapping_bound_from_run_results():
+def test_grid_cells_and_the_room_from_run_results():
     from types import SimpleNamespace
 
-    from mlib.analysis import grid_cells, mapping_bound
+    from mlib.analysis import grid_cells, paired_on_splits, room
 
-    def run(variant, n, err, synth):
-        summary = {"synthetic_frames_mean": synth, "success_rate": {20: 0.5, 40: 1.0}}
-        return SimpleNamespace(variant=variant, n_labeled=n, test_error_mm=err, summary=summary, seconds=2.0)
+    def run(variant, n, seed, err, synth, val):
+        summary = {"synthetic_frames_mean": synth, "success_rate": {20: 0.5, 40: 1.0}, "val_mean": val}
+        out = f"runs/x/{variant}-n{n}-seed{seed}"
+        return SimpleNamespace(variant=variant, n_labeled=n, test_error_mm=err, summary=summary, seconds=2.0, out_dir=out)
 
-    results = [run("synth_only", "all", 30.0, 20.0), run("real_synth", 100, 24.0, 21.0), run("real_synth", 100, 26.0, 21.0),
-               run("full", 100, 25.0, 20.0), run("full", 100, 25.0, 22.0)]  # fmt: skip
+    results = [run("synth_only", "all", 1, 31.0, 21.0, 30.0), run("synth_only", "all", 0, 30.0, 20.0, 29.0),
+               run("real_synth", 100, 0, 24.0, 21.0, 23.0), run("real_synth", 100, 1, 26.0, 21.0, 25.0),
+               run("full", 100, 1, 25.0, 22.0, 24.0), run("full", 100, 0, 23.0, 20.0, 22.1)]  # fmt: skip
     cells = grid_cells(results, ["synth_only", "real_synth", "full"], [100])
-    assert [(c["variant"], c["n_labeled"], c["seeds"]) for c in cells] == [
-        ("synth_only", 100, 1), ("real_synth", 100, 2), ("full", 100, 2)
+    assert [(c["variant"], c["n_labeled"], c["seeds"], c["seed_ids"]) for c in cells] == [
+        ("synth_only", 100, 2, [0, 1]), ("real_synth", 100, 2, [0, 1]), ("full", 100, 2, [0, 1])
     ]  # fmt: skip
-    assert cells[1]["mean_error_mm"] == 25.0 and cells[1]["std_error_mm"] == 1.0 and cells[2]["wall_s"] == 4.0
-    (bound,) = mapping_bound(cells)
-    assert bound["ratio_if_mapping_perfect"] == 21.0 / 25.0
+    assert cells[1]["mean_error_mm"] == 25.0 and cells[1]["std_error_mm"] == pytest.approx(2**0.5)
+    assert cells[2]["per_seed_mm"] == [23.0, 25.0] and cells[2]["per_seed_val_mm"] == [22.1, 24.0]
+    assert cells[2]["wall_s"] == 4.0
+    rooms = {r["variant"]: r for r in room(cells)}
+    assert set(rooms) == {"real_synth", "full"}  # Synth only has no stage 2 to map
+    # onto the stage-1 predictor: Synth only's render error over the arm's real error, seed by seed
+    assert rooms["real_synth"]["onto_stage1"]["per_seed"] == {"0": 20.0 / 24.0, "1": 21.0 / 26.0}
+    assert rooms["full"]["own"]["per_seed"] == {"0": 20.0 / 23.0, "1": 22.0 / 25.0}
+    judged = paired_on_splits(cells[2], cells[1])
+    assert judged["test"]["per_seed"] == {"0": -1.0, "1": -1.0} and judged["verdict_test"] == "holds"
+    assert judged["val"]["per_seed"]["0"] == pytest.approx(-0.9) and judged["verdict"] == "holds"
 
 
 def test_the_probe_reads_the_latents_of_the_same_frames():

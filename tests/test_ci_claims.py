@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mlib.claims import BOOK, judge, noise
+from mlib.claims import BOOK, judge, one_run_noise
 from mlib.experiment import VARIANT_NAMES
 
 TABLE = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "series-ci-claims.md"
@@ -74,9 +74,9 @@ def covered_holds(table: list[dict]) -> list[str]:
         committed = d.committed(params) if d.committed else None
         if not committed or None in committed.values() or len(committed) < 2:
             continue
-        spread = noise(*committed.values(), factor=d.factor)
+        spread = one_run_noise(*committed.values(), factor=d.factor)
         if spread is not None and row["verdict"] == "holds" and abs(a - d.factor * b) <= spread - 10**-digits:
-            bad.append(f"{row['notebook']}: {row['shown']} holds inside the committed spread ± {spread:.3f}")
+            bad.append(f"{row['notebook']}: {row['shown']} holds inside the committed noise ± {spread:.3f}")
     return bad
 
 

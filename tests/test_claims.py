@@ -3,9 +3,11 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from mlib.claims import Claim, Committed, MissingExpected, committed_results, compare, expected, holds, noise, verdict
+from mlib.claims import Claim, Committed, MissingExpected, committed_results, compare, expected, holds, one_run_noise
+from mlib.claims.seeds import critical_t
 
 
 def test_a_claim_that_holds():
@@ -80,19 +82,29 @@ def test_missing_committed_values_are_left_out_not_compared():
     assert c.expected is None and "committed" not in str(c)
 
 
-def test_a_difference_inside_the_committed_spread_is_noise():
-    a, b = Committed(20.67, 0.64, 3), Committed(20.37, 0.62, 3)
-    assert noise(a, b) == 0.64 and noise(20.0, 21.0) is None and noise(a, Committed(1.0, 0.5, 3), factor=2) == 1.0
+def test_a_difference_inside_the_committed_seeds_is_noise():
+    # committed per seed: the differences 0.1, 0.2, 0.5 mm (std 0.208) on the same three seeds
+    a = Committed(20.67, 0.66, 3, per_seed={"0": 20.1, "1": 21.4, "2": 20.5})
+    b = Committed(20.40, 0.72, 3, per_seed={"0": 20.0, "1": 21.2, "2": 20.0})
+    # one new run is judged against t(2) x the committed differences' std (the rule's one-run form)
+    assert one_run_noise(a, b) == pytest.approx(2.919986 * 0.208167, abs=1e-4)
     # a one-seed run 0.08 mm apart: the relation holds, yet the verdict is noise
     c = compare("Full beats Real+Synth", "Full", 30.00, "Real+Synth", 30.08, "<", "ci", {"Full": a, "Real+Synth": b})
-    assert c.holds is True and c.verdict == "within noise" and c.reference_verdict == "within noise"
-    assert "within noise at this preset (ci)" in str(c) and "noise: ± 0.64 mm" in str(c)
-    # a difference larger than the spread is decided by the relation, either way
+    assert c.holds is True and c.verdict == "within noise"
+    # the committed pair itself, paired: mean 0.27 against the threshold 0.35: noise too
+    assert c.reference_verdict == "within noise"
+    assert "within noise at this preset (ci)" in str(c) and "noise: ± 0.61 mm" in str(c)
+    # a difference larger than the noise is decided by the relation, either way
     assert compare("t", "a", 29.0, "b", 30.08, "<", "ci", {"a": a, "b": b}).verdict == "holds"
     assert compare("t", "a", 31.0, "b", 30.08, "<", "ci", {"a": a, "b": b}).verdict == "does not hold"
+    # committed differences that agree on every seed are a real difference in the committed pair
+    consistent = Committed(20.5, 0.7, 3, per_seed={"0": 20.1, "1": 21.3, "2": 20.1})
+    assert compare("t", "a", 1.0, "b", 2.0, "<", "ci", {"a": consistent, "b": b}).reference_verdict == "does not hold"
+    # a committed spread without seeds: unpaired, t(2) x sqrt(s_a^2 + s_b^2)
+    assert one_run_noise(Committed(20.0, 0.3, 3), Committed(21.0, 0.4, 3)) == pytest.approx(2.919986 * 0.5, abs=1e-5)
     # no committed spread (one seed, or plain floats): two-way, as before
+    assert one_run_noise(20.0, 21.0) is None
     assert compare("t", "a", 30.0, "b", 30.08, "<", "ci", {"a": 20.0, "b": 21.0}).verdict == "holds"
-    assert verdict(1.0, 1.1, "<", spread=0.2) == "within noise" and verdict(1.0, 1.1, "<") == "holds"
 
 
 def test_committed_values_carry_their_spread():
@@ -100,6 +112,7 @@ def test_committed_values_carry_their_spread():
     cell = [c for c in raw["cells"] if c["variant"] == "full" and c["n_labeled"] == 100][0]
     v = expected("cells[variant=full,n_labeled=100].mean_error_mm")
     assert v == cell["mean_error_mm"] and v.std == cell["std_error_mm"] and v.seeds == cell["seeds"]
+    assert v.per_seed == dict(zip(map(str, cell["seed_ids"]), cell["per_seed_mm"]))  # paired by seed name
     r = expected("regime.synth_only_on_real_mm", "regime-laptop.json")
     rec = committed_results("regime-laptop.json")["regime"]
     assert r.std == rec["synth_only_on_real_mm"]["std"] and r.seeds == len(rec["synth_only_on_real_mm"]["per_seed"])
@@ -126,7 +139,9 @@ def test_a_claim_of_the_book_fills_its_sentence_and_reads_its_committed_values()
     assert c.text == "n=10: view prediction lowers the error against Real+Synth" and c.name == "view_pred_helps"
     assert set(c.expected) == {"View Pred.", "Real+Synth"}
     assert c.committed["View Pred."]["source"].endswith("cells[variant=view_pred,n_labeled=10].mean_error_mm")
-    assert c.noise == max(c.committed[k]["std"] for k in c.committed)  # the larger committed spread
+    vp, rs = (c.committed[k]["per_seed"] for k in ("View Pred.", "Real+Synth"))
+    diffs = [vp[s] - rs[s] for s in vp]  # the committed cells' per-seed differences
+    assert c.noise == pytest.approx(critical_t(2) * np.std(diffs, ddof=1))
     assert judge("view_pred_helps", 36.87, 38.54, "ci", n=7).expected is None  # the committed grid has no n=7
     assert judge("decoder_same_view", 0.1, 0.2, "ci").expected is None  # a claim without committed values
     for name, d in BOOK.items():  # every definition reads its relation and its committed values
@@ -152,13 +167,17 @@ def test_a_table_of_claims_shows_one_row_per_claim():
     t = ClaimTable([judge("full_helps", 35.87, 36.05, "ci", n=100), judge("full_beats_mean_pose", 35.9, 57.3, "ci")])
     rows = t._repr_markdown_().splitlines()
     assert len(rows) == 4 and rows[2].startswith("| ≈ |") and rows[3].startswith("| ✔ |")
-    spread = noise(expected("cells[variant=full,n_labeled=100].mean_error_mm"),
-                   expected("cells[variant=real_synth,n_labeled=100].mean_error_mm"))  # fmt: skip
-    assert "no counterpart" in rows[3] and f"seeds' spread ± {spread:.2f} mm" in rows[2]
+    spread = one_run_noise(expected("cells[variant=full,n_labeled=100].mean_error_mm"),
+                           expected("cells[variant=real_synth,n_labeled=100].mean_error_mm"))  # fmt: skip
+    assert "no counterpart" in rows[3] and f"noise ± {spread:.2f} mm" in rows[2]
     assert str(t).count("\n") == 1 and [r["name"] for r in t.records()] == ["full_helps", "full_beats_mean_pose"]
 
 
-def test_a_grid_judged_alone_takes_its_own_seeds_spread():
-    a, b = Committed(20.0, 0.5, 3), Committed(20.3, 0.4, 3)
+def test_a_grid_judged_alone_takes_its_own_seeds_paired():
+    # seed 1 is worse for both arms: unpaired the 0.3 mm would be noise, paired it is consistent
+    a = Committed(20.0, 0.5, 3, per_seed={"0": 19.7, "1": 20.6, "2": 19.7})
+    b = Committed(20.3, 0.5, 3, per_seed={"0": 20.0, "1": 20.9, "2": 20.0})
     c = compare("t", "a", a, "b", b, "<", "laptop")
-    assert c.noise == 0.5 and c.verdict == "within noise" and c.expected is None
+    assert c.verdict == "holds" and c.expected is None and c.noise is None
+    noisy = Committed(20.3, 0.5, 3, per_seed={"0": 20.5, "1": 20.3, "2": 20.1})
+    assert compare("t", "a", a, "b", noisy, "<", "laptop").verdict == "within noise"

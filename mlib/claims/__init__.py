@@ -1,5 +1,6 @@
-"""Claims computed, not written: `rules` judges a comparison and formats it (three-way verdicts against
-the committed three-seed spread), `book` defines every claim of the series and the benchmarks once."""
+"""Claims computed, not written: `seeds` holds the statistics over seeds and the project's one rule
+for a difference (a t-test at 10 %, paired across shared seeds), `rules` judges a comparison by it and
+formats it, `book` defines every claim of the series and the benchmarks once."""
 
 from mlib.claims.book import BOOK, grid_claims, judge, latent_claims
 from mlib.claims.rules import (
@@ -12,8 +13,17 @@ from mlib.claims.rules import (
     compare,
     expected,
     holds,
-    noise,
-    verdict,
+    one_run_noise,
+    seeds_verdict,
+)
+from mlib.claims.seeds import (
+    LAB_WORDS,
+    LEVEL,
+    judge_seeds,
+    mean_spread,
+    on_both_splits,
+    seed_stats,
+    spread,
 )
 
 __all__ = [
@@ -30,6 +40,13 @@ __all__ = [
     "holds",
     "judge",
     "latent_claims",
-    "noise",
-    "verdict",
+    "one_run_noise",
+    "seeds_verdict",
+    "LAB_WORDS",
+    "LEVEL",
+    "judge_seeds",
+    "mean_spread",
+    "on_both_splits",
+    "seed_stats",
+    "spread",
 ]

@@ -25,11 +25,13 @@ import json
 import math
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+
+from mlib.claims.seeds import LEVEL, PerSeed, critical_t, judge_seeds, mean_spread, one_run_threshold
 
 RELATIONS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
@@ -44,43 +46,67 @@ class MissingExpected(LookupError):
 
 
 class Committed(float):
-    """A committed mean that remembers its spread: the standard deviation over `seeds` seeds (None
-    where the file records no spread, or one seed)."""
+    """A committed mean that remembers its seeds: the standard deviation over `seeds` seeds (None
+    where the file records no spread, or one seed) and, where the file has them, the per-seed values
+    by seed name, which the rule (`mlib.claims.seeds`) pairs with another arm's."""
 
     std: float | None = None
     seeds: int = 1
     source: str | None = None  # "<file>:<key path>" it was read from
+    per_seed: dict[str, float] | None = None
 
-    def __new__(cls, mean: float, std: float | None = None, seeds: int = 1, source: str | None = None) -> Committed:
+    def __new__(
+        cls,
+        mean: float,
+        std: float | None = None,
+        seeds: int = 1,
+        source: str | None = None,
+        per_seed: PerSeed | None = None,
+    ) -> Committed:
         obj = super().__new__(cls, mean)
         obj.std = float(std) if std is not None and seeds >= 2 and math.isfinite(float(std)) else None
         obj.seeds = seeds
         obj.source = source
+        if per_seed is not None and len(per_seed) >= 2:
+            pairs = per_seed.items() if isinstance(per_seed, Mapping) else enumerate(per_seed)
+            obj.per_seed = {str(k): float(v) for k, v in pairs}
         return obj
 
 
-def noise(a: float, b: float, factor: float = 1.0) -> float | None:
-    """The spread a difference a - factor * b must exceed to count: the larger of the two committed
-    standard deviations over seeds (None when neither side carries one)."""
-    # only a Committed value carries a spread (a numpy scalar's .std is a method, not a spread)
-    sa, sb = (x.std if isinstance(x, Committed) else None for x in (a, b))
-    spreads = [s for s in (sa, None if sb is None else factor * sb) if s is not None]
-    return max(spreads) if spreads else None
+def _seeds_of(x: float) -> dict[str, float] | float | None:
+    """What the rule compares for one side: the per-seed values of a `Committed` that has them, a plain
+    number as a constant (the paper's 0.8), None for a committed mean without seeds."""
+    if isinstance(x, Committed):
+        return x.per_seed
+    return float(x)
 
 
-def verdict(a: float, b: float, relation: str = "<", factor: float = 1.0, spread: float | None = None) -> str:
-    """'holds', 'within noise' or 'does not hold': the relation decides, unless the difference
-    a - factor * b is no larger than `spread` (the seeds' spread of the cells compared)."""
-    if spread is not None and math.isfinite(a) and math.isfinite(b) and abs(a - factor * b) <= spread:
-        return "within noise"
-    return "holds" if holds(a, b, relation, factor) else "does not hold"
+def one_run_noise(a: float, b: float, factor: float = 1.0) -> float | None:
+    """How far one run's difference a - factor * b must be from zero to count, by the rule of
+    `mlib.claims.seeds` on the committed seeds of the two sides (None where they carry none)."""
+    sa, sb = _seeds_of(a), _seeds_of(b)
+    if isinstance(sa, dict) and sb is not None:
+        return one_run_threshold(sa, sb, factor)
+    if isinstance(sb, dict) and isinstance(sa, float):
+        return factor * one_run_threshold(sb, sa, 1.0 / factor) if factor else None
+    stds = [x.std for x in (a, b) if isinstance(x, Committed) and x.std is not None]
+    if not stds:  # a committed mean without per-seed values: its spread alone, as an unpaired pair
+        return None
+    seeds = min(x.seeds for x in (a, b) if isinstance(x, Committed) and x.std is not None)
+    return critical_t(seeds - 1) * math.sqrt(sum(v**2 for v in stds))
+
+
+def seeds_verdict(a: float, b: float, relation: str = "<", factor: float = 1.0) -> str | None:
+    """The rule on the per-seed values a and b carry (`Committed` values: a grid judged on its own
+    seeds, or the committed pair of a claim); None when a side has no seeds to judge."""
+    sa, sb = _seeds_of(a), _seeds_of(b)
+    if isinstance(sa, dict) and sb is not None:
+        return judge_seeds(sa, sb, relation, factor)["verdict"]
+    return None
 
 
 def _format(value: float, spread: float | None, seeds: int, digits: int) -> str:
-    # the spread over one seed is no spread: print it only with two or more
-    if spread is not None and seeds >= 2:
-        return f"{value:.{digits}f} ± {spread:.{digits}f}"
-    return f"{value:.{digits}f}"
+    return mean_spread(value, spread, seeds, digits)
 
 
 @dataclass
@@ -103,13 +129,14 @@ class Claim:
     reference: str = "laptop"
     reference_holds: bool | None = None
     digits: int = 2
-    noise: float | None = None  # the committed seeds' spread of the cells compared
+    noise: float | None = None  # how far this run's difference must be from 0 to count (the rule, committed seeds)
     reference_verdict: str | None = None
     difference: float | None = None  # a - factor * b, this run's
     relation: str = "<"
     factor: float = 1.0
     name: str | None = None  # its entry in mlib.claims.book, when it was defined there
     committed: dict[str, dict] | None = None  # per expected name: value, std, seeds and the file it came from
+    own_verdict: str | None = None  # the rule on this run's own seeds, where a and b carry them
 
     def __post_init__(self) -> None:
         if self.reference_verdict is None and self.reference_holds is not None:
@@ -117,7 +144,10 @@ class Claim:
 
     @property
     def verdict(self) -> str:
-        """Three-way: a difference inside the committed seeds' spread is noise whatever its sign."""
+        """Three-way, by the rule of `mlib.claims.seeds`: on this run's own seeds where it has them, else
+        a difference no farther from 0 than the committed seeds allow is noise whatever its sign."""
+        if self.own_verdict not in (None, "no verdict"):
+            return self.own_verdict
         if self.noise is not None and self.difference is not None and abs(self.difference) <= self.noise:
             return "within noise"
         return "holds" if self.holds else "does not hold"
@@ -134,7 +164,8 @@ class Claim:
             if self.reference_verdict is not None:
                 s += f" ({self.reference_verdict})"
         if self.noise is not None:
-            s += f"; noise: ± {self.noise:.{self.digits}f}{' ' + self.unit if self.unit else ''} (committed seeds)"
+            unit = f" {self.unit}" if self.unit else ""
+            s += f"; noise: ± {self.noise:.{self.digits}f}{unit} (the committed seeds, t-test at {LEVEL:.0%})"
         return s
 
     @property
@@ -197,7 +228,7 @@ class ClaimTable(list):
             here = c._values(c.measured, c.spread, c.seeds)
             there = c._values(c.expected, None, 1) if c.expected else "–"
             if c.noise is not None:
-                there += f" (seeds' spread ± {c.noise:.{c.digits}f}{unit})"
+                there += f" (noise ± {c.noise:.{c.digits}f}{unit})"
             rows.append(
                 f"| {MARKS[c.verdict]} | {_cell(c.text)} | {_cell(here)} | {c.verdict} ({c.preset}) | "
                 f"{_cell(there)} | {c.reference_verdict or 'no counterpart'} |"
@@ -280,14 +311,20 @@ def expected(key_path: str, file: str = "ablation-laptop.json") -> float:
     except (KeyError, IndexError, TypeError) as e:
         raise MissingExpected(f"key {key_path!r} not found in {file!r} (at {e})") from None
     std, seeds = None, 1
-    if isinstance(node, dict) and "mean" in node:  # a {"mean", "std", "seeds"} record (the regime file)
+    per_seed = None
+    if isinstance(node, dict) and "mean" in node:  # a {"mean", "std", "per_seed"} record (the regime file)
         std, seeds = node.get("std"), _count(node.get("seeds", node.get("per_seed", 1)))
+        per_seed = node.get("per_seed")
         node = node["mean"]
     elif isinstance(parent, dict) and parts[-1].startswith("mean_") and f"std_{parts[-1][5:]}" in parent:
         std, seeds = parent[f"std_{parts[-1][5:]}"], _count(parent.get("seeds", 1))  # a grid cell
+        suffix = parts[-1][5:]
+        values = parent.get(f"per_seed_{suffix}", parent.get("per_seed_mm") if suffix == "error_mm" else None)
+        if values is not None:  # by seed name where the cell names its seeds
+            per_seed = dict(zip(map(str, parent["seed_ids"]), values)) if "seed_ids" in parent else values
     if isinstance(node, bool) or not isinstance(node, (int, float)):
         raise MissingExpected(f"key {key_path!r} in {file!r} holds {node!r}, not a number")
-    return Committed(float(node), std, seeds, f"{file}:{key_path}")
+    return Committed(float(node), std, seeds, f"{file}:{key_path}", per_seed)
 
 
 def _count(seeds: object) -> int:
@@ -326,19 +363,22 @@ def compare(
 ) -> Claim:
     """The claim 'a relation factor * b' (e.g. relation '>' : a is larger), decided on this run's
     numbers; ``expected`` gives the committed values under the same names, and the same comparison
-    is decided on them too when both are there. The seeds' spread that makes a difference noise is the
-    committed one; without committed values, that of a and b themselves when they carry one (`Committed`
-    values: a grid judged on its own seeds)."""
-    ref_holds, ref_verdict, spread_ab = None, None, None
+    is decided on them too when both are there, by the rule of `mlib.claims.seeds` (paired over the
+    committed seeds). This run's difference is noise when it is no farther from 0 than the committed
+    seeds allow (`one_run_noise`). Without committed values, a and b judge themselves when they carry
+    their own seeds (`Committed` values: a grid judged on its own seeds)."""
+    ref_holds, ref_verdict, spread_ab, own = None, None, None, None
     if expected:  # a committed value that is missing or not a number is left out, not compared
         expected = {k: v for k, v in expected.items() if v is not None and math.isfinite(float(v))}
     if expected and a_name in expected and b_name in expected:
         ea, eb = expected[a_name], expected[b_name]
-        spread_ab = noise(ea, eb, factor)
+        spread_ab = one_run_noise(ea, eb, factor)
         ref_holds = holds(float(ea), float(eb), relation, factor)
-        ref_verdict = verdict(float(ea), float(eb), relation, factor, spread_ab)
+        ref_verdict = seeds_verdict(ea, eb, relation, factor)
+        if ref_verdict in (None, "no verdict"):
+            ref_verdict = "holds" if ref_holds else "does not hold"
     elif not expected:
-        spread_ab = noise(a, b, factor)
+        own = seeds_verdict(a, b, relation, factor)
     committed = {k: _committed_record(v) for k, v in expected.items()} if expected else None
     if expected:
         expected = {k: float(v) for k, v in expected.items()}
@@ -361,6 +401,7 @@ def compare(
         factor=factor,
         name=name,
         committed=committed,
+        own_verdict=own,
     )
 
 
@@ -370,5 +411,6 @@ def _committed_record(value: float) -> dict:
         "value": float(value),
         "std": value.std if known else None,
         "seeds": value.seeds if known else 1,
+        "per_seed": value.per_seed if known else None,
         "source": value.source if known else None,
     }
