@@ -20,15 +20,15 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
 import torch
 
 from mlib.cells import build_model
-from mlib.data.datasets import CropStore, labeled_subset, make_batch
+from mlib.data.datasets import CropStore, make_batch
 from mlib.models import parameter_counts
 from mlib.presets import resolve
-from mlib.train import Trainer, pick_device, prepare_device
-from mlib.variants import VARIANTS
+from mlib.train import Run, TrainData, Trainer, pick_device
 
 MODES = {
     "eager": {"precision": "fp32", "channels_last": False},
@@ -47,11 +47,11 @@ def make_trainer(preset: str, stage: int, mode: str, device: torch.device, compi
     name = "synth_only" if stage == 1 else "full"
     setup = resolve(preset, variant=name, train=dict(stage2_iters=10**9, stage1_iters=10**9, log_every=10**9,
                                                      eval_every=0, ckpt_every=10**9, **MODES[mode]))  # fmt: skip
-    cfg, variant = setup.train, VARIANTS[name]
+    cfg = setup.train
     model, mcfg = build_model(setup.model, 0, device)
     store = CropStore.random(1024, mcfg.crop_size)
-    tr = Trainer(model, mcfg, cfg, variant, store, None, stage, labeled_subset(len(store), 100), "/tmp", device)
-    prepare_device(tr)  # the layout, and on CUDA the crops in GPU memory, as Trainer.run does
+    tr = Trainer(Run(name, 100, cfg, mcfg, Path("/tmp")), model, TrainData(store), stage)
+    tr.prepare_device()  # the layout, and on CUDA the crops in GPU memory, as Trainer.run does
     if compile_:
         for name in ("f", "p", "m", "g", "h"):
             setattr(model, name, torch.compile(getattr(model, name)))

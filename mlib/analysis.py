@@ -318,7 +318,7 @@ def latent_statistics_with_map(
     return stats, points
 
 
-# --- statistics over seeds (benchmarks/ablation.py, regime.py and notebook 05; the rule: mlib.claims.seeds)
+# --- statistics over seeds (benchmarks/lab/ablation.py, regime.py and notebook 05; the rule: mlib.claims.seeds)
 
 
 def seed_of(result) -> int:

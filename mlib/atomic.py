@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
 
 @contextmanager
 def atomic_write(path: str | Path) -> Iterator[Path]:
@@ -60,34 +62,27 @@ class LockHeld(RuntimeError):
 
 @contextmanager
 def folder_lock(folder: str | Path, what: str, log=print, wait: bool = True) -> Iterator[None]:
-    """Hold an exclusive lock on `folder` (its `.lock` file) for the block, so two processes sharing
-    a run folder (two notebooks, a notebook and a benchmark) never train or write the same thing at
-    once. A second process waits, saying who holds the lock, and then finds the work done or resumes
-    it; with wait=False it gets LockHeld instead (a grid worker then takes another cell). The operating
-    system drops the lock when its holder dies, even by SIGKILL; the temp files such a holder left in
-    the folder are removed when the lock is next taken."""
-    import fcntl
-
+    """Hold an exclusive lock on `folder` (its `.lock` file, through `filelock`) for the block, so two
+    processes sharing a run folder (two notebooks, a notebook and a benchmark) never train or write the
+    same thing at once. A second process waits, saying who holds the lock (`.lock-holder`), and then
+    finds the work done or resumes it; with wait=False it gets LockHeld instead (a grid worker then
+    takes another cell). The operating system drops the lock when its holder dies, even by SIGKILL; the
+    temp files such a holder left in the folder are removed when the lock is next taken."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            holder = fh.read().strip() or "another process"
-            if not wait:
-                raise LockHeld(f"{what}: {folder} is locked by {holder}") from None
-            log(f"{what}: {folder} is locked by {holder}; waiting for it to finish")
-            fcntl.flock(fh, fcntl.LOCK_EX)
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"pid {os.getpid()}")
-        fh.flush()
+    lock, holder_file = FileLock(folder / ".lock"), folder / ".lock-holder"
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        holder = (holder_file.read_text().strip() if holder_file.exists() else "") or "another process"
+        if not wait:
+            raise LockHeld(f"{what}: {folder} is locked by {holder}") from None
+        log(f"{what}: {folder} is locked by {holder}; waiting for it to finish")
+        lock.acquire()
+    try:
+        holder_file.write_text(f"pid {os.getpid()}")
         remove_killed_temps(folder)  # every writer of this folder holds the lock, so these are orphans
-        try:
-            yield
-        finally:
-            fh.seek(0)
-            fh.truncate()
-            fcntl.flock(fh, fcntl.LOCK_UN)
+        yield
+    finally:
+        holder_file.unlink(missing_ok=True)
+        lock.release()

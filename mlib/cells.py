@@ -19,12 +19,12 @@ import torch
 
 from mlib.atomic import write_json
 from mlib.checkpoint import start_from_pretrained
-from mlib.data.datasets import CropStore, labeled_subset
+from mlib.data.datasets import CropStore
 from mlib.evaluate import evaluate_store
 from mlib.models import ModelConfig, Murauer
 from mlib.pretrained import find_stage1
-from mlib.tblog import TensorBoardLog
-from mlib.train import TrainConfig, Trainer, pick_device
+from mlib.tblog import TensorBoardCallback
+from mlib.train import Run, TrainConfig, TrainData, Trainer, pick_device
 from mlib.variants import VARIANTS, Variant
 
 
@@ -68,22 +68,18 @@ def pretrain(
                 print(f"stage 1: the shipped {shipped.name} (set use_shipped_stage1=False to train it anew)")
             return shipped
     model, mcfg = build_model(model_cfg, cfg.seed, device)
-    trainer = Trainer(model, mcfg, cfg, VARIANTS["synth_only"], train, val, 1, [], out_dir, device)
+    run = Run("synth_only", "all", cfg, mcfg, Path(out_dir))
+    trainer = Trainer(run, model, TrainData(train, val), 1, logged(tensorboard))
     if resume and trainer.ckpt_path.exists():
         trainer.resume()
     if trainer.iteration < trainer.iters:
-        run_logged(trainer, progress, tensorboard)
+        trainer.run(progress)
     return trainer.ckpt_path
 
 
-def run_logged(trainer: Trainer, progress: bool, tensorboard: bool) -> None:
-    """`trainer.run`, with TensorBoard event files in the run folder when asked for."""
-    trainer.tensorboard = TensorBoardLog(trainer.out_dir, trainer.stage) if tensorboard else None
-    try:
-        trainer.run(progress)
-    finally:
-        if trainer.tensorboard is not None:
-            trainer.tensorboard.close()
+def logged(tensorboard: bool) -> list:
+    """The callbacks of a trainer: TensorBoard event files in the run folder when asked for."""
+    return [TensorBoardCallback()] if tensorboard else []
 
 
 def train_variant(
@@ -118,12 +114,12 @@ def train_variant(
     history = start_from_pretrained(model, pretrained, device) if pretrained is not None else []
     trained_now = False
     if variant.stage2:
-        labeled = labeled_subset(len(train), n_labeled, cfg.seed)
-        trainer = Trainer(model, mcfg, cfg, variant, train, val, 2, labeled, out_dir, device)
+        run = Run(variant_name, n_labeled, cfg, mcfg, out_dir)
+        trainer = Trainer(run, model, TrainData(train, val), 2, logged(tensorboard))
         if resume and trainer.ckpt_path.exists():
             trainer.resume()
         if trainer.iteration < trainer.iters:
-            run_logged(trainer, progress, tensorboard)
+            trainer.run(progress)
             trained_now = True
         history = history + trainer.history
     summary = evaluate_cell(model, variant, test, val, device)

@@ -12,33 +12,11 @@ import csv
 import dataclasses
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import torch
 
 from mlib.atomic import atomic_write, write_json
 from mlib.models import ModelConfig, Murauer
-
-if TYPE_CHECKING:
-    from mlib.train import Trainer
-
-# How checkpoints written before a setting existed were trained (Lc and Lm reached f, no decay).
-BEFORE_SETTING_EXISTED = {
-    "corr_trains_encoder": True,
-    "adv_trains_encoder": True,
-    "weight_decay": 0.0,
-    "view_sets_unrotated": False,
-    "scaled_schedule": False,
-    "stage2_lr_scale": 1.0,
-    "stage1_synth_cameras": 1,
-    "precision": "auto",
-    "adv_unlabeled_only": False,
-    "batchnorm_per_set": False,
-    "view_set": 0,
-    "predictor_lr_scale": 1.0,
-    "view_warmup_iters": 0,
-    "disc_lr_scale": 1.0,
-}
 
 
 def atomic_save(obj: dict, path: Path) -> None:
@@ -75,69 +53,42 @@ def load_model_state(model: torch.nn.Module, state: dict, source: str, modules: 
     model.load_state_dict(state, strict=modules is None)
 
 
-def trainer_state(tr: Trainer) -> dict:
-    """Everything a trainer needs to continue exactly where it stopped."""
-    return {
-        "model": tr.model.state_dict(),
-        "opt": tr.opt.state_dict(),
-        "opt_h": tr.opt_h.state_dict(),
-        "sched": tr.sched.state_dict(),
-        "sched_h": tr.sched_h.state_dict(),
-        "sampler": tr.sampler.state_dict(),
-        "aug_gen": tr.aug_gen.get_state(),
-        "iteration": tr.iteration,
-        "stage": tr.stage,
-        "history": tr.history,
-        "model_cfg": json.dumps(dataclasses.asdict(tr.model_cfg)),
-        "train_cfg": json.dumps(dataclasses.asdict(tr.cfg)),
-        "variant": json.dumps(dataclasses.asdict(tr.variant)),
-    }
+def compared_on_resume(cfg, variant, stage: int) -> list[str]:
+    """The settings of `cfg` (a TrainConfig) that shape this stage's result for `variant`, which a
+    resumed checkpoint must share: read from each field's metadata (`mlib.train.setting`), so a new
+    field with its metadata counts without any list here."""
+
+    def applies(rule: str | None) -> bool:
+        if rule is None:
+            return False
+        if rule == "always":
+            return True
+        if rule == "stage1":  # stage 2 starts from stage 1: its settings shape the cell too
+            return stage == 1 or variant.pretrained
+        _, _, switches = rule.partition(":")
+        return stage == 2 and (not switches or any(getattr(variant, s) for s in switches.split("|")))
+
+    return [f.name for f in dataclasses.fields(cfg) if applies(f.metadata.get("resume"))]
+
+
+def before_setting_existed(cfg) -> dict:
+    """What a checkpoint that lacks a setting of `cfg` was trained with (the fields' `before` metadata):
+    the one migration older run folders need."""
+    return {f.name: f.metadata["before"] for f in dataclasses.fields(cfg) if "before" in f.metadata}
 
 
 def config_differences(ckpt: dict, cfg, variant, stage: int) -> list[str]:
     """The settings that shape a stage's result (`cfg`: a TrainConfig, `variant`: a Variant) and differ
     from the checkpoint's. Iteration counts and logging intervals may change: continuing to more
-    iterations is a valid resume. A setting the checkpoint lacks is read as BEFORE_SETTING_EXISTED."""
-    v = variant
-    keys = ["preset", "seed", "set_size", "base_lr", "gamma", "augment", "weight_decay", "scaled_schedule"]
-    keys += ["precision"]  # bf16 changes the numbers; the layout (channels_last) does not
-    if stage == 1 or v.pretrained:  # stage 2 starts from stage 1: its settings shape the cell too
-        keys += ["stage1_synth_cameras"]
-    if stage == 2:  # only the settings this variant's terms use (Real only ignores the mapping's)
-        keys += ["stage2_lr_scale"]
-        keys += ["weights"] if v.synthetic or v.view or v.adversarial else []
-        keys += ["corr_trains_encoder"] if v.synthetic else []
-        keys += ["adv_trains_encoder"] if v.adversarial else []
-        keys += ["view_sets_unrotated", "view_set"] if v.view else []
-        keys += ["adv_unlabeled_only", "disc_lr_scale"] if v.adversarial else []
-        keys += ["batchnorm_per_set", "predictor_lr_scale"] + (["view_warmup_iters"] if v.view else [])
-    saved = BEFORE_SETTING_EXISTED | json.loads(ckpt["train_cfg"])
+    iterations is a valid resume. A setting the checkpoint lacks is read as its `before` value."""
+    saved = before_setting_existed(cfg) | json.loads(ckpt["train_cfg"])
     now = json.loads(json.dumps(dataclasses.asdict(cfg)))
-    diffs = [f"{k}: checkpoint {saved[k]!r}, now {now[k]!r}" for k in keys if saved[k] != now[k]]
+    keys = compared_on_resume(cfg, variant, stage)
+    diffs = [f"{k}: checkpoint {saved.get(k)!r}, now {now[k]!r}" for k in keys if saved.get(k) != now[k]]
     saved_variant = json.loads(ckpt.get("variant", "null"))
     if stage == 2 and saved_variant is not None and saved_variant != dataclasses.asdict(variant):
         diffs.append(f"variant: checkpoint {saved_variant}, now {dataclasses.asdict(variant)}")
     return diffs
-
-
-def restore(tr: Trainer, path: str | Path) -> None:
-    """Load a trainer's state from `path`, refusing a checkpoint trained with other settings."""
-    ckpt = load_checkpoint(path, map_location=tr.device)
-    diffs = config_differences(ckpt, tr.cfg, tr.variant, tr.stage)
-    if diffs:
-        raise ValueError(
-            f"{path} was trained with another configuration ({'; '.join(diffs)}); "
-            "train into another run folder, or delete the checkpoint to start over"
-        )
-    load_model_state(tr.model, ckpt["model"], str(path))
-    tr.opt.load_state_dict(ckpt["opt"])
-    tr.opt_h.load_state_dict(ckpt["opt_h"])
-    tr.sched.load_state_dict(ckpt["sched"])
-    tr.sched_h.load_state_dict(ckpt["sched_h"])
-    tr.sampler.load_state_dict(ckpt["sampler"])
-    tr.aug_gen.set_state(ckpt["aug_gen"].cpu())  # RNG states are CPU byte tensors, even a CUDA generator's
-    tr.iteration = int(ckpt["iteration"])
-    tr.history = list(ckpt["history"])
 
 
 def write_history(history: list[dict], out_dir: str | Path, stage: int) -> None:

@@ -18,15 +18,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from mlib.analysis import grid_cells
 from mlib.atomic import LockHeld, folder_lock
 from mlib.cells import RunResult, pretrain, train_variant
 from mlib.checkpoint import load_trained_model
-from mlib.claims.seeds import spread
 from mlib.data import load_splits
 from mlib.data.datasets import CropStore
 from mlib.models import ModelConfig, Murauer
 from mlib.presets import for_variant, resolve
-from mlib.train import TrainConfig, pick_device
+from mlib.train import Run, TrainConfig, pick_device
 from mlib.variants import VARIANTS
 
 # ----------------------------------------------------------------------------- run folders
@@ -165,6 +165,11 @@ class Experiment:
         unless `cfg` sets one."""
         return for_variant(self.preset, self.cfg, variant)
 
+    def run_of(self, variant: str, n_labeled: int | str = 100, out_dir: str | Path | None = None) -> Run:
+        """The `mlib.train.Run` of a cell: its variant's settings, the model, its folder (default: the cell's)."""
+        folder = Path(out_dir) if out_dir is not None else cell_dir(self.run_dir, variant, n_labeled, self.cfg.seed)
+        return Run(variant, n_labeled, self.cfg_for(variant), self.model_config(), folder)
+
     def model_config(self) -> ModelConfig:
         """The model every cell builds: the one given, else the preset's for the training crops."""
         return self.model_cfg or resolve(self.preset, data={"crop_size": self.train.crop_size}).model
@@ -242,17 +247,15 @@ def load_result(path: str | Path) -> RunResult:
     )
 
 
-def grid_table(results: Sequence[RunResult], ns: Sequence[int | str] | None = None) -> dict[str, dict]:
-    """table[variant][n] = (mean, spread over seeds (`mlib.claims.seeds.spread`; None for one), number of seeds) of the test mean joint error, mm.
-    A variant trained without real labels (synth_only) is repeated at every n in `ns`."""
-    cells: dict[str, dict] = {}
-    for r in results:
-        cells.setdefault(r.variant, {}).setdefault(r.n_labeled, []).append(r.test_error_mm)
-    for variant in cells:
-        if ns is not None and not VARIANTS[variant].uses_n:
-            errors = cells[variant].pop("all")
-            cells[variant] = {n: errors for n in ns}
-    return {v: {n: (float(np.mean(e)), spread(e), len(e)) for n, e in by_n.items()} for v, by_n in cells.items()}
+def grid_table(results: Sequence[RunResult], ns: Sequence[int | str]) -> dict[str, dict]:
+    """table[variant][n] = (mean, spread, number of seeds) of the test error: the grid's cells
+    (`mlib.analysis.grid_cells`, the one aggregation) as a table; a variant trained without real labels
+    (synth_only) is repeated at every n in `ns`."""
+    variants = list(dict.fromkeys(r.variant for r in results))
+    table: dict[str, dict] = {}
+    for c in grid_cells(results, variants, ns):
+        table.setdefault(c["variant"], {})[c["n_labeled"]] = (c["mean_error_mm"], c["std_error_mm"], c["seeds"])
+    return table
 
 
 VARIANT_NAMES = {

@@ -1,4 +1,5 @@
-"""The loss terms of paper Eq. 1: L = Lp + λc·Lc + λg·Lg + λm·Lm, plus the discriminator's Lh.
+"""The loss terms of paper Eq. 1: L = Lp + λc·Lc + λg·Lg + λm·Lm. Lm and the discriminator's own Lh
+(the least-squares GAN of §3.3) are in `mlib.adversarial`, with h's step.
 
 Every term is a SUM over the batch, as in the paper, so that the paper's weights (λc = 0.2,
 λg = 1e-4, λm = 1e-5) keep their meaning; averaging instead would silently change the balance
@@ -8,7 +9,7 @@ so they stay accurate under bf16 autocast.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
@@ -43,26 +44,13 @@ def view_loss(pred: Tensor, target: Tensor) -> Tensor:
     return (pred.float() - target.float()).abs().sum() * scale
 
 
-def discriminator_loss(h_real: Tensor, h_synth: Tensor) -> Tensor:
-    """Lh (Eq. 12, LSGAN): ½Σ(l̂−1)² over real latents + ½Σ(l̂−0)² over synthetic latents.
-
-    The caller feeds h detached latents, so this step trains h alone.
-    """
-    return 0.5 * (h_real.float() - 1.0).pow(2).sum() + 0.5 * h_synth.float().pow(2).sum()
-
-
-def mapping_adversarial_loss(h_real: Tensor) -> Tensor:
-    """Lm (Eq. 13): ½Σ(l̂−0)² over real latents: m is rewarded when h calls real latents synthetic."""
-    return 0.5 * h_real.float().pow(2).sum()
-
-
 @dataclass(frozen=True)
 class LossWeights:
-    """Paper appendix A.1."""
+    """Paper appendix A.1; `cli` is each weight's `python -m mlib.train` help."""
 
-    lambda_c: float = 0.2
-    lambda_g: float = 1e-4
-    lambda_m: float = 1e-5
+    lambda_c: float = field(default=0.2, metadata={"cli": "weight of the correspondence loss Lc"})
+    lambda_g: float = field(default=1e-4, metadata={"cli": "weight of the view-prediction loss Lg"})
+    lambda_m: float = field(default=1e-5, metadata={"cli": "weight of the adversarial mapping loss Lm"})
 
 
 TERM_KEYS = ("pose", "corr", "view", "adv")  # Lp, Lc, Lg, Lm

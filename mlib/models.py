@@ -12,7 +12,7 @@ lives in ModelConfig, so the same code builds the paper's network and a slim CPU
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -21,18 +21,21 @@ from torch import Tensor, nn
 VIEW_INPUTS = ("latent", "pose_hidden")  # ModelConfig.view_input
 
 
+F_P = {"shapes_f_p": True}  # a field that shapes f or p: a shipped stage 1 must match it (mlib.pretrained)
+
+
 @dataclass(frozen=True)
 class ModelConfig:
-    crop_size: int = 64
-    num_joints: int = 14  # NYU's 14 evaluation joints; p outputs 3*J normalised coordinates
+    crop_size: int = field(default=64, metadata=F_P)
+    num_joints: int = field(default=14, metadata=F_P)  # NYU's 14 evaluation joints; p outputs 3*J normalised coordinates
     # f: conv 5x5 (stem_channels) -> max-pool 2 -> residual stages, each starting with stride 2
-    stem_channels: int = 32
-    stage_channels: tuple[int, ...] = (64, 128, 256, 256)
-    blocks_per_stage: int = 5
-    bottleneck_ratio: int = 4  # a bottleneck block's inner width is out_channels / ratio
-    latent_dim: int = 1024
+    stem_channels: int = field(default=32, metadata=F_P)
+    stage_channels: tuple[int, ...] = field(default=(64, 128, 256, 256), metadata=F_P)
+    blocks_per_stage: int = field(default=5, metadata=F_P)
+    bottleneck_ratio: int = field(default=4, metadata=F_P)  # a bottleneck block's inner width is out_channels / ratio
+    latent_dim: int = field(default=1024, metadata=F_P)
     # p: FC(pose_hidden) -> ReLU -> FC(3J)
-    pose_hidden: int = 1024
+    pose_hidden: int = field(default=1024, metadata=F_P)
     # m and h: residual blocks of latent_dim units, each x + FC(ReLU(FC(x)))
     mapping_blocks: int = 2
     disc_blocks: int = 2

@@ -79,7 +79,7 @@ MODEL: dict[str, ModelConfig] = {
 
 TRAIN: dict[str, TrainConfig] = {
     # Base rates below paper scale are chosen on the validation split with the scaled schedule
-    # (benchmarks/regime.py --lr-grid; the search is in benchmarks/results/lr-search-<preset>.json).
+    # (benchmarks/lab/regime.py --lr-grid; the search is in benchmarks/results/lr-search-<preset>.json).
     "ci": TrainConfig(
         "ci",
         base_lr=3e-2,
@@ -121,7 +121,7 @@ TRAIN: dict[str, TrainConfig] = {
 }
 
 # Stage-2 rate scale per variant (stage-2 rate = base_lr x scale), chosen on the validation split with
-# two scales per variant (benchmarks/regime.py --lr-scales; the numbers are under "stage2_lr_scale_search"
+# two scales per variant (benchmarks/lab/regime.py --lr-scales; the numbers are under "stage2_lr_scale_search"
 # in benchmarks/results/regime-<preset>.json, and a test keeps the two equal). Unlisted variants: 1.
 STAGE2_LR_SCALES: dict[str, dict[str, float]] = {
     "ci": {},

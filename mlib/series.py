@@ -30,7 +30,7 @@ from mlib.atomic import write_json, write_text
 from mlib.batch import CLAIM_RECORD_MIME, FIGURE_RECORD_MIME
 from mlib.presets import PRESET_NAMES
 
-NOTEBOOKS = Path("notebooks")  # relative to the working directory: run from the repository root
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"  # the repository's notebooks, beside the package
 DATA_SOURCE_PARAMS = ("dataset", "nyu_dir")  # reach only the notebooks that declare `dataset` (01-06)
 # Run in every kernel before the first cell (a kernel start option, so the notebook itself is unchanged).
 KERNEL_SETUP = "__import__('mlib.batch').batch.install()"

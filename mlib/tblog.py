@@ -63,3 +63,25 @@ class TensorBoardLog:
 
     def close(self) -> None:
         self.writer.close()
+
+
+class TensorBoardCallback:
+    """A trainer's TensorBoard (`mlib.train.Callback`): each history row as scalars and, at a stage-2
+    validation with Lg, a few predicted views. The event file is opened at the first row, so a run
+    that trains nothing writes none."""
+
+    def __init__(self):
+        self.log: TensorBoardLog | None = None
+
+    def on_row(self, trainer, row: dict) -> None:
+        if self.log is None:
+            self.log = TensorBoardLog(trainer.out_dir, trainer.stage)
+        self.log.scalars(row)
+        if "val_error_mm" in row and trainer.stage == 2 and trainer.variant.view:
+            self.log.views(trainer.model, trainer.val, trainer.iteration, trainer.device)
+
+    def on_end(self, trainer) -> None:
+        if self.log is not None:
+            self.log.close()
+            self.log = None
+

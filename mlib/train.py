@@ -9,20 +9,19 @@ prints a progress bar and, at the end, one JSON line with the test mean joint er
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import time
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import MISSING, dataclass, field
 from pathlib import Path
 
 import torch
 from tqdm.auto import tqdm
 
+from mlib.adversarial import DiscriminatorStep, adversarial_sets, mapping_loss
 from mlib.analysis import domain_separability, latents
-from mlib.checkpoint import (
-    atomic_save,
-    restore,
-    trainer_state,
-    write_history,
-)
+from mlib.checkpoint import atomic_save, config_differences, load_checkpoint, load_model_state, write_history
 from mlib.data.augment import AugmentConfig
 from mlib.data.datasets import (
     LABELED_SETS,
@@ -32,6 +31,7 @@ from mlib.data.datasets import (
     Composition,
     CropStore,
     FourSetSampler,
+    labeled_subset,
     make_batch,
 )
 from mlib.evaluate import evaluate_store
@@ -40,16 +40,13 @@ from mlib.losses import (
     FiniteWatch,
     LossWeights,
     correspondence_loss,
-    discriminator_loss,
-    mapping_adversarial_loss,
     pose_loss,
     total_loss,
     view_loss,
 )
 from mlib.models import ModelConfig, Murauer
 from mlib.schedule import iterations_per_epoch, make_scheduler, scaled_iterations_per_epoch
-from mlib.tblog import TensorBoardLog
-from mlib.variants import Variant, composition, stage_iterations
+from mlib.variants import VARIANTS, Variant, composition, stage_iterations
 
 TERMS = (*TERM_KEYS, "disc")  # Eq. 1's terms and the discriminator's Lh, as logged
 
@@ -57,83 +54,127 @@ TERMS = (*TERM_KEYS, "disc")  # Eq. 1's terms and the discriminator's Lh, as log
 PRECISIONS = ("auto", "fp32", "bf16")  # TrainConfig.precision
 
 
+def setting(
+    default=MISSING,
+    *,
+    resume: str | None = None,
+    stage1: bool = False,
+    before=MISSING,
+    cli: str | None = None,
+    option: str | None = None,
+    choices: tuple | None = None,
+):
+    """A field of TrainConfig and what the run machinery reads from it, so that no list of setting names
+    is kept by hand anywhere else:
+
+    * `resume`: when resuming compares it with the checkpoint's: "always"; "stage1" (where stage 1
+      shapes the result: stage 1 itself and stage 2 of a pretrained variant); "stage2"; or
+      "stage2:<switch>|<switch>", in stage 2 of a variant with one of those `Variant` switches on.
+      None: not compared (iteration counts, intervals, the device's layout: a run may continue under them).
+    * `stage1`: it shapes a finished stage 1, so a shipped stage-1 file must match it (`mlib.pretrained`).
+    * `before`: the value a checkpoint written before the setting existed was trained with.
+    * `cli`: the help of its `python -m mlib.train` option (`option`: the option's name, if not the
+      field's; `choices`: its allowed values); None: no option.
+    """
+    meta = {"resume": resume, "stage1": stage1, "cli": cli, "option": option, "choices": choices}
+    if before is not MISSING:
+        meta["before"] = before
+    kwargs = {"default_factory": default} if callable(default) and not isinstance(default, (bool, int, float, str)) else (
+        {} if default is MISSING else {"default": default}
+    )
+    return field(metadata=meta, **kwargs)
+
+
 @dataclass(frozen=True)
 class TrainConfig:
-    """How a stage trains. A preset's values are in `mlib.presets`; `preset` names the one these
-    settings came from (the shipped stage-1 file's name, and part of the resume check)."""
+    """How a stage trains. A preset's values are in `mlib.presets` (the fields without a default are a
+    preset's to set; the defaults are the paper's or the code's); `preset` names the one these settings
+    came from (the shipped stage-1 file's name, and part of the resume check). Each field's metadata
+    (`setting`) says what the resume check, the shipped-stage-1 match and the command line make of it."""
 
-    preset: str = "laptop"
-    stage1_iters: int = 3000
-    stage2_iters: int = 2000
-    set_size: int = 16  # samples per set; batch = 4 sets (paper: 16 each at batch 64)
-    base_lr: float = 3.3e-4
-    gamma: float = 0.04
-    weights: LossWeights = field(default_factory=LossWeights)
-    augment: AugmentConfig = field(default_factory=AugmentConfig)
-    log_every: int = 50
-    eval_every: int = 500  # validation error on `val_frames` real test frames; 0 = never
-    val_frames: int = 500
-    ckpt_every: int = 500
-    seed: int = 0
+    preset: str = setting(resume="always", stage1=True)
+    stage1_iters: int = setting(stage1=True, cli="iterations of stage 1 (synthetic pretraining)")
+    stage2_iters: int = setting(cli="iterations of stage 2 (Eq. 1)")
+    base_lr: float = setting(
+        resume="always", stage1=True, cli="base learning rate of Adam (paper Eq. 14-15's schedule around it)", option="lr"
+    )
+    log_every: int = setting(cli="iterations between history rows")
+    eval_every: int = setting(cli="iterations between validation errors (0: never)")  # on `val_frames` frames
+    val_frames: int = setting()
+    ckpt_every: int = setting(cli="iterations between checkpoints")
+    # samples per set; batch = 4 sets (paper: 16 each at batch 64)
+    set_size: int = setting(16, resume="always", stage1=True, cli="samples per set; a batch holds four sets")
+    gamma: float = setting(0.04, resume="always", stage1=True)  # Eq. 15's decay
+    weights: LossWeights = setting(LossWeights, resume="stage2:synthetic|view|adversarial")
+    augment: AugmentConfig = setting(AugmentConfig, resume="always", stage1=True)
+    seed: int = setting(0, resume="always", stage1=True)
     # Which parameters the mapping terms move: m and, through it, f's real path (True), or m alone
     # (False). The authors' public release back-propagates Lc into f but stops Lm at f (its default
-    # `--no-backprop-through-featext-for-emb` detaches the unlabeled real features before m). Here Lc
-    # trains m alone by default: with Lc and Lg both pulling on f, the slim laptop network got worse
-    # at n=100 (Full 26.7 -> 24.3 mm, View Pred. 26.1 -> 24.4 mm with m alone; README, Results).
-    corr_trains_encoder: bool = False
-    adv_trains_encoder: bool = True
-    weight_decay: float = 0.0  # Adam's L2 penalty; the authors' release uses 1e-3
+    # `--no-backprop-through-featext-for-emb` detaches the unlabeled real features before m). Lc trains
+    # m alone by default, a choice made before the validation split existed and checked on it since
+    # (`benchmarks/results/mechanisms-laptop.md`, hypotheses corr_trains_f).
+    corr_trains_encoder: bool = setting(
+        False, resume="stage2:synthetic", before=True, cli="let Lc move f as well as m (preset: m alone)"
+    )
+    adv_trains_encoder: bool = setting(
+        True, resume="stage2:adversarial", before=True,
+        cli="let Lm move f as well as m (preset: yes; the authors' release: no)",
+    )  # fmt: skip
+    weight_decay: float = setting(0.0, resume="always", stage1=True, before=0.0)  # the release: 1e-3
     # Lg on the synthetic and the unlabeled real set only, drawn without in-plane rotation (True), or
     # on every set, rotated like the rest (False, as before this setting existed). A rotated crop shows
     # a hand turned about camera 1's axis, whose side view is not the captured one: g could only fit it
     # by learning to undo the rotation. The authors' release also draws its view-prediction samples
     # without rotation jitter, and from a part of the batch.
-    view_sets_unrotated: bool = True
+    view_sets_unrotated: bool = setting(True, resume="stage2:view", before=False)
     # Below paper scale, a stage's schedule epoch is its iteration count over the paper's epochs for
     # that stage, so the warm-up and decay of Eq. 14-15 keep their shape; False: the
     # paper's epoch of real training frames / batch size (the `paper` preset).
-    scaled_schedule: bool = True
+    scaled_schedule: bool = setting(True, resume="always", stage1=True, before=False)
     # Stage 2's base rate is base_lr times this, a knob tuned on validation per variant. None: not yet
     # resolved for a variant (`mlib.presets.resolve(preset, variant=...)` or `presets.for_variant` sets
     # the preset's choice); stage 2 refuses to start without it.
-    stage2_lr_scale: float | None = None
+    stage2_lr_scale: float | None = setting(None, resume="stage2", before=1.0)
     # Stage 1 draws each synthetic sample from the renders of this many cameras (1: camera 1 only, as
     # before; 3: all, as the paper does): more viewpoints of the same poses for the shared predictor.
-    stage1_synth_cameras: int = 1
-    # How a step runs. precision "auto" uses
-    # bf16 autocast on CUDA and float32 elsewhere; "bf16" also autocasts on a CPU, which pays off where
-    # the CPU has bf16 matrix units (benchmarks/bench_train.py measures it) and changes the numbers at
-    # bf16 precision (so it is part of the resume check); "fp32" never autocasts. channels_last stores
-    # images and conv weights NHWC, the layout the CPU and GPU convolution kernels prefer; it reorders
-    # float sums, nothing more (so a run may resume in either layout).
-    precision: str = "auto"
-    channels_last: bool = True
-    store_on_device: bool = True  # on a GPU, the training crops live in its memory
+    stage1_synth_cameras: int = setting(1, resume="stage1", stage1=True, before=1)
+    # How a step runs. precision "auto" uses bf16 autocast on CUDA and float32 elsewhere; "bf16" also
+    # autocasts on a CPU, which pays off where the CPU has bf16 matrix units (benchmarks/bench_train.py
+    # measures it) and changes the numbers at bf16 precision (so it is part of the resume check); "fp32"
+    # never autocasts. channels_last stores images and conv weights NHWC, the layout the CPU and GPU
+    # convolution kernels prefer; it reorders float sums, nothing more (so a run may resume in either).
+    precision: str = setting(
+        "auto", resume="always", stage1=True, before="auto", choices=PRECISIONS,
+        cli="auto: bf16 autocast on CUDA, float32 elsewhere",
+    )  # fmt: skip
+    channels_last: bool = setting(True)
+    store_on_device: bool = setting(True)  # on a GPU, the training crops live in its memory
     # Iterations of a variant trained from scratch (Real only, real_view), chosen on validation for that
     # variant; None: stage 1's plus stage 2's, so every model takes the same number of steps.
-    scratch_iters: int | None = None
+    scratch_iters: int | None = setting(None)
     # Start stage 2 from the shipped stage-1 weights of the preset and seed (mlib/pretrained) when they
     # were trained with this configuration on these synthetic renders; False trains stage 1 anew.
-    use_shipped_stage1: bool = True
+    use_shipped_stage1: bool = setting(True)
     # Switches for the points where the authors' release differs from the paper's text (each its own
     # switch; `mlib.presets.RELEASE` sets them all):
     # h and Lm see only the unlabeled real set against the synthetic set (release: its discriminator
     # loader), not every real set of the batch.
-    adv_unlabeled_only: bool = False
+    adv_unlabeled_only: bool = setting(False, resume="stage2:adversarial", before=False)
     # f reads each set in its own pass, so batch norm normalises each set on its own (release: one
     # forward per loader), instead of one pass over the whole batch.
-    batchnorm_per_set: bool = False
+    batchnorm_per_set: bool = setting(False, resume="stage2", before=False)
     # Samples per batch of a separate view set (real frames and their renders, unrotated, Lg only), as
     # the release draws its view-prediction samples; 0: Lg on the synthetic and unlabeled sets.
-    view_set: int = 0
-    # Stage 2's rate for f and p relative to m and g (stage 2 may damage the pretrained predictor).
-    predictor_lr_scale: float = 1.0
-    # Iterations at the start of stage 2 in which g alone learns Lg on detached latents, so a random
-    # decoder's first gradients never reach f (variants with Lg; added to stage 2's iterations).
-    view_warmup_iters: int = 0
-    # The discriminator h's rate relative to the stage's: a fresh linear probe (mlib.analysis.probe) can
+    view_set: int = setting(0, resume="stage2:view", before=0)
+    # Switches of the mechanism lab (benchmarks/lab/mechanisms.py), each a lever a researcher may want:
+    # stage 2's rate for f and p relative to m and g (stage 2 may damage the pretrained predictor);
+    predictor_lr_scale: float = setting(1.0, resume="stage2", before=1.0)
+    # iterations at the start of stage 2 in which g alone learns Lg on detached latents, so a random
+    # decoder's first gradients never reach f (variants with Lg; added to stage 2's iterations);
+    view_warmup_iters: int = setting(0, resume="stage2:view", before=0)
+    # the discriminator h's rate relative to the stage's: a fresh linear probe (mlib.analysis.probe) can
     # split real from synthetic latents perfectly while h, one Adam step per model step, scores well below it.
-    disc_lr_scale: float = 1.0
+    disc_lr_scale: float = setting(1.0, resume="stage2:adversarial", before=1.0)
 
     def __post_init__(self):
         if self.stage1_synth_cameras not in (1, 2, 3):
@@ -144,6 +185,26 @@ class TrainConfig:
     @property
     def batch_size(self) -> int:
         return 4 * self.set_size
+
+
+@dataclass(frozen=True)
+class Run:
+    """One training run, all it needs to know: the variant and labelled frames of its cell, its
+    resolved settings (`mlib.presets.resolve`) and its run folder."""
+
+    variant: str
+    n_labeled: int | str
+    train: TrainConfig
+    model: ModelConfig
+    out_dir: Path
+
+
+@dataclass(frozen=True)
+class TrainData:
+    """The stores a trainer reads: the training split and, for its curves, the validation split."""
+
+    train: CropStore
+    val: CropStore | None = None
 
 
 VIEW_SETS = ("synth", "unlabeled")  # the sets that carry Lg when `view_sets_unrotated`
@@ -200,15 +261,6 @@ def view_sets(comp: Composition, variant: Variant, stage: int, cfg: TrainConfig)
     return (VIEW_SETS if cfg.view_sets_unrotated else REAL_SETS + SYNTH_SETS), unrotated
 
 
-def adversarial_sets(cfg: TrainConfig, batch: Batch) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The real and synthetic sets h judges and Lm moves: every set but the view set (which carries
-    Lg only), or, as in the authors' release, the unlabeled real set against the synthetic set."""
-    if cfg.adv_unlabeled_only:
-        return ("unlabeled",), ("synth",)
-    pick = lambda domain: tuple(k for k in batch.names(domain) if not k.startswith("view_"))  # noqa: E731
-    return pick("real"), pick("synth")
-
-
 def schedule_iters_per_epoch(cfg: TrainConfig, stage: int, stage_iters: int, n_real_train: int) -> float:
     """Iterations per epoch of the learning-rate schedule (appendix Eq. 14-15) of a stage that runs
     `stage_iters` scheduled iterations: below paper scale the stage's iterations over the paper's epochs
@@ -222,43 +274,45 @@ def schedule_iters_per_epoch(cfg: TrainConfig, stage: int, stage_iters: int, n_r
 # ----------------------------------------------------------------------------- the trainer
 
 
-class Trainer:
-    """Runs one stage of one variant, with checkpoints, resume and a history."""
+class Callback:
+    """Something that watches a trainer (minGPT's callbacks): told of every history row and of the end
+    of `run`. TensorBoard (`mlib.tblog.TensorBoardCallback`) is one."""
 
-    def __init__(
-        self,
-        model: Murauer,
-        model_cfg: ModelConfig,
-        cfg: TrainConfig,
-        variant: Variant,
-        train: CropStore,
-        val: CropStore | None,
-        stage: int,
-        labeled,
-        out_dir: str | Path,
-        device: torch.device,
-        n_real_train: int | None = None,
-    ):
-        self.model, self.model_cfg, self.cfg, self.variant, self.stage = model, model_cfg, cfg, variant, stage
-        self.train, self.val, self.device = train, val, device
-        self.tensorboard: TensorBoardLog | None = None  # set by the caller to log this stage there too
-        check_settings(cfg, model_cfg, stage, training=train, validation=val)
-        self.out_dir = Path(out_dir)
-        self.ckpt_path = self.out_dir / f"stage{stage}.pt"
-        self.iters = stage_iterations(cfg, variant, stage)
-        self.warmup = cfg.view_warmup_iters if stage == 2 and variant.view and variant.pretrained else 0
-        comp = composition(variant, stage, cfg.set_size, cfg.view_set if variant.synthetic else 0)
-        self.sampler = FourSetSampler(len(train), labeled, comp, cfg.seed + stage)
-        self.aug_gen = torch.Generator(device=device).manual_seed(cfg.seed + 100 + stage)
-        self.trains_predictor = stage == 1 or variant.train_predictor
-        self.opt, self.opt_h = optimisers(model, cfg, variant, stage)
-        ipe = schedule_iters_per_epoch(cfg, stage, self.iters - self.warmup, n_real_train or len(train))
+    def on_row(self, trainer: Trainer, row: dict) -> None: ...
+
+    def on_end(self, trainer: Trainer) -> None: ...
+
+
+class Trainer:
+    """Runs one stage of one run, with checkpoints, resume and a history:
+
+        trainer = Trainer(run, model, TrainData(train, val), stage=2)
+        trainer.resume()            # if the run folder holds this stage's checkpoint
+        history = trainer.run()
+
+    A step is Eq. 1 for f, p, m and g (`model_step`), then h's own step (`mlib.adversarial`)."""
+
+    def __init__(self, run: Run, model: Murauer, data: TrainData, stage: int, callbacks: Sequence[Callback] = ()):
+        cfg, self.variant = run.train, VARIANTS[run.variant]
+        self.run_cfg, self.cfg, self.model_cfg, self.model, self.stage = run, cfg, run.model, model, stage
+        self.train, self.val, self.callbacks = data.train, data.val, list(callbacks)
+        self.device = next(model.parameters()).device
+        check_settings(cfg, run.model, stage, training=data.train, validation=data.val)
+        self.out_dir, self.ckpt_path = Path(run.out_dir), Path(run.out_dir) / f"stage{stage}.pt"
+        self.iters = stage_iterations(cfg, self.variant, stage)
+        self.warmup = cfg.view_warmup_iters if stage == 2 and self.variant.view and self.variant.pretrained else 0
+        comp = composition(self.variant, stage, cfg.set_size, cfg.view_set if self.variant.synthetic else 0)
+        labeled = labeled_subset(len(data.train), run.n_labeled, cfg.seed) if stage == 2 else []
+        self.sampler = FourSetSampler(len(data.train), labeled, comp, cfg.seed + stage)
+        self.aug_gen = torch.Generator(device=self.device).manual_seed(cfg.seed + 100 + stage)
+        self.trains_predictor = stage == 1 or self.variant.train_predictor
+        self.opt, opt_h = optimisers(model, cfg, self.variant, stage)
+        ipe = schedule_iters_per_epoch(cfg, stage, self.iters - self.warmup, len(data.train))
         self.sched = make_scheduler(self.opt, ipe, cfg.gamma)
-        self.sched_h = make_scheduler(self.opt_h, ipe, cfg.gamma)
-        self.iteration = 0
-        self.history: list[dict] = []
-        self.amp = cfg.precision == "bf16" or (cfg.precision == "auto" and device.type == "cuda")
-        self.view_sets, self.unrotated = view_sets(comp, variant, stage, cfg)
+        self.amp = cfg.precision == "bf16" or (cfg.precision == "auto" and self.device.type == "cuda")
+        self.game = DiscriminatorStep(model.h, opt_h, make_scheduler(opt_h, ipe, cfg.gamma), self.device, self.amp)
+        self.iteration, self.history = 0, []
+        self.view_sets, self.unrotated = view_sets(comp, self.variant, stage, cfg)
         self.train_mode()
 
     # -- one step ----------------------------------------------------------------------------
@@ -266,65 +320,40 @@ class Trainer:
     def step(self) -> dict[str, torch.Tensor]:
         """One optimisation step; returns the detached loss terms (on the device, no sync)."""
         batch = make_batch(
-            self.train,
-            self.sampler.sample(),
-            self.device,
-            self.cfg.augment,
-            self.aug_gen,
-            unrotated=self.unrotated,
-            synth_cameras=self.cfg.stage1_synth_cameras if self.stage == 1 else 1,
-        )
+            self.train, self.sampler.sample(), self.device, self.cfg.augment, self.aug_gen,
+            unrotated=self.unrotated, synth_cameras=self.cfg.stage1_synth_cameras if self.stage == 1 else 1,
+        )  # fmt: skip
         if self.iteration < self.warmup:
-            return view_warmup_step(self, batch)
+            return self.view_warmup_step(batch)
         terms, z_real, z_synth = self.model_step(batch)
-        if self.variant.adversarial and self.stage == 2:
-            real_sets, synth_sets = adversarial_sets(self.cfg, batch)
+        if self.variant.adversarial and self.stage == 2:  # Eq. 12: h's move, on the latents of this step
+            real_sets, synth_sets = adversarial_sets(self.cfg.adv_unlabeled_only, batch)
             z_real = torch.cat([batch.split(z_real, "real")[k] for k in real_sets])
             z_synth = torch.cat([batch.split(z_synth, "synth")[k] for k in synth_sets])
-            terms.update(self.discriminator_step(z_real, z_synth))
+            terms.update(self.game(z_real, z_synth))
         return terms
 
     def model_step(self, batch: Batch) -> tuple[dict[str, torch.Tensor], torch.Tensor | None, torch.Tensor | None]:
-        """Eq. 1 for f, p, m, g (stage 1: Lp for f, p). Returns the terms and the real and synthetic latents."""
-        v, model, cfg, stage2 = self.variant, self.model, self.cfg, self.stage == 2
-        x_real, x_synth = batch.stack(batch.names("real"), "x"), batch.stack(batch.names("synth"), "x")
-        n_real = len(x_real) if x_real is not None else 0
+        """Eq. 1, L = Lp + λc·Lc + λg·Lg + λm·Lm, for f, p, m and g (stage 1: Lp for f and p).
+        Returns the terms and the real (through m) and synthetic latents."""
+        v, cfg, stage2 = self.variant, self.cfg, self.stage == 2
         terms: dict[str, torch.Tensor] = {}
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
-            # One pass of f over both domains, so batch norm normalises them together as it will at
-            # test time (its running statistics mix both); then m on the real part only.
-            x = torch.cat([t for t in (x_real, x_synth) if t is not None])
-            if cfg.channels_last:
-                x = x.contiguous(memory_format=torch.channels_last)
-            with torch.set_grad_enabled(self.trains_predictor):
-                if cfg.batchnorm_per_set:  # one pass per set: batch norm sees each set on its own
-                    sizes = [len(batch[k].x) for k in batch.names("real") + batch.names("synth")]
-                    z_f = torch.cat([model.f(part) for part in torch.split(x, sizes)])
-                else:
-                    z_f = model.f(x)
-            z_real = model.m(z_f[:n_real]) if n_real else None
-            z_synth = z_f[n_real:] if x_synth is not None else None
-            z = batch.split(z_real, "real") | batch.split(z_synth, "synth")  # each set's latents
-
-            labeled = [k for k in LABELED_SETS if k in z]
-            if self.trains_predictor and labeled:  # Lp (Eq. 5) on every labeled set, real ones through m
-                real_lab, synth_lab = [k for k in labeled if k in REAL_SETS], [k for k in labeled if k in SYNTH_SETS]
-                preds = [model.p(torch.cat([z[k] for k in ks])) for ks in (real_lab, synth_lab) if ks]
-                pred = torch.cat(preds).float().view(-1, self.model_cfg.num_joints, 3)
-                terms["pose"] = pose_loss(pred, batch.stack(tuple(real_lab + synth_lab), "y"))
+            z_f, z_real, z_synth, z = self.encode(batch)
+            if self.trains_predictor and any(k in z for k in LABELED_SETS):
+                terms["pose"] = self.pose_term(batch, z)  # Lp (Eq. 5)
             if "pair_real" in z:  # Lc (Eq. 8): the mapped real latent of a pair onto its render's
-                z_pair = z["pair_real"] if cfg.corr_trains_encoder else model.m(z_f[: len(z["pair_real"])].detach())
+                z_pair = z["pair_real"] if cfg.corr_trains_encoder else self.model.m(z_f[: len(z["pair_real"])].detach())
                 terms["corr"] = correspondence_loss(z_pair.float(), z["pair_synth"].float())
             if v.view and stage2:  # Lg (Eq. 10): the other camera's view from each view set's latent
-                view_sets = tuple(k for k in z if k in self.view_sets)
-                pred_view = model.view(torch.cat([z[k] for k in view_sets]), batch.stack(view_sets, "centre"))
-                terms["view"] = view_loss(pred_view.float(), batch.stack(view_sets, "view"))
+                sets = tuple(k for k in z if k in self.view_sets)
+                pred_view = self.model.view(torch.cat([z[k] for k in sets]), batch.stack(sets, "centre"))
+                terms["view"] = view_loss(pred_view.float(), batch.stack(sets, "view"))
             if v.adversarial and stage2:  # Lm (Eq. 13): every real latent should look synthetic to h
-                model.h.requires_grad_(False)  # Lm trains m (and f through it, if asked), never h
-                z_adv = z_real if cfg.adv_trains_encoder else model.m(z_f[:n_real].detach())
-                z_adv = torch.cat([batch.split(z_adv, "real")[k] for k in adversarial_sets(cfg, batch)[0]])
-                terms["adv"] = mapping_adversarial_loss(model.h(z_adv).float())
-                model.h.requires_grad_(True)
+                n_real = 0 if z_real is None else len(z_real)
+                z_adv = z_real if cfg.adv_trains_encoder else self.model.m(z_f[:n_real].detach())
+                z_adv = torch.cat([batch.split(z_adv, "real")[k] for k in adversarial_sets(cfg.adv_unlabeled_only, batch)[0]])
+                terms["adv"] = mapping_loss(self.model.h, z_adv)
             loss = total_loss(terms, cfg.weights)  # Eq. 1
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -332,17 +361,47 @@ class Trainer:
         self.sched.step()
         return {k: t.detach() for k, t in terms.items()}, z_real, z_synth
 
-    def discriminator_step(self, z_real: torch.Tensor, z_synth: torch.Tensor) -> dict[str, torch.Tensor]:
-        """LSGAN update of h alone, on detached latents (real -> 1, synthetic -> 0)."""
+    def encode(self, batch: Batch):
+        """f over the whole batch, then m on the real part: f's output, the real latents (through m),
+        the synthetic latents and each set's latents by name."""
+        x_real, x_synth = batch.stack(batch.names("real"), "x"), batch.stack(batch.names("synth"), "x")
+        n_real = len(x_real) if x_real is not None else 0
+        # One pass of f over both domains, so batch norm normalises them together as it will at test time
+        # (its running statistics mix both); `batchnorm_per_set`: one pass per set, as the release does.
+        x = torch.cat([t for t in (x_real, x_synth) if t is not None])
+        if self.cfg.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.set_grad_enabled(self.trains_predictor):
+            if self.cfg.batchnorm_per_set:
+                sizes = [len(batch[k].x) for k in batch.names("real") + batch.names("synth")]
+                z_f = torch.cat([self.model.f(part) for part in torch.split(x, sizes)])
+            else:
+                z_f = self.model.f(x)
+        z_real = self.model.m(z_f[:n_real]) if n_real else None
+        z_synth = z_f[n_real:] if x_synth is not None else None
+        return z_f, z_real, z_synth, batch.split(z_real, "real") | batch.split(z_synth, "synth")
+
+    def pose_term(self, batch: Batch, z: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Lp (Eq. 5) on every labeled set, real ones read through m."""
+        labeled = [k for k in LABELED_SETS if k in z]
+        real_lab, synth_lab = [k for k in labeled if k in REAL_SETS], [k for k in labeled if k in SYNTH_SETS]
+        preds = [self.model.p(torch.cat([z[k] for k in ks])) for ks in (real_lab, synth_lab) if ks]
+        pred = torch.cat(preds).float().view(-1, self.model_cfg.num_joints, 3)
+        return pose_loss(pred, batch.stack(tuple(real_lab + synth_lab), "y"))
+
+    def view_warmup_step(self, batch: Batch) -> dict[str, torch.Tensor]:
+        """g alone fits Lg on latents it cannot move; the schedule waits for the real stage 2."""
+        model, sets = self.model, tuple(k for k in batch if k in self.view_sets)
+        with torch.no_grad():
+            z = [model.m(model.f(batch[k].x)) if k in REAL_SETS else model.f(batch[k].x) for k in sets]
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
-            h_real, h_synth = self.model.h(z_real.detach()).float(), self.model.h(z_synth.detach()).float()
-            loss = discriminator_loss(h_real, h_synth)
-        self.opt_h.zero_grad(set_to_none=True)
+            pred = model.view(torch.cat(z), batch.stack(sets, "centre"))
+            terms = {"view": view_loss(pred.float(), batch.stack(sets, "view"))}
+            loss = total_loss(terms, self.cfg.weights)
+        self.opt.zero_grad(set_to_none=True)
         loss.backward()
-        self.opt_h.step()
-        self.sched_h.step()
-        accuracy = ((h_real > 0.5).float().mean() + (h_synth < 0.5).float().mean()) / 2
-        return {"disc": loss.detach(), "disc_acc": accuracy.detach()}
+        self.opt.step()
+        return {k: t.detach() for k, t in terms.items()}
 
     # -- the loop --------------------------------------------------------------------------------
 
@@ -350,27 +409,32 @@ class Trainer:
         """Train until `self.iters` (or `stop_at`, to simulate an interruption); checkpoint on the way."""
         end = min(self.iters, stop_at) if stop_at is not None else self.iters
         self.train_mode()
-        prepare_device(self)
+        self.prepare_device()
         window = LogWindow(self.device, self.history)
         bar = tqdm(total=end, initial=self.iteration, desc=f"stage {self.stage}", disable=not progress)
-        while self.iteration < end:
-            terms = self.step()
-            self.iteration += 1
-            window.add(self.iteration, terms)
-            bar.update(1)
-            last = self.iteration == end
-            if self.iteration % self.cfg.log_every == 0 or last:
-                window.check(nan_context(self))  # the only host sync, at the log interval
-                row = window.row(self.iteration, self.stage, self.sched.get_last_lr()[0])
-                if self.val is not None and self.cfg.eval_every and (self.iteration % self.cfg.eval_every == 0 or last):
-                    row |= validation_row(self)
-                self.history.append(row)
-                log_to_tensorboard(self, row)
-                bar.set_postfix({k: f"{v:.3g}" for k, v in row.items() if k in TERMS or k == "val_error_mm"})
-            if self.iteration % self.cfg.ckpt_every == 0 or last:
-                window.check(nan_context(self))  # never save parameters a NaN has touched
-                self.save()
-        bar.close()
+        try:
+            while self.iteration < end:
+                terms = self.step()
+                self.iteration += 1
+                window.add(self.iteration, terms)
+                bar.update(1)
+                last = self.iteration == end
+                if self.iteration % self.cfg.log_every == 0 or last:
+                    window.check(self.nan_context())  # the only host sync, at the log interval
+                    row = window.row(self.iteration, self.stage, self.sched.get_last_lr()[0])
+                    if self.val is not None and self.cfg.eval_every and (self.iteration % self.cfg.eval_every == 0 or last):
+                        row |= self.validation_row()
+                    self.history.append(row)
+                    for cb in self.callbacks:
+                        cb.on_row(self, row)
+                    bar.set_postfix({k: f"{v:.3g}" for k, v in row.items() if k in TERMS or k == "val_error_mm"})
+                if self.iteration % self.cfg.ckpt_every == 0 or last:
+                    window.check(self.nan_context())  # never save parameters a NaN has touched
+                    self.save()
+        finally:
+            bar.close()
+            for cb in self.callbacks:
+                cb.on_end(self)
         return self.history
 
     def train_mode(self) -> None:
@@ -381,17 +445,81 @@ class Trainer:
             self.model.f.eval()
             self.model.p.eval()
 
+    def prepare_device(self) -> None:
+        """Layout and placement, done only when there is training to do (a finished cell that is merely
+        reloaded never copies its store): conv weights channels-last if asked, and on CUDA the training
+        crops in GPU memory, so batches are gathered and augmented there."""
+        if self.cfg.channels_last:
+            self.model.to(memory_format=torch.channels_last)
+        if self.device.type == "cuda" and self.cfg.store_on_device and self.train.device != self.device:
+            self.train = self.train.to(self.device)
+
+    def validation_row(self) -> dict[str, float]:
+        """The history row's validation figures: the mean joint error (mm) on the first `val_frames`
+        validation frames (real ones through m in stage 2) and, in stage 2, a fresh linear probe's
+        accuracy at telling their latents from their renders' (mlib.analysis: the judge of alignment
+        that has not played h's game). The modules go back to training mode after."""
+        idx = torch.arange(min(len(self.val), self.cfg.val_frames))
+        row = {"val_error_mm": evaluate_store(self.model, self.val, "real", self.stage == 2, self.device, indices=idx)["mean"]}
+        probe_idx = torch.arange(min(len(self.val), PROBE_FRAMES))
+        if self.stage == 2 and len(probe_idx) >= PROBE_FRAMES_MIN:
+            z_real = latents(self.model, self.val, "real", True, probe_idx, self.device)
+            z_synth = latents(self.model, self.val, "synth", False, probe_idx, self.device)
+            row["probe"] = domain_separability(z_real, z_synth)
+        self.train_mode()
+        return row
+
+    def nan_context(self) -> str:
+        """Where a non-finite loss happened and what the checkpoint still holds, for its error."""
+        kept = "keeps the last good state" if self.ckpt_path.exists() else "was not written: nothing to keep"
+        return f"stage {self.stage}; {self.ckpt_path} {kept}"
+
     # -- checkpoints (mlib.checkpoint) -------------------------------------------------------------
 
+    def state_dict(self) -> dict:
+        """Everything this trainer needs to continue exactly where it stopped."""
+        return {
+            "model": self.model.state_dict(),
+            "opt": self.opt.state_dict(),
+            "opt_h": self.game.opt.state_dict(),
+            "sched": self.sched.state_dict(),
+            "sched_h": self.game.sched.state_dict(),
+            "sampler": self.sampler.state_dict(),
+            "aug_gen": self.aug_gen.get_state(),
+            "iteration": self.iteration,
+            "stage": self.stage,
+            "history": self.history,
+            "model_cfg": json.dumps(dataclasses.asdict(self.model_cfg)),
+            "train_cfg": json.dumps(dataclasses.asdict(self.cfg)),
+            "variant": json.dumps(dataclasses.asdict(self.variant)),
+        }
+
     def save(self) -> None:
-        atomic_save(trainer_state(self), self.ckpt_path)
+        atomic_save(self.state_dict(), self.ckpt_path)
         write_history(self.history, self.out_dir, self.stage)
 
     def resume(self, path: str | Path | None = None) -> None:
-        restore(self, Path(path or self.ckpt_path))
+        """Continue from a checkpoint of this stage, refusing one trained with other settings."""
+        path = Path(path or self.ckpt_path)
+        ckpt = load_checkpoint(path, map_location=self.device)
+        diffs = config_differences(ckpt, self.cfg, self.variant, self.stage)
+        if diffs:
+            raise ValueError(
+                f"{path} was trained with another configuration ({'; '.join(diffs)}); "
+                "train into another run folder, or delete the checkpoint to start over"
+            )
+        load_model_state(self.model, ckpt["model"], str(path))
+        self.opt.load_state_dict(ckpt["opt"])
+        self.game.opt.load_state_dict(ckpt["opt_h"])
+        self.sched.load_state_dict(ckpt["sched"])
+        self.game.sched.load_state_dict(ckpt["sched_h"])
+        self.sampler.load_state_dict(ckpt["sampler"])
+        self.aug_gen.set_state(ckpt["aug_gen"].cpu())  # RNG states are CPU byte tensors, even a CUDA generator's
+        self.iteration = int(ckpt["iteration"])
+        self.history = list(ckpt["history"])
 
 
-# ----------------------------------------------------------------------------- the loop's helpers
+PROBE_FRAMES, PROBE_FRAMES_MIN = 200, 20  # the in-training probe's frames; a 5-fold probe needs a few per fold
 
 
 class LogWindow:
@@ -421,73 +549,6 @@ class LogWindow:
         row["seconds"] = time.perf_counter() - self.t0
         self.sums, self.count = {}, 0
         return row
-
-
-def view_warmup_step(tr: Trainer, batch: Batch) -> dict[str, torch.Tensor]:
-    """g alone fits Lg on latents it cannot move; the schedule waits for the real stage 2."""
-    model, sets = tr.model, tuple(k for k in batch if k in tr.view_sets)
-    with torch.no_grad():
-        z = [model.m(model.f(batch[k].x)) if k in REAL_SETS else model.f(batch[k].x) for k in sets]
-    with torch.autocast(tr.device.type, dtype=torch.bfloat16, enabled=tr.amp):
-        pred = model.view(torch.cat(z), batch.stack(sets, "centre"))
-        terms = {"view": view_loss(pred.float(), batch.stack(sets, "view"))}
-        loss = total_loss(terms, tr.cfg.weights)
-    tr.opt.zero_grad(set_to_none=True)
-    loss.backward()
-    tr.opt.step()
-    return {k: t.detach() for k, t in terms.items()}
-
-
-def prepare_device(tr: Trainer) -> None:
-    """Layout and placement for training, done only when there is training to do (a finished cell
-    that is merely reloaded never copies its store): conv weights channels-last if asked, and on
-    CUDA the training crops in GPU memory, so batches are gathered and augmented there."""
-    if tr.cfg.channels_last:
-        tr.model.to(memory_format=torch.channels_last)
-    if tr.device.type == "cuda" and tr.cfg.store_on_device and tr.train.device != tr.device:
-        tr.train = tr.train.to(tr.device)
-
-
-def validation_row(tr: Trainer) -> dict[str, float]:
-    """The validation figures of a history row (the error and, in stage 2, the fresh probe); the
-    modules go back to training mode after."""
-    row = {"val_error_mm": validation_error(tr)}
-    if tr.stage == 2 and (probe := latent_probe(tr)) is not None:
-        row["probe"] = probe
-    tr.train_mode()
-    return row
-
-
-def nan_context(tr: Trainer) -> str:
-    """Where a non-finite loss happened and what the checkpoint still holds, for its error."""
-    kept = "keeps the last good state" if tr.ckpt_path.exists() else "was not written: nothing to keep"
-    return f"stage {tr.stage}; {tr.ckpt_path} {kept}"
-
-
-def validation_error(tr: Trainer) -> float:
-    """Mean joint error (mm) on the first `val_frames` validation frames, real ones through m in stage 2."""
-    idx = torch.arange(min(len(tr.val), tr.cfg.val_frames))
-    return evaluate_store(tr.model, tr.val, "real", tr.stage == 2, tr.device, indices=idx)["mean"]
-
-
-def latent_probe(tr: Trainer, frames: int = 200) -> float | None:
-    """A fresh linear probe's accuracy at telling real validation latents (through m) from those of their
-    synthetic renders: the judge of alignment that has not played h's game (mlib.analysis). None where
-    the validation split is too small for its 5-fold estimate."""
-    if min(len(tr.val), frames) < 20:
-        return None
-    idx = torch.arange(min(len(tr.val), frames))
-    z_real = latents(tr.model, tr.val, "real", True, idx, tr.device)
-    return domain_separability(z_real, latents(tr.model, tr.val, "synth", False, idx, tr.device))
-
-
-def log_to_tensorboard(tr: Trainer, row: dict) -> None:
-    """A history row as TensorBoard scalars and, at a stage-2 validation with Lg, a few predicted views."""
-    if tr.tensorboard is None:
-        return
-    tr.tensorboard.scalars(row)
-    if "val_error_mm" in row and tr.stage == 2 and tr.variant.view:
-        tr.tensorboard.views(tr.model, tr.val, tr.iteration, tr.device)
 
 
 if __name__ == "__main__":  # `python -m mlib.train`: the command line (mlib.train_cli) needs the trainer, not the reverse

@@ -14,6 +14,7 @@ import argparse
 import dataclasses
 import json
 import shutil
+import typing
 from pathlib import Path
 
 import torch
@@ -24,25 +25,11 @@ from mlib.checkpoint import load_trained_model
 from mlib.cli import UserError, check_device, user_errors
 from mlib.data import SOURCES, load_splits
 from mlib.evaluate import predict_store, save_predictions
+from mlib.losses import LossWeights
 from mlib.presets import PRESET_NAMES, Preset, resolve
 from mlib.tblog import require_tensorboard
-from mlib.train import PRECISIONS, pick_device
+from mlib.train import TrainConfig, pick_device
 from mlib.variants import VARIANTS
-
-# Options that override the preset's TrainConfig, and the field each sets (None: keep the preset's).
-CONFIG_FIELDS = {
-    "stage1_iters": "stage1_iters",
-    "stage2_iters": "stage2_iters",
-    "lr": "base_lr",
-    "set_size": "set_size",
-    "precision": "precision",
-    "ckpt_every": "ckpt_every",
-    "log_every": "log_every",
-    "eval_every": "eval_every",
-    "corr_trains_encoder": "corr_trains_encoder",
-    "adv_trains_encoder": "adv_trains_encoder",
-}
-WEIGHT_FIELDS = ("lambda_c", "lambda_g", "lambda_m")  # TrainConfig.weights (paper appendix A.1)
 
 
 class DefaultsShown(argparse.ArgumentDefaultsHelpFormatter):
@@ -54,7 +41,33 @@ class DefaultsShown(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def setting_options(cfg_class: type = TrainConfig) -> dict[str, tuple[str, ...]]:
+    """The options generated from the settings' metadata (`mlib.train.setting`, and LossWeights'):
+    option dest -> the path of the field it sets (("base_lr",) or ("weights", "lambda_c"))."""
+    out = {}
+    for f in dataclasses.fields(cfg_class):
+        if f.metadata.get("cli"):
+            out[f.metadata.get("option") or f.name] = (f.name,)
+    for f in dataclasses.fields(LossWeights):
+        out[f.name] = ("weights", f.name)
+    return out
+
+
+def add_setting_options(group, cfg_class: type = TrainConfig) -> None:
+    """One option per setting with a `cli` help, typed from its annotation (a bool: --x / --no-x)."""
+    hints = {**typing.get_type_hints(cfg_class), **typing.get_type_hints(LossWeights)}
+    by_name = {f.name: f for f in dataclasses.fields(cfg_class)} | {f.name: f for f in dataclasses.fields(LossWeights)}
+    for dest, path in setting_options(cfg_class).items():
+        f = by_name[path[-1]]
+        kind = next((t for t in typing.get_args(hints[f.name]) if t is not type(None)), hints[f.name])
+        flag = "--" + dest.replace("_", "-")
+        if kind is bool:
+            group.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, help=f.metadata["cli"])
+        else:
+            group.add_argument(flag, dest=dest, type=kind, choices=f.metadata.get("choices"), help=f.metadata["cli"])
+
+
+def build_parser(cfg_class: type = TrainConfig) -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="python -m mlib.train",
         description="Train MURAUER (or an ablation variant) on the generated data set or an NYU-layout folder.",
@@ -68,28 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoints")
     ap.add_argument("--pretrained", help="stage-1 checkpoint to start stage 2 from (default: train or reuse one)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the initialisation, sampler and labeled subset")
-    g = ap.add_argument_group("training (default: the preset's)")
-    g.add_argument("--stage1-iters", type=int, help="iterations of stage 1 (synthetic pretraining)")
-    g.add_argument("--stage2-iters", type=int, help="iterations of stage 2 (Eq. 1)")
-    g.add_argument("--lr", type=float, help="base learning rate of Adam (paper Eq. 14-15's schedule around it)")
-    g.add_argument("--set-size", type=int, help="samples per set; a batch holds four sets")
-    g.add_argument("--lambda-c", type=float, help="weight of the correspondence loss Lc")
-    g.add_argument("--lambda-g", type=float, help="weight of the view-prediction loss Lg")
-    g.add_argument("--lambda-m", type=float, help="weight of the adversarial mapping loss Lm")
-    g.add_argument("--precision", choices=PRECISIONS, help="auto: bf16 autocast on CUDA, float32 elsewhere")
-    g.add_argument("--ckpt-every", type=int, help="iterations between checkpoints")
-    g.add_argument("--log-every", type=int, help="iterations between history rows")
-    g.add_argument("--eval-every", type=int, help="iterations between validation errors (0: never)")
-    g.add_argument(
-        "--corr-trains-encoder",
-        action=argparse.BooleanOptionalAction,
-        help="let Lc move f as well as m (preset: m alone)",
-    )
-    g.add_argument(
-        "--adv-trains-encoder",
-        action=argparse.BooleanOptionalAction,
-        help="let Lm move f as well as m (preset: yes; the authors' release: no)",
-    )
+    add_setting_options(ap.add_argument_group("training (default: the preset's)"), cfg_class)
     d = ap.add_argument_group("data")
     d.add_argument("--data", default="generated", choices=SOURCES, help="the generated data set or an NYU folder")
     d.add_argument("--nyu-dir", help="with --data nyu: the folder holding NYU's train/ and test/")
@@ -151,8 +143,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def resolved_setup(args: argparse.Namespace) -> Preset:
     """The preset's data, model and training settings for the variant, with the options given."""
-    train = {field: getattr(args, opt) for opt, field in CONFIG_FIELDS.items()} | {"seed": args.seed}
-    weights = {k: getattr(args, k) for k in WEIGHT_FIELDS if getattr(args, k) is not None}
+    options = setting_options()
+    train = {path[0]: getattr(args, dest) for dest, path in options.items() if len(path) == 1} | {"seed": args.seed}
+    weights = {path[1]: getattr(args, dest) for dest, path in options.items() if len(path) == 2 and getattr(args, dest) is not None}
     if weights:
         train["weights"] = dataclasses.replace(resolve(args.preset).train.weights, **weights)
     sizes = {"frames": args.frames, "test_frames": args.test_frames, "val_frames": args.val_frames}

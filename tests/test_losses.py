@@ -1,11 +1,10 @@
 import pytest
 import torch
 
+from mlib.adversarial import discriminator_loss, mapping_adversarial_loss
 from mlib.losses import (
     LossWeights,
     correspondence_loss,
-    discriminator_loss,
-    mapping_adversarial_loss,
     pose_loss,
     total_loss,
     view_loss,

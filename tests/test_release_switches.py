@@ -138,10 +138,10 @@ def test_view_warmup_moves_only_g_then_training_goes_on_as_usual(tmp_path):
 
 def test_the_discriminator_has_its_own_rate(tmp_path):
     tr = make_trainer(tmp_path, variant="distr_match", disc_lr_scale=10.0)
-    model_lr, disc_lr = tr.opt.param_groups[0]["initial_lr"], tr.opt_h.param_groups[0]["initial_lr"]
+    model_lr, disc_lr = tr.opt.param_groups[0]["initial_lr"], tr.game.opt.param_groups[0]["initial_lr"]
     assert disc_lr == pytest.approx(10.0 * model_lr) and disc_lr > 0
     same = make_trainer(tmp_path / "same", variant="distr_match")
-    assert same.opt_h.param_groups[0]["initial_lr"] == pytest.approx(same.opt.param_groups[0]["initial_lr"])
+    assert same.game.opt.param_groups[0]["initial_lr"] == pytest.approx(same.opt.param_groups[0]["initial_lr"])
     # the rate shapes h's game, so a checkpoint trained at another rate does not resume under it
     tr.save()
     with pytest.raises(ValueError, match="disc_lr_scale"):

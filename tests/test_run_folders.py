@@ -170,12 +170,13 @@ def test_loss_weights_and_model_settings_given_on_the_command_line_reach_the_con
 
 
 def test_a_stopped_launcher_stops_its_workers(tmp_path):
+    import os
     import signal
     import subprocess
     import sys
     import time
 
-    worker = tmp_path / "worker.py"  # stands in for a grid worker: says who it is, then waits to be stopped
+    worker = tmp_path / "stand_in_worker.py"  # a grid worker's stand-in: says who it is, then waits to be stopped
     worker.write_text(
         "import os, sys, time\n"
         "open(os.path.join(sys.argv[1], f'pid-{os.getpid()}'), 'w').close()\n"
@@ -185,12 +186,13 @@ def test_a_stopped_launcher_stops_its_workers(tmp_path):
         [
             sys.executable,
             "-c",
-            "import sys, torch; from pathlib import Path; from benchmarks._workers import launch_workers; "
-            f"launch_workers({str(worker)!r}, [{str(tmp_path)!r}], 2, Path({str(tmp_path)!r}), "
+            "import sys, torch; from pathlib import Path; from benchmarks.lab.workers import launch_workers; "
+            f"launch_workers('stand_in_worker', [{str(tmp_path)!r}], 2, Path({str(tmp_path)!r}), "
             f"torch.device('cpu'), [Path({str(tmp_path / 'cell')!r})])",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},  # the workers run it as `python -m stand_in_worker`
     )
     deadline = time.time() + 60
     while len(list(tmp_path.glob("pid-*"))) < 2 and time.time() < deadline:

@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -9,11 +10,11 @@ import torch
 from mlib.cells import train_variant
 from mlib.checkpoint import config_differences, load_checkpoint, load_model_state
 from mlib.data.augment import AugmentConfig
-from mlib.data.datasets import CropStore, labeled_subset, make_batch
+from mlib.data.datasets import CropStore, make_batch
 from mlib.losses import NonFiniteLossError
 from mlib.models import Murauer
 from mlib.presets import model_config, train_config
-from mlib.train import VIEW_SETS, Trainer
+from mlib.train import VIEW_SETS, Run, TrainData, Trainer
 from mlib.variants import VARIANTS, stage_iterations
 
 
@@ -36,8 +37,7 @@ def make_trainer(tmp_path, variant="full", stage=2, store=None, **cfg_overrides)
     settings = dict(stage1_iters=6, stage2_iters=6, log_every=2, eval_every=0, ckpt_every=2) | cfg_overrides
     cfg = train_config("ci", variant, **settings)
     model = Murauer(mcfg)
-    labeled = labeled_subset(len(store), 20)
-    return Trainer(model, mcfg, cfg, VARIANTS[variant], store, None, stage, labeled, tmp_path, torch.device("cpu"))
+    return Trainer(Run(variant, 20, cfg, mcfg, tmp_path), model, TrainData(store), stage)
 
 
 def snapshot(module: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -67,7 +67,7 @@ def test_discriminator_step_changes_only_h(tmp_path):
     tr = make_trainer(tmp_path)
     _, z_real, z_synth = tr.model_step(batch_of(tr))
     before = {n: snapshot(getattr(tr.model, n)) for n in "fpmgh"}
-    out = tr.discriminator_step(z_real, z_synth)
+    out = tr.game(z_real, z_synth)
     assert set(out) == {"disc", "disc_acc"}
     assert changed(before["h"], tr.model.h)
     for n in "fpmg":
@@ -78,7 +78,7 @@ def test_adversarial_term_reaches_m(tmp_path):
     tr = make_trainer(tmp_path, weights=dataclasses.replace(train_config("ci").weights, lambda_m=1.0))
     batch = batch_of(tr)
     tr.opt.zero_grad()
-    from mlib.losses import mapping_adversarial_loss
+    from mlib.adversarial import mapping_adversarial_loss
 
     z = tr.model.latent(batch["unlabeled"].x, real=True)
     tr.model.h.requires_grad_(False)
@@ -276,7 +276,7 @@ def test_settings_missing_from_an_old_checkpoint_mean_the_old_behaviour(tmp_path
 
 def test_weight_decay_reaches_both_optimisers(tmp_path):
     tr = make_trainer(tmp_path, weight_decay=1e-3)
-    assert [g["weight_decay"] for g in tr.opt.param_groups + tr.opt_h.param_groups] == [1e-3, 1e-3]
+    assert [g["weight_decay"] for g in tr.opt.param_groups + tr.game.opt.param_groups] == [1e-3, 1e-3]
 
 
 def test_unrotated_sets_keep_jitter_and_noise_but_not_rotation():
@@ -380,17 +380,14 @@ def test_the_layouts_agree_and_an_unknown_precision_is_refused():
     import pytest
 
     from mlib.cells import build_model
-    from mlib.data.datasets import labeled_subset
-    from mlib.train import Trainer
-    from mlib.variants import VARIANTS
+    from mlib.train import Run, TrainData, Trainer
 
     store = fake_store()
     curves = {}
     for channels_last in (False, True):
         cfg = train_config("ci", "full", precision="fp32", channels_last=channels_last, eval_every=0, log_every=100)
         model, mcfg = build_model(model_config("ci"), 0, torch.device("cpu"))
-        tr = Trainer(model, mcfg, cfg, VARIANTS["full"], store, None, 2, labeled_subset(len(store), 20), "/tmp",
-                     torch.device("cpu"))  # fmt: skip
+        tr = Trainer(Run("full", 20, cfg, mcfg, Path("/tmp")), model, TrainData(store), 2)
         if channels_last:
             model.to(memory_format=torch.channels_last)
         curves[channels_last] = torch.stack(list(tr.step().values()))
@@ -417,5 +414,5 @@ def test_stage_2_refuses_settings_not_resolved_for_its_variant(tmp_path):
     assert cfg.stage2_lr_scale is None
     model, store = Murauer(model_config("ci")), fake_store()
     with pytest.raises(ValueError, match="stage2_lr_scale is unset"):
-        Trainer(model, model.cfg, cfg, VARIANTS["full"], store, None, 2, [0], tmp_path, torch.device("cpu"))
-    Trainer(model, model.cfg, cfg, VARIANTS["synth_only"], store, None, 1, [], tmp_path, torch.device("cpu"))
+        Trainer(Run("full", 1, cfg, model.cfg, tmp_path), model, TrainData(store), 2)
+    Trainer(Run("synth_only", "all", cfg, model.cfg, tmp_path), model, TrainData(store), 1)

@@ -7,7 +7,7 @@ A notebook passes its two numbers and gets a `Claim`:
 
 Parameters (`n`, `lo`, `hi`, ...) fill the sentence, the names and the committed key paths. The grid's
 claims and the latent-space claims are judged from a whole table at once (`grid_claims`,
-`latent_claims`), by `benchmarks/ablation.py` on its own seeds as by notebooks 05 and 06 on theirs.
+`latent_claims`), by `benchmarks/lab/ablation.py` on its own seeds as by notebooks 05 and 06 on theirs.
 """
 
 from __future__ import annotations
@@ -213,7 +213,7 @@ BOOK: dict[str, Definition] = {
         "On these hard frames MURAUER is closer to the truth than Real+Synth (mean over the frames)",
         "MURAUER", "Real+Synth",
     ),
-    # 05 and benchmarks/ablation.py: the grid (paper §4.3, Fig. 4)
+    # 05 and benchmarks/lab/ablation.py: the grid (paper §4.3, Fig. 4)
     "grid_beats_real_synth": Definition(
         "n={n}: {name} beats Real+Synth", "{name}", "Real+Synth",
         committed=lambda p: _both(**{p["name"]: committed_cell(p["variant"], p["n"]), "Real+Synth": committed_cell("real_synth", p["n"])}),
@@ -247,7 +247,7 @@ BOOK: dict[str, Definition] = {
         "n={n}: Full beats the best baseline ({baseline}, chosen on validation)", "Full", "{baseline}",
         committed=lambda p: _both(Full=committed_cell("full", p["n"]), **{p["baseline"]: committed_cell(p["variant"], p["n"])}),
     ),
-    # 06 and benchmarks/ablation.py: the latent space (paper §4.4)
+    # 06 and benchmarks/lab/ablation.py: the latent space (paper §4.4)
     "latent_mixing": Definition(
         "MURAUER interleaves real and synthetic latents more than Real+Synth (kNN mixing score higher)",
         "MURAUER", "Real+Synth", ">", unit="", digits=3, committed=_latent("mixing_latent", "full", "real_synth"),

@@ -31,7 +31,16 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from mlib.claims.seeds import LEVEL, PerSeed, critical_t, judge_seeds, mean_spread, one_run_threshold
+from mlib.claims.seeds import (
+    LEVEL,
+    PerSeed,
+    critical_t,
+    decide,
+    judge_seeds,
+    mean_spread,
+    one_run_threshold,
+    unpaired_from_stats,
+)
 
 RELATIONS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
@@ -98,10 +107,15 @@ def one_run_noise(a: float, b: float, factor: float = 1.0) -> float | None:
 
 def seeds_verdict(a: float, b: float, relation: str = "<", factor: float = 1.0) -> str | None:
     """The rule on the per-seed values a and b carry (`Committed` values: a grid judged on its own
-    seeds, or the committed pair of a claim); None when a side has no seeds to judge."""
+    seeds, or the committed pair of a claim), unpaired on their (mean, std, seeds) where they kept no
+    per-seed values; None when a side has no seeds to judge."""
     sa, sb = _seeds_of(a), _seeds_of(b)
     if isinstance(sa, dict) and sb is not None:
         return judge_seeds(sa, sb, relation, factor)["verdict"]
+    spread_of = lambda x: (float(x), x.std, x.seeds) if isinstance(x, Committed) and x.std is not None else None  # noqa: E731
+    if spread_of(a) and spread_of(b):
+        s = unpaired_from_stats(spread_of(a), spread_of(b), factor)
+        return decide(s["mean"], s["threshold"], relation)
     return None
 
 

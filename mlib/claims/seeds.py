@@ -106,6 +106,15 @@ def unpaired(a: Sequence[float], b: Sequence[float], factor: float = 1.0) -> dic
     return {"form": "unpaired", "mean": diff, "std_a": sa, "std_b": sb, "seeds": min(len(a), len(b)), "threshold": threshold}
 
 
+def unpaired_from_stats(a: tuple[float, float, int], b: tuple[float, float, int], factor: float = 1.0) -> dict:
+    """Welch's form from (mean, std, seeds) summaries, for committed values that kept no per-seed numbers."""
+    (ma, sa, ka), (mb, sb, kb) = a, b
+    va, vb = sa**2 / ka, (factor * sb) ** 2 / kb
+    df = (va + vb) ** 2 / (va**2 / (ka - 1) + vb**2 / (kb - 1)) if va + vb > 0 else ka + kb - 2
+    threshold = critical_t(df) * math.sqrt(va + vb)
+    return {"form": "unpaired", "mean": ma - factor * mb, "std_a": sa, "std_b": sb, "seeds": min(ka, kb), "threshold": threshold}
+
+
 def compare_seeds(a: PerSeed, b: PerSeed | float, factor: float = 1.0) -> dict:
     """The rule's statistics for a - factor * b: paired over the seeds both arms share (two or more),
     else Welch's unpaired form."""

@@ -498,7 +498,7 @@ def format_table(
 
 def committed_nyu_reference(crop_px: int, folder: str | Path | None = None) -> dict | None:
     """The statistics of NYU's test frame 1 at crops of `crop_px` pixels as committed by
-    `benchmarks/sensor_stats.py` (benchmarks/results/sensor-stats-*.json, computed where NYU's files were
+    `benchmarks/lab/sensor_stats.py` (benchmarks/results/sensor-stats-*.json, computed where NYU's files were
     present): {'stats': ..., 'file': the file's name, 'cube_mm': ...}; None when no committed file holds
     the real frame at that crop size (the statistics depend on it). `folder` defaults to the copies the
     package ships (`mlib.reference`)."""

@@ -62,7 +62,7 @@ def plot_lr_schedule(
 
 # The sets of a MURAUER mini-batch (paper appendix A.1: four sets of equal size; the first holds
 # corresponding real/synthetic pairs, so a batch carries it as two halves) and the terms of Eq. 1 that
-# read each one in Trainer.model_step and Trainer.discriminator_step with the default settings.
+# read each one in Trainer.model_step and h's step (mlib.adversarial) with the default settings.
 # batch name -> (set number, what it holds, domain, terms)
 BATCH_SETS: dict[str, tuple[int, str, str, tuple[str, ...]]] = {
     "pair_real": (1, "pairs: real crop", "real", ("Lp", "Lc", "Lm", "Lh")),

@@ -1,7 +1,7 @@
 """Stage-1 weights shipped with the library, so stage 2 starts from a converged predictor in minutes.
 
 Stage 1 (f and p on synthetic renders) is shared by every variant and every n; training it to
-convergence takes most of a CPU preset's budget. `benchmarks/ship_stage1.py` trains it per seed and
+convergence takes most of a CPU preset's budget. `benchmarks/lab/ship_stage1.py` trains it per seed and
 writes `stage1-<preset>-seed<k>.pt` here: float16 weights of f and p only, the configurations they
 were trained with, a fingerprint of the synthetic renders they saw, and their validation and test
 errors. `find_stage1` returns such a file only when all of that matches the run asking for it.
@@ -18,23 +18,9 @@ from pathlib import Path
 import torch
 
 from mlib.atomic import atomic_write, write_json
+from mlib.train import TrainConfig
 
 MODULES = ("f", "p")  # what stage 1 trains, and all a shipped file holds
-# The training settings that shape a stage-1 result (iteration counts included: a shipped file is one
-# finished schedule). Logging, device and stage-2 settings do not.
-STAGE1_KEYS = (
-    "preset", "seed", "stage1_iters", "set_size", "base_lr", "gamma", "augment", "weight_decay",
-    "scaled_schedule", "precision", "stage1_synth_cameras",
-)  # fmt: skip
-
-
-# The model settings that shape f and p (m, h and g may differ: stage 2 builds them fresh).
-F_P_FIELDS = (
-    "crop_size", "num_joints", "stem_channels", "stage_channels", "blocks_per_stage", "bottleneck_ratio",
-    "latent_dim", "pose_hidden",
-)  # fmt: skip
-
-
 def shipped_dir() -> Path:
     """The folder of the shipped files inside the installed package."""
     return Path(str(resources.files("mlib.pretrained")))
@@ -58,9 +44,23 @@ def renders_fingerprint(store) -> str:
     return h.hexdigest()[:16]
 
 
+def stage1_names(cfg_or_class=TrainConfig) -> list[str]:
+    """The training settings that shape a finished stage 1 (iteration counts included: a shipped file
+    is one finished schedule), read from the fields' `stage1` metadata (`mlib.train.setting`)."""
+    return [f.name for f in dataclasses.fields(cfg_or_class) if f.metadata.get("stage1")]
+
+
 def stage1_settings(train_cfg) -> dict:
+    """`stage1_names`' values in `train_cfg`, as JSON would hold them."""
     d = json.loads(json.dumps(dataclasses.asdict(train_cfg)))
-    return {k: d[k] for k in STAGE1_KEYS}
+    return {k: d[k] for k in stage1_names(train_cfg)}
+
+
+def f_p_settings(model_cfg) -> dict:
+    """The model settings that shape f and p (m, h and g may differ: stage 2 builds them fresh), read
+    from the fields' metadata (`mlib.models.F_P`)."""
+    d = json.loads(json.dumps(dataclasses.asdict(model_cfg)))
+    return {f.name: d[f.name] for f in dataclasses.fields(model_cfg) if f.metadata.get("shapes_f_p")}
 
 
 def export_stage1(
@@ -83,7 +83,7 @@ def export_stage1(
         "modules": list(MODULES),
         "model_cfg": ckpt["model_cfg"],
         "train_cfg": ckpt["train_cfg"],
-        "stage1_settings": json.dumps({k: train_cfg[k] for k in STAGE1_KEYS}),
+        "stage1_settings": json.dumps({k: train_cfg[k] for k in stage1_names()}),
         "renders_fingerprint": renders,
         "errors_mm": json.dumps(errors),
         "command": command,
@@ -108,8 +108,7 @@ def find_stage1(train_cfg, model_cfg, store, folder: str | Path | None = None) -
     ckpt = torch.load(path, map_location="cpu", weights_only=True)
     same = (
         json.loads(ckpt["stage1_settings"]) == stage1_settings(train_cfg)
-        and {k: json.loads(ckpt["model_cfg"])[k] for k in F_P_FIELDS}
-        == {k: json.loads(json.dumps(dataclasses.asdict(model_cfg)))[k] for k in F_P_FIELDS}
+        and {k: json.loads(ckpt["model_cfg"])[k] for k in f_p_settings(model_cfg)} == f_p_settings(model_cfg)
         and ckpt["renders_fingerprint"] == renders_fingerprint(store)
     )
     return path if same else None

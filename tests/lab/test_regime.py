@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.regime import choose_scale, parse_cell, parse_scales, scaled_experiment
+from benchmarks.lab.regime import choose_scale, parse_cell, parse_scales, scaled_experiment
 from mlib.claims import seed_stats as stats
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_stats_give_a_spread_only_over_two_or_more_seeds():
@@ -103,7 +103,7 @@ def test_the_lambda_g_search_reads_each_weights_folder_and_chooses_on_validation
     import json
     from types import SimpleNamespace
 
-    from benchmarks.regime import lambda_g_search
+    from benchmarks.lab.regime import lambda_g_search
     from mlib.experiment import Experiment
     from mlib.presets import train_config
 
@@ -127,7 +127,7 @@ def test_the_lambda_g_search_reads_each_weights_folder_and_chooses_on_validation
 def test_a_search_this_run_did_not_make_is_carried_over_with_its_commit(tmp_path):
     import json
 
-    from benchmarks.regime import with_committed_lambda_g, with_committed_searches
+    from benchmarks.lab.regime import with_committed_lambda_g, with_committed_searches
 
     committed = tmp_path / "regime-laptop.json"
     old_rows = [{"stage2_lr_scale": 0.3, "val_real_mm": 19.0}, {"stage2_lr_scale": 0.1, "val_real_mm": 20.0}]

@@ -1,20 +1,20 @@
-"""Pages whose numbers come from committed records. A template's fields `{{source:path/to/value|format}}`
-are filled from JSON records, so a sentence and the number it states cannot drift apart:
+"""Pages whose numbers come from committed records: a Jinja template whose fields are values of JSON
+records, so a sentence and the number it states cannot drift apart:
 
-    fill("Real+Synth: {{lab:arms/real_synth/test_mm}} mm", {"lab": record})   # 'Real+Synth: 16.95 ± 0.25 mm'
+    fill("Real+Synth: {{ lab.arms.real_synth.test_mm | f }} mm", {"lab": record})  # 'Real+Synth: 16.95 ± 0.25 mm'
 
-A path walks dict keys (and list indices) separated by '/', so keys may hold dots ("real_view_lr_0.3").
-Formats: a number of digits (default 2); '+' a signed difference (2 digits); '%' a share as a whole
-percentage. A {"mean", "std"} value prints as "mean ± std", or the mean alone with format 'mean'.
+A key that is not a name is written in brackets (`lab.arms["real_view_lr_0.3"]`). The filter `f`
+formats a value: `f` (2 digits), `f(1)` (a number of digits), `f("+")` a signed difference (2 digits),
+`f("%")` a share as a whole percentage; a {"mean", "std"} value prints as "mean ± std", or the mean
+alone with `f("mean")`. A field the records lack is an error naming it.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
-FIELD = re.compile(r"\{\{(\w+):([^|}]+)(?:\|([^}]*))?\}\}")
+import jinja2
 
 
 class RecordFieldError(KeyError):
@@ -22,19 +22,6 @@ class RecordFieldError(KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
-
-
-def lookup(record: Any, path: str) -> Any:
-    """The value at a '/'-separated path of dict keys and list indices."""
-    value = record
-    for key in path.strip("/").split("/"):
-        if isinstance(value, list) and key.isdigit() and int(key) < len(value):
-            value = value[int(key)]
-        elif isinstance(value, dict) and key in value:
-            value = value[key]
-        else:
-            raise RecordFieldError(f"no {key!r} at {path!r}")
-    return value
 
 
 def format_value(value: Any, fmt: str | None) -> str:
@@ -57,17 +44,12 @@ def format_value(value: Any, fmt: str | None) -> str:
 def fill(template: str, sources: dict[str, Any]) -> str:
     """The template with every field replaced by its formatted value; a field the records lack raises
     RecordFieldError naming it."""
-
-    def one(match: re.Match) -> str:
-        source, path, fmt = match.groups()
-        if source not in sources:
-            raise RecordFieldError(f"field {match.group(0)}: no record named {source!r} (have {sorted(sources)})")
-        try:
-            return format_value(lookup(sources[source], path), fmt)
-        except RecordFieldError as err:
-            raise RecordFieldError(f"field {match.group(0)}: {err}") from None
-
-    return FIELD.sub(one, template)
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
+    env.filters["f"] = lambda value, fmt=None: format_value(value, None if fmt is None else str(fmt))
+    try:
+        return env.from_string(template).render(**sources)
+    except jinja2.UndefinedError as err:
+        raise RecordFieldError(f"a field of the template has no value in the records: {err}") from None
 
 
 def lab_sources(lab: dict, regime: dict, budget: dict | None = None) -> dict[str, Any]:

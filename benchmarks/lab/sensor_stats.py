@@ -1,8 +1,8 @@
 """How Kinect-like is the generator's real domain? The statistics of `mlib.data.sensor_stats` on the real NYU
 test frame beside the generated real camera-1 crops and their synthetic renders.
 
-    python benchmarks/sensor_stats.py --preset laptop                  # the preset's crop size (64 px)
-    python benchmarks/sensor_stats.py --preset laptop --crop-size 128  # the same frames at 128 px
+    python -m benchmarks.lab.sensor_stats --preset laptop                  # the preset's crop size (64 px)
+    python -m benchmarks.lab.sensor_stats --preset laptop --crop-size 128  # the same frames at 128 px
 
 The generated frames come from the validation split by default (`--split`): a sensor setting chosen on
 these numbers is chosen there, never on the test split.
@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.lab import REPO, RESULTS
 from mlib.atomic import write_json
 from mlib.data import load_generated
 from mlib.data import sensor_stats as ss
@@ -39,7 +40,6 @@ from mlib.data.procedural.generator import HandGenerator
 from mlib.presets import PRESET_NAMES, data_config
 from mlib.sources import nyu_test_frame
 
-ROOT = Path(__file__).resolve().parents[1]
 NYU_SENTINEL_MM = 2001.0  # what NYU's frame stores where there is nothing within range (measured below)
 
 ABOUT = (
@@ -151,10 +151,10 @@ def main(argv: list[str] | None = None) -> dict:
         help="generated split to measure (default val: generator settings are chosen on the validation split)",
     )
     ap.add_argument(
-        "--nyu-dir", default=str(ROOT.parent / "shared" / "nyu"), help="folder with test/depth_1_0000001.png and the label file"
+        "--nyu-dir", default=str(REPO.parent / "shared" / "nyu"), help="folder with test/depth_1_0000001.png and the label file"
     )
-    ap.add_argument("--data-dir", default=str(ROOT / "data_cache"), help="the generated data cache's folder")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    ap.add_argument("--data-dir", default=str(REPO / "data_cache"), help="the generated data cache's folder")
+    ap.add_argument("--out", default=str(RESULTS))
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
 

@@ -1,6 +1,6 @@
 """Reproduce the paper's ablation (Fig. 4, Table 1) on the embedded data, with seeds.
 
-    python benchmarks/ablation.py --preset laptop --n 10 100 1000 all \\
+    python -m benchmarks.lab.ablation --preset laptop --n 10 100 1000 all \\
         --variants synth_only real_only real_synth distr_match view_pred full --seeds 3 --out benchmarks/results/
 
 Shares one stage-1 checkpoint per seed across variants, trains every (variant, n, seed) cell in
@@ -28,6 +28,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
+from benchmarks.lab import REPO, RESULTS  # noqa: E402
+from benchmarks.lab.record import replace_block  # noqa: E402
+from benchmarks.lab.workers import launch_workers, worker_exits_cleanly  # noqa: E402
 from mlib.analysis import (  # noqa: E402
     LATENT_KEYS,
     LATENT_MODELS,
@@ -50,12 +53,7 @@ from mlib.experiment import (  # noqa: E402
 from mlib.paper_results import PAPER_ABLATION_MM, PAPER_N  # noqa: E402
 from mlib.plots import plot_error_vs_n  # noqa: E402
 from mlib.presets import PRESET_NAMES, STAGE2_LR_SCALES, for_variant  # noqa: E402
-from mlib.record import replace_block  # noqa: E402
 from mlib.variants import VARIANTS, stage_iterations  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # run as a script: the scripts' own package is importable too
-from benchmarks._workers import launch_workers, worker_exits_cleanly  # noqa: E402
 
 README_START, README_END = "<!-- grid: start -->", "<!-- grid: end -->"
 
@@ -88,7 +86,7 @@ def parse_n(values: list[str]) -> list[int | str]:
 
 def commit() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
     except OSError:
         return "unknown"
 
@@ -366,12 +364,12 @@ def main(argv: list[str] | None = None) -> int:
         "per (variant, n) they hold for every seed, the scale with the lowest mean validation error is used",
     )
     ap.add_argument("--grid-worker", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    ap.add_argument("--out", default=str(RESULTS))
     ap.add_argument("--run-dir", default=None, help="where cells are trained (default runs/ablation-<preset>)")
     ap.add_argument("--readme", default=None, help="also refill this README's grid block with the grid and its claims")
     args = ap.parse_args(argv)
     ns = parse_n(args.n)
-    run_dir = Path(args.run_dir or ROOT / "runs" / f"ablation-{args.preset}")
+    run_dir = Path(args.run_dir or REPO / "runs" / f"ablation-{args.preset}")
     if args.only_seeds is not None:
         seeds = sorted(set(args.only_seeds))
     else:  # --cells-from alone: the whole grid from the copies, nothing trained
@@ -386,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.workers > 1 and not args.only_finished and seeds:
         worker_argv = strip_option(list(argv if argv is not None else sys.argv[1:]), "--workers")
         cells = [cell_dir(run_dir, v, n, s) for s in seeds for v in args.variants for n in ns]
-        launch_workers(Path(__file__), worker_argv, args.workers, run_dir, exp.device, cells)
+        launch_workers("benchmarks.lab.ablation", worker_argv, args.workers, run_dir, exp.device, cells)
     results = exp.grid(args.variants, ns, seeds, only_finished=args.only_finished)
     if args.only_seeds is not None and not args.cells_from:  # one part of a grid split by seeds: no report
         return 0

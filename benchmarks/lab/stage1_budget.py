@@ -1,8 +1,8 @@
 """The floor against stage 1's budget: how the Synth only model's error falls with its iterations.
 
-    python benchmarks/ship_stage1.py --preset laptop --seeds 0 --run-dir runs/stage1-laptop-32k \
+    python -m benchmarks.lab.ship_stage1 --preset laptop --seeds 0 --run-dir runs/stage1-laptop-32k \
         --out runs/stage1-laptop-32k/export --stage1-iters 32000      # one such run per budget
-    python benchmarks/stage1_budget.py --preset laptop --runs 16000=runs/stage1-laptop 32000=runs/stage1-laptop-32k
+    python -m benchmarks.lab.stage1_budget --preset laptop --runs 16000=runs/stage1-laptop 32000=runs/stage1-laptop-32k
 
 evaluates each finished seed-0 Synth only model on the synthetic renders and the real frames of the
 validation and test splits and writes `stage1-budget-<preset>.json` (the stage-1 wall time from its
@@ -22,19 +22,18 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from benchmarks.lab import RESULTS
 from mlib.atomic import atomic_write, write_json  # noqa: E402
 from mlib.evaluate import evaluate_store  # noqa: E402
 from mlib.experiment import Experiment  # noqa: E402
 from mlib.presets import PRESET_NAMES  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--preset", default="laptop", choices=PRESET_NAMES)
     ap.add_argument("--runs", nargs="+", required=True, help="ITERS=RUN_DIR, each with a finished stage1-seed0")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    ap.add_argument("--out", default=str(RESULTS))
     args = ap.parse_args(argv)
     rows = []
     for item in args.runs:

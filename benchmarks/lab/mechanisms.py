@@ -1,7 +1,7 @@
 """The mechanism lab: does view prediction or distribution matching help here, and if not, why?
 
-    OMP_NUM_THREADS=1 python benchmarks/mechanisms.py --preset laptop --seeds 0 1 2 --workers 2
-    python benchmarks/mechanisms.py --preset laptop --report      # the record from the finished cells
+    OMP_NUM_THREADS=1 python -m benchmarks.lab.mechanisms --preset laptop --seeds 0 1 2 --workers 2
+    python -m benchmarks.lab.mechanisms --preset laptop --report      # the record from the finished cells
 
 Each *arm* is one trained configuration (a variant plus switches) at n = 100 labeled real frames; each
 *hypothesis* compares an arm with its baseline on the same seeds, every stage-2 run starting from the same
@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import subprocess
 import sys
 import time
@@ -36,7 +35,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from sklearn.linear_model import Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
+from benchmarks.lab import REPO, RESULTS, TEMPLATES
+from benchmarks.lab.record import fill, lab_sources, replace_block
+from benchmarks.lab.workers import importable_env
 from mlib.analysis import latents, probe, room
 from mlib.atomic import LockHeld, folder_lock, write_json, write_text
 from mlib.cells import build_model, train_variant
@@ -49,7 +54,6 @@ from mlib.data.datasets import labeled_subset
 from mlib.evaluate import joint_errors, mean_error
 from mlib.presets import PRESET_NAMES, resolve
 from mlib.pretrained import stage1_file
-from mlib.record import fill, lab_sources, replace_block
 from mlib.train import pick_device
 from mlib.variants import VARIANTS, stage_iterations
 
@@ -255,16 +259,13 @@ def ridge_probe(model, train, test_sets: dict, labeled: np.ndarray, device) -> d
 
     x = feats(train, labeled)
     y = train.targets(torch.as_tensor(labeled)).reshape(len(labeled), -1).numpy()
-    mu, sd = x.mean(0), x.std(0) + 1e-6
-    x = (x - mu) / sd
     best = None
-    for lam in RIDGE_WEIGHTS:
-        w = np.linalg.solve(x.T @ x + lam * np.eye(x.shape[1]), x.T @ (y - y.mean(0)))
+    for lam in RIDGE_WEIGHTS:  # the weight chosen on validation, the same rule for every encoder
+        read_out = make_pipeline(StandardScaler(), Ridge(alpha=lam)).fit(x, y)
         errs = {}
         for name, store in test_sets.items():
             idx = np.arange(min(PROBE_FRAMES, len(store)))
-            pred = ((feats(store, idx) - mu) / sd) @ w + y.mean(0)
-            errs[name] = error_mm(store, torch.as_tensor(idx), pred)
+            errs[name] = error_mm(store, torch.as_tensor(idx), read_out.predict(feats(store, idx)))
         if best is None or errs["val"] < best[1]["val"]:
             best = (lam, errs)
     return {"ridge": best[0], **{f"{k}_mm": v for k, v in best[1].items()}}
@@ -550,8 +551,8 @@ README_ARMS = {
     "full_release": "Full, the authors' release mode",
 }
 # The page notebooks 02-04 link to, on why the mechanisms do or do not help: every number in it is a
-# field of its template, filled from the records (mlib.record), so the words and the numbers agree.
-WHY_TEMPLATE, WHY_PAGE = Path("benchmarks/templates/mechanisms-at-laptop.md"), Path("notebooks/mechanisms-at-laptop.md")
+# field of its template, filled from the records (benchmarks.lab.record), so the words and the numbers agree.
+WHY_TEMPLATE, WHY_PAGE = TEMPLATES / "mechanisms-at-laptop.md", REPO / "notebooks" / "mechanisms-at-laptop.md"
 README_START, README_END = "<!-- lab record: start -->", "<!-- lab record: end -->"
 
 
@@ -648,9 +649,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--preset", default="laptop", choices=PRESET_NAMES)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--arms", nargs="+", default=None, choices=list(ARMS), help="only these arms (default: all, in order)")
-    ap.add_argument("--run-dir", default="runs/mechanisms-laptop")
-    ap.add_argument("--data-dir", default="data_cache")
-    ap.add_argument("--out", default="benchmarks/results")
+    ap.add_argument("--run-dir", default=str(REPO / "runs" / "mechanisms-laptop"))
+    ap.add_argument("--data-dir", default=str(REPO / "data_cache"))
+    ap.add_argument("--out", default=str(RESULTS))
     ap.add_argument("--device", default="auto")
     ap.add_argument("--stage1-dir", default=None, help="where the shipped stage-1 files are (default: mlib/pretrained)")
     ap.add_argument("--workers", type=int, default=1, help="processes sharing the arms, one thread each")
@@ -681,11 +682,11 @@ def main(argv: list[str] | None = None) -> int:
         base = ["--preset", args.preset, "--run-dir", args.run_dir, "--data-dir", args.data_dir, "--out", args.out]
         base += ["--device", args.device, "--seeds", *map(str, args.seeds)] + (["--arms", *args.arms] if args.arms else [])
         base += ["--stage1-dir", args.stage1_dir] if args.stage1_dir else []
-        env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        env = {**importable_env(), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         Path(args.run_dir).mkdir(parents=True, exist_ok=True)
         procs = [
             subprocess.Popen(
-                [sys.executable, __file__, *base, "--worker"],
+                [sys.executable, "-m", "benchmarks.lab.mechanisms", *base, "--worker"],
                 env=env,
                 stdout=open(Path(args.run_dir) / f"worker-{i}.log", "a"),
                 stderr=subprocess.STDOUT,

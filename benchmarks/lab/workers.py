@@ -15,10 +15,19 @@ import torch
 from tqdm.auto import tqdm
 
 
+def importable_env() -> dict[str, str]:
+    """The environment with the repository on PYTHONPATH, so a worker started as `python -m
+    benchmarks.lab.<script>` imports the lab from any working directory."""
+    from benchmarks.lab import REPO
+
+    paths = [str(REPO), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}
+
+
 def launch_workers(
-    script: str | Path, argv: Sequence[str], workers: int, run_dir: Path, device: torch.device, cells: Sequence[Path]
+    module: str, argv: Sequence[str], workers: int, run_dir: Path, device: torch.device, cells: Sequence[Path]
 ) -> None:
-    """Run `script argv --grid-worker` as `workers` processes sharing `run_dir` (Experiment.grid with
+    """Run `python -m module argv --grid-worker` as `workers` processes sharing `run_dir` (Experiment.grid with
     shared=True), each with an equal share of the CPU threads (one each on 2 cores), and wait for all
     of them with one progress bar over the grid's cell folders `cells`. Each worker's output goes to
     `run_dir/worker-<launcher pid>-<i>.log` (two launchers may share a run folder, each on its own cells);
@@ -26,13 +35,13 @@ def launch_workers(
     run_dir.mkdir(parents=True, exist_ok=True)
     worker_exits_cleanly()  # a SIGTERM to the launcher too unwinds, so the `finally` below stops its workers
     threads = max(1, (os.cpu_count() or 1) // workers)
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+    env = {**importable_env(), "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     procs, logs = [], []
     for i in range(workers):
         log = run_dir / f"worker-{os.getpid()}-{i}.log"
         logs.append(log)
         with open(log, "w") as fh:
-            cmd = [sys.executable, str(script), *argv, "--grid-worker"]
+            cmd = [sys.executable, "-m", module, *argv, "--grid-worker"]
             procs.append(subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env))
     cells = sorted(set(cells))
     total_cells = len(cells)

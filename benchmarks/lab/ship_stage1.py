@@ -1,6 +1,6 @@
 """Train the shared stage 1 (Synth only: f and p on synthetic renders) per seed and ship it.
 
-    OMP_NUM_THREADS=1 python benchmarks/ship_stage1.py --preset laptop --seeds 0 1 2 \
+    OMP_NUM_THREADS=1 python -m benchmarks.lab.ship_stage1 --preset laptop --seeds 0 1 2 \
         --run-dir runs/stage1-laptop --out mlib/pretrained
 
 trains (or resumes) `run-dir/stage1-seed<k>/stage1.pt` at the preset's stage-1 settings, then writes
@@ -19,6 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from benchmarks.lab import REPO
 from mlib.evaluate import evaluate_store
 from mlib.experiment import Experiment
 from mlib.presets import PRESET_NAMES
@@ -36,8 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--preset", default="laptop", choices=PRESET_NAMES)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    ap.add_argument("--run-dir", default="runs/stage1-laptop", help="where stage 1 trains (resumable)")
-    ap.add_argument("--data-dir", default="data_cache")
+    ap.add_argument("--run-dir", default=str(REPO / "runs" / "stage1-laptop"), help="where stage 1 trains (resumable)")
+    ap.add_argument("--data-dir", default=str(REPO / "data_cache"))
     ap.add_argument("--out", default="mlib/pretrained", help="folder of the shipped float16 checkpoints")
     ap.add_argument("--workers", type=int, default=1, help="seeds trained at once, one process (one thread) each")
     ap.add_argument("--no-export", action="store_true", help="train only (a worker of --workers)")
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     exp = Experiment.open(
         args.preset, args.run_dir, args.data_dir, progress=True, use_shipped_stage1=False, stage1_iters=args.stage1_iters
     )
-    command = "python benchmarks/ship_stage1.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = "python -m benchmarks.lab.ship_stage1 " + " ".join(argv if argv is not None else sys.argv[1:])
     rows = []
     for seed in args.seeds:
         e = exp.with_seed(seed)

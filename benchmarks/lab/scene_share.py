@@ -1,6 +1,6 @@
 """How much of the real view target is scene, per scene layout, and the gap ratio of the shipped stage 1.
 
-    python benchmarks/scene_share.py --preset laptop --frames 200
+    python -m benchmarks.lab.scene_share --preset laptop --frames 200
 
 measures, on the generator of the preset with each scene layout, the share of the real crop's foreground
 that is scene (upper arm, head, torso, table: what the synthetic domain never has) in the view cameras'
@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.lab import RESULTS
 from mlib.atomic import write_json
 from mlib.claims import seed_stats
 from mlib.data.procedural.generator import SCENE_LAYOUTS
@@ -31,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--preset", default="laptop", choices=PRESET_NAMES)
     ap.add_argument("--frames", type=int, default=200)
-    ap.add_argument("--out", default="benchmarks/results")
+    ap.add_argument("--out", default=str(RESULTS))
     args = ap.parse_args(argv)
     data = resolve(args.preset).data
     crop = data.crop

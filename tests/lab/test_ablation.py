@@ -1,4 +1,4 @@
-"""The ablation's bookkeeping: which grid claims hold (mlib.claims.grid_claims, as benchmarks/ablation.py
+"""The ablation's bookkeeping: which grid claims hold (mlib.claims.grid_claims, as benchmarks/lab/ablation.py
 judges its grid, paired by seed), the stage-2 rate chosen on validation, and a report over finished cells
 only."""
 
@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import torch
 
-from benchmarks.ablation import seeds_label
+from benchmarks.lab.ablation import seeds_label
 from mlib.claims import grid_claims
 from mlib.experiment import VARIANT_NAMES, Experiment, cell_dir, synthetic_frames_error
 from mlib.presets import train_config
@@ -52,7 +52,7 @@ def write_cell_copy(folder, variant: str, n, seed: int, err: float) -> None:
 
 
 def verdicts(grid: list[dict]) -> dict[str, str]:
-    """The grid judged on its own seeds' spread, as benchmarks/ablation.py does."""
+    """The grid judged on its own seeds' spread, as benchmarks/lab/ablation.py does."""
     return {c.text: c.verdict for c in grid_claims(grid, "laptop", VARIANT_NAMES, compare_committed=False)}
 
 
@@ -152,7 +152,7 @@ def test_a_spread_is_printed_only_over_two_or_more_seeds():
 def test_earlier_seeds_come_back_from_their_result_copies_and_a_missing_one_is_named(tmp_path):
     import pytest
 
-    from benchmarks.ablation import earlier_cells
+    from benchmarks.lab.ablation import earlier_cells
     from mlib.experiment import load_result
 
     write_cell_copy(tmp_path, "synth_only", "all", 0, 22.0)
@@ -175,7 +175,7 @@ def test_every_committed_cell_copy_reads_back():
 
     from mlib.experiment import load_result
 
-    folder = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "ablation-laptop-cells"
+    folder = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "ablation-laptop-cells"
     copies = sorted(folder.glob("*.json"))
     assert copies, f"{folder} holds no cell copies"
     for path in copies:
@@ -203,7 +203,7 @@ def test_latent_claims_follow_the_seed_means_and_vanish_without_models():
 
 
 def test_the_results_table_sets_each_cell_beside_the_papers_value_and_escapes_pipes():
-    from benchmarks.ablation import results_markdown
+    from benchmarks.lab.ablation import results_markdown
 
     cell = lambda v, n, m: {"variant": v, "n_labeled": n, "mean_error_mm": m, "std_error_mm": 0.5, "seeds": 3}  # noqa: E731
     report = {
@@ -220,7 +220,7 @@ def test_the_results_table_sets_each_cell_beside_the_papers_value_and_escapes_pi
 
 
 def test_the_latent_table_sets_each_analysed_model_beside_its_grid_cell():
-    from benchmarks.ablation import latent_markdown
+    from benchmarks.lab.ablation import latent_markdown
     from mlib.analysis import LATENT_KEYS
 
     stat = lambda m: {k: {"mean": m, "std": 0.01, "per_seed": {"0": m, "1": m}} for k in LATENT_KEYS}  # noqa: E731
@@ -241,7 +241,7 @@ def test_the_latent_table_sets_each_analysed_model_beside_its_grid_cell():
 
 
 def test_cells_from_alone_rebuilds_the_report_from_the_copies_and_trains_nothing(tmp_path, monkeypatch):
-    import benchmarks.ablation as ablation
+    import benchmarks.lab.ablation as ablation
 
     copies = tmp_path / "copies"
     copies.mkdir()

@@ -1,6 +1,6 @@
 """The regime a preset runs in (how large its domain gap is against its floor), and each unlabeled-data mechanism on its own.
 
-    python benchmarks/regime.py --preset laptop --seeds 3 --lr-grid 1e-3 3e-3 1e-2
+    python -m benchmarks.lab.regime --preset laptop --seeds 3 --lr-grid 1e-3 3e-3 1e-2
 
 measures, per seed, on the real test split:
 * the regime: Synth only's error on the synthetic renders (the predictor's floor) and on the real
@@ -35,6 +35,8 @@ from pathlib import Path
 
 import torch
 
+from benchmarks.lab import REPO, RESULTS
+from benchmarks.lab.ablation import commit
 from mlib.analysis import probe as latent_probe
 from mlib.atomic import write_json
 from mlib.cells import RunResult
@@ -44,10 +46,6 @@ from mlib.evaluate import evaluate_store
 from mlib.experiment import Experiment, add_experiment_arguments, cell_dir, open_from_args
 from mlib.presets import PRESET_NAMES
 from mlib.variants import VARIANTS, stage_iterations
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from benchmarks.ablation import commit  # noqa: E402
 
 CELLS = [
     ("synth_only", "all"),
@@ -225,13 +223,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--n-probe", type=int, default=2000, help="test frames per domain for the linear probe")
     ap.add_argument("--run-dir", default=None, help="default runs/regime-<preset>")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    ap.add_argument("--out", default=str(RESULTS))
     args = ap.parse_args(argv)
     if args.rejudge:
         doc = rejudge(Path(args.out) / f"regime-{args.preset}.json")
         print(markdown(doc))
         return 0
-    run_dir = Path(args.run_dir or ROOT / "runs" / f"regime-{args.preset}")
+    run_dir = Path(args.run_dir or REPO / "runs" / f"regime-{args.preset}")
     base = open_from_args(args, run_dir)
     search: list[dict] = []
     if args.base_lr is not None:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from mlib.record import RecordFieldError, fill, lab_sources
+from benchmarks.lab.record import RecordFieldError, fill, lab_sources
 
 RECORD = {
     "arms": {"real_view_lr_0.3": {"test_mm": {"mean": 28.944, "std": 0.436}, "probe_val": {"mean": 0.9861, "std": None}}},
@@ -15,26 +15,27 @@ RECORD = {
 
 
 def test_fields_are_filled_with_their_formats():
+    arm = 'lab.arms["real_view_lr_0.3"]'
     page = fill(
-        "a {{lab:arms/real_view_lr_0.3/test_mm}} b {{lab:arms/real_view_lr_0.3/test_mm|1}} "
-        "c {{lab:arms/real_view_lr_0.3/test_mm|mean}} d {{lab:hypotheses/0/test/diff|+}} "
-        "e {{lab:hypotheses/0/verdict}} f {{lab:share|%}} g {{lab:arms/real_view_lr_0.3/probe_val|3}}",
+        f"a {{{{ {arm}.test_mm | f }}}} b {{{{ {arm}.test_mm | f(1) }}}} c {{{{ {arm}.test_mm | f('mean') }}}} "
+        "d {{ lab.hypotheses[0].test.diff | f('+') }} e {{ lab.hypotheses[0].verdict | f }} "
+        f"f {{{{ lab.share | f('%') }}}} g {{{{ {arm}.probe_val | f(3) }}}}",
         {"lab": RECORD},
     )
     assert page == "a 28.94 ± 0.44 b 28.9 ± 0.4 c 28.94 d -0.42 e within noise f 5 % g 0.986"
 
 
 def test_a_field_the_records_lack_names_itself():
-    with pytest.raises(RecordFieldError, match=r"\{\{lab:arms/full/test_mm\}\}.*'full'"):
-        fill("{{lab:arms/full/test_mm}}", {"lab": RECORD})
-    with pytest.raises(RecordFieldError, match="no record named 'regime'"):
-        fill("{{regime:share}}", {"lab": RECORD})
+    with pytest.raises(RecordFieldError, match="'full'"):
+        fill("{{ lab.arms.full.test_mm | f }}", {"lab": RECORD})
+    with pytest.raises(RecordFieldError, match="'regime'"):
+        fill("{{ regime.share | f }}", {"lab": RECORD})
     assert fill("no fields, {braces} stay", {}) == "no fields, {braces} stay"
 
 
 def test_the_committed_why_page_is_its_template_filled_from_the_committed_records():
-    root = Path(__file__).resolve().parents[1]
-    template = root / "benchmarks/templates/mechanisms-at-laptop.md"
+    root = Path(__file__).resolve().parents[2]
+    template = root / "benchmarks/lab/templates/mechanisms-at-laptop.md"
     if not template.is_file():
         pytest.skip(f"{template} not found: run from a checkout of the repository")
     lab = json.loads((root / "benchmarks/results/mechanisms-laptop.json").read_text())
@@ -42,13 +43,13 @@ def test_the_committed_why_page_is_its_template_filled_from_the_committed_record
     budget = json.loads((root / "benchmarks/results/stage1-budget-laptop.json").read_text())
     page = fill(template.read_text(), lab_sources(lab, regime, budget))
     committed = (root / "notebooks/mechanisms-at-laptop.md").read_text()
-    assert committed == page, "notebooks/mechanisms-at-laptop.md is stale: run benchmarks/mechanisms.py --report --why"
+    assert committed == page, "notebooks/mechanisms-at-laptop.md is stale: run python -m benchmarks.lab.mechanisms --report --why"
 
 
 def test_replace_block_keeps_the_markers_and_everything_around_them(tmp_path):
     import pytest
 
-    from mlib.record import replace_block
+    from benchmarks.lab.record import replace_block
 
     page = tmp_path / "README.md"
     page.write_text("intro\n<!-- a -->\nold\nlines\n<!-- b -->\noutro\n")

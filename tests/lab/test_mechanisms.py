@@ -4,7 +4,7 @@ import json
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 
@@ -14,7 +14,7 @@ def cell(arm: str, seed: int, val: float, test: float) -> dict:
 
 
 def test_each_from_scratch_variant_takes_its_lowest_seed0_validation_rate(tmp_path):
-    from benchmarks.mechanisms import RATE_GRIDS, rate_choice, report
+    from benchmarks.lab.mechanisms import RATE_GRIDS, rate_choice, report
 
     vals = {"real_only_lr_1.0": 50.0, "real_only_lr_0.6": 29.0, "real_only": 28.0,
             "real_view": 55.0, "real_view_lr_0.6": 26.0, "real_view_lr_0.3": 28.5}  # fmt: skip
