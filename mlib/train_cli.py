@@ -21,7 +21,7 @@ import torch
 from mlib.atomic import LockHeld, folder_lock, write_json
 from mlib.cells import train_variant
 from mlib.checkpoint import load_trained_model
-from mlib.cli import UserError, check_device, user_errors
+from mlib.cli import DefaultsShown, UserError, check_device, user_errors
 from mlib.data import SOURCES, load_splits
 from mlib.evaluate import predict_store, save_predictions
 from mlib.presets import PRESET_NAMES, Preset, resolve
@@ -43,15 +43,6 @@ CONFIG_FIELDS = {
     "adv_trains_encoder": "adv_trains_encoder",
 }
 WEIGHT_FIELDS = ("lambda_c", "lambda_g", "lambda_m")  # TrainConfig.weights (paper appendix A.1)
-
-
-class DefaultsShown(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows each option's default, except where there is none to show (the preset decides)."""
-
-    def _get_help_string(self, action: argparse.Action) -> str:
-        if action.default is None or action.default is argparse.SUPPRESS or "%(default)" in (action.help or ""):
-            return action.help or ""
-        return super()._get_help_string(action)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -134,3 +134,8 @@ def test_evaluate_and_predict_on_the_folder_give_the_runs_error_and_predictions(
     predict_main([str(run / "stage2.pt"), "--nyu-dir", str(exported), "--out", str(again), "--no-progress"])
     assert again.read_text() == pred.read_text()
     assert {p.name: p.stat().st_mtime_ns for p in run.iterdir()} == before  # the run folder untouched
+    xyz = tmp_path / "xyz.txt"  # --xyz output scores the same without a --format: the file says what it holds
+    predict_main([str(run / "stage2.pt"), "--nyu-dir", str(exported), "--out", str(xyz), "--xyz", "--no-progress"])
+    capsys.readouterr()
+    assert evaluate_main(["--nyu-dir", str(exported), str(xyz), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["xyz"]["mean"] == pytest.approx(scored, abs=1e-3)
