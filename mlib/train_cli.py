@@ -260,6 +260,10 @@ def train_command(args: argparse.Namespace, setup: Preset, n: int | str, out: Pa
     if any(out.glob("stage*.pt")) and not args.resume:
         raise UserError(f"{out}: already holds checkpoints — pass --resume to continue or choose another --out")
     data = load_splits(setup.data, args.data, args.nyu_dir, args.data_dir, not args.no_progress)
+    if VARIANTS[args.variant].stage2 and n != "all" and n > len(data.train):  # before stage 1 trains for it
+        raise UserError(
+            f"--n-labeled {n}: the training split holds {len(data.train)} frames — give at most that many, or all"
+        )
     options = {k: v for k, v in vars(args).items() if k not in ("debug",)}
     resolved = {"options": options, "train_config": dataclasses.asdict(setup.train), "device": str(device)}
     write_json(out / "config.json", resolved)

@@ -89,6 +89,23 @@ def test_nyu_dir_without_data_nyu_and_a_missing_device_are_errors(exported, tmp_
     assert not (tmp_path / "run").exists() and not (tmp_path / "cache").exists()
 
 
+def test_more_labeled_frames_than_the_training_split_are_refused_before_anything_trains(exported, tmp_path, monkeypatch):
+    import mlib.train_cli
+
+    def never(*args, **kwargs):
+        raise AssertionError("train_variant was called: stage 1 trains before --n-labeled is checked")
+
+    monkeypatch.setattr(mlib.train_cli, "train_variant", never)
+    args = args_for(exported, tmp_path)
+    args[args.index("--n-labeled") + 1] = "17"
+    with pytest.raises(SystemExit) as exit_:
+        train_main(args)
+    assert str(exit_.value.code) == (
+        f"error: --n-labeled 17: the training split holds {FRAMES['train']} frames — give at most that many, or all"
+    )
+    assert not (tmp_path / "run").exists()
+
+
 def test_a_second_trainer_on_a_busy_run_folder_exits_naming_the_holder(exported, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "mlib.train", *args_for(exported, tmp_path)]
