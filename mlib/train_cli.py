@@ -244,16 +244,20 @@ def run_command_line(args: argparse.Namespace) -> None:
     try:
         # One writer per run folder: a second trainer on it would overwrite the first one's checkpoints.
         with folder_lock(out, "training run", wait=False):
-            train_command(args, setup, n, out, device)
+            try:
+                train_command(args, setup, n, out, device)
+            except BaseException:
+                # A folder this run made and that holds no checkpoint has nothing to resume: its lock,
+                # config.json and tensorboard/ would only pass for a run. Removed under the lock, so no
+                # other trainer is writing there.
+                if created and not any(out.glob("stage*.pt")):
+                    shutil.rmtree(out, ignore_errors=True)
+                raise
     except LockHeld as err:
         holder = str(err).rsplit(" is locked by ", 1)[-1]
         raise UserError(
             f"{out}: another trainer ({holder}) is writing this run folder — wait for it or choose another --out"
         ) from None
-    except BaseException:
-        if created and out.is_dir() and {p.name for p in out.iterdir()} <= {".lock"}:  # nothing of this run to keep
-            shutil.rmtree(out, ignore_errors=True)
-        raise
 
 
 def train_command(args: argparse.Namespace, setup: Preset, n: int | str, out: Path, device: torch.device) -> None:

@@ -106,6 +106,28 @@ def test_more_labeled_frames_than_the_training_split_are_refused_before_anything
     assert not (tmp_path / "run").exists()
 
 
+def test_a_late_error_leaves_no_half_made_run_folder_but_keeps_a_folder_it_did_not_make(exported, tmp_path, monkeypatch):
+    pytest.importorskip("tensorboard", reason="the half-made folder of this test holds tensorboard/")
+    import mlib.cells
+
+    seen = []
+
+    def fail(trainer, *args, **kwargs):  # an error once config.json and tensorboard/ are written
+        seen.append(sorted(p.name for p in trainer.out_dir.iterdir()))
+        raise ValueError("stage 1 failed — a late error")
+
+    monkeypatch.setattr(mlib.cells.Trainer, "run", fail)
+    with pytest.raises(SystemExit, match="^error: stage 1 failed — a late error$"):
+        train_main(args_for(exported, tmp_path))
+    assert seen == [[".lock", "config.json", "tensorboard"]]
+    assert not (tmp_path / "run").exists()
+    (tmp_path / "run").mkdir()  # a folder the user made stays, with what it held
+    (tmp_path / "run" / "notes.txt").write_text("mine")
+    with pytest.raises(SystemExit, match="^error: stage 1 failed"):
+        train_main(args_for(exported, tmp_path))
+    assert (tmp_path / "run" / "notes.txt").read_text() == "mine"
+
+
 def test_a_second_trainer_on_a_busy_run_folder_exits_naming_the_holder(exported, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "mlib.train", *args_for(exported, tmp_path)]
