@@ -77,8 +77,9 @@ def pretrain(
 
 
 def run_logged(trainer: Trainer, progress: bool, tensorboard: bool) -> None:
-    """`trainer.run`, with TensorBoard event files in the run folder when asked for."""
-    trainer.tensorboard = TensorBoardLog(trainer.out_dir, trainer.stage) if tensorboard else None
+    """`trainer.run`, with TensorBoard event files in the run folder when asked for (a resumed stage
+    replaces the steps logged after its checkpoint)."""
+    trainer.tensorboard = TensorBoardLog(trainer.out_dir, trainer.stage, trainer.iteration) if tensorboard else None
     try:
         trainer.run(progress)
     finally:

@@ -1,4 +1,5 @@
-"""TensorBoard event files of a training run, in `<run folder>/tensorboard/`, beside its history CSV:
+"""TensorBoard event files of a training run, in `<run folder>/tensorboard/stage1/` and `.../stage2/`,
+beside its history:
 
     tensorboard --logdir runs/
 
@@ -32,12 +33,17 @@ def require_tensorboard() -> None:
 class TensorBoardLog:
     """A SummaryWriter for one stage of a run; every method is a no-op after `close`."""
 
-    def __init__(self, out_dir: str | Path, stage: int):
+    def __init__(self, out_dir: str | Path, stage: int, start: int = 0):
+        """`start`: the iteration the stage resumes from (0: from the beginning). The steps after it that
+        an earlier attempt logged before it was killed are purged: the resumed run logs them anew."""
         require_tensorboard()
         from torch.utils.tensorboard import SummaryWriter
-        self.folder = Path(out_dir) / "tensorboard"
+        # TensorBoard purges at a restart marker's step across every tag of a folder, so each stage has its
+        # own (stage 2's marker would hide stage 1's later steps), and a fresh stage writes a marker too:
+        # the first marker of a folder only marks a start, so a resume's must be the second.
+        self.folder = Path(out_dir) / "tensorboard" / f"stage{stage}"
         self.stage = stage
-        self.writer = SummaryWriter(log_dir=str(self.folder))
+        self.writer = SummaryWriter(log_dir=str(self.folder), purge_step=start + 1)
 
     def scalars(self, row: dict) -> None:
         """One history row: every number in it, at its iteration."""
