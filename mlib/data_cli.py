@@ -2,8 +2,10 @@
 export it in NYU's on-disk layout.
 
     python -m mlib.data.generate --preset laptop --out data_cache
-    python -m mlib.data.generate --preset ci --export-nyu /tmp/nyu_like --frames 50
+    python -m mlib.data.generate --preset ci --export-nyu /tmp/nyu_like --frames 50 [--val-frames N] [--test-frames N]
 
+An export's validation and test splits shrink with --frames unless given (export_frames); a cache keeps
+the preset's, as `python -m mlib.train` does, so it is the cache a training run reads.
 Ends with one JSON line: the cache file (or export folder) and the seconds it took.
 """
 
@@ -13,9 +15,23 @@ import argparse
 import json
 import time
 
-from mlib.data.generate import export_nyu, generated_cache
+from mlib.data.generate import DataConfig, export_nyu, generated_cache
 from mlib.data.procedural.generator import HandGenerator
 from mlib.presets import PRESET_NAMES, data_config
+
+
+def export_frames(preset: DataConfig, train: int | None, val: int | None, test: int | None) -> dict[str, int]:
+    """Frames per split of an export: those given, the preset's for the rest, except that with a training
+    count given the validation and test splits not given shrink with it, in the preset's proportions (at
+    least one frame each): an export of 40 training frames is small, not 40 frames beside the preset's
+    full validation and test splits."""
+    counts = {"train": train, "val": val, "test": test}
+    for split, n in counts.items():
+        full = getattr(preset, f"{split}_frames")
+        if n is None:
+            scaled = max(1, round(full * train / preset.train_frames)) if train is not None else full
+            counts[split] = min(full, scaled)
+    return counts
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -23,6 +39,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--preset", default="laptop", choices=sorted(PRESET_NAMES))
     ap.add_argument("--crop-size", type=int, default=None, help="crop side in pixels (preset default otherwise)")
     ap.add_argument("--frames", type=int, default=None, help="number of training frames (preset default otherwise)")
+    ap.add_argument(
+        "--val-frames",
+        type=int,
+        default=None,
+        help="number of validation frames (preset default otherwise; with --export-nyu and --frames: scaled with it)",
+    )
+    ap.add_argument(
+        "--test-frames",
+        type=int,
+        default=None,
+        help="number of test frames (preset default otherwise; with --export-nyu and --frames: scaled with it)",
+    )
     ap.add_argument("--out", default="data_cache", help="folder for the cache file")
     ap.add_argument("--export-nyu", metavar="DIR", default=None, help="write NYU-layout PNGs + joint_data.mat instead")
     ap.add_argument(
@@ -32,10 +60,11 @@ def main(argv: list[str] | None = None) -> None:
         help="with --export-nyu: the 0-based frame from which the view target is camera 3, not 2 (NYU's rig swap)",
     )
     args = ap.parse_args(argv)
-    cfg = data_config(args.preset, args.crop_size, args.frames)
+    counts = {k: v for k, v in (("val_frames", args.val_frames), ("test_frames", args.test_frames)) if v is not None}
+    cfg = data_config(args.preset, args.crop_size, args.frames, **counts)
     t0 = time.perf_counter()
     if args.export_nyu:
-        frames = {"train": cfg.train_frames, "val": cfg.val_frames, "test": cfg.test_frames}
+        frames = export_frames(data_config(args.preset), args.frames, args.val_frames, args.test_frames)
         out = export_nyu(HandGenerator(cfg.generator), args.export_nyu, frames, view_swap_index=args.view_swap_index)
     else:
         out = generated_cache(cfg, args.out)
