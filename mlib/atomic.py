@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,14 +25,25 @@ def atomic_write(path: str | Path) -> Iterator[Path]:
     ends without an exception, and remove it in every case."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(name)
+    tmp = _new_temp(path)
     try:
         yield tmp
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _new_temp(path: Path) -> Path:
+    """A new empty file `.<name>.<random>.tmp` beside `path`, created with mode 0666 less the umask as
+    open() would (tempfile.mkstemp makes 0600, which hides a shared machine's caches and checkpoints
+    from the colleagues the umask lets read them). The writers reopen it in place, keeping that mode."""
+    while True:
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return tmp
+        except FileExistsError:
+            continue
 
 
 def remove_killed_temps(folder: str | Path, target_name: str = "") -> list[Path]:

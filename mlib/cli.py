@@ -7,6 +7,7 @@ and a non-zero exit status, not a traceback; `--debug` lets the traceback throug
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -23,6 +24,17 @@ class UserError(ValueError):
 
 # What a user's files, arguments and data can cause; anything else is a bug and keeps its traceback.
 USER_ERRORS = (OSError, ValueError, CacheError, LockHeld, NonFiniteLossError)
+
+
+class DefaultsShown(argparse.ArgumentDefaultsHelpFormatter):
+    """`--help` shows each option's default, except where there is none to show (a flag that is off,
+    or None: the help text says who decides)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        none = action.default is None or action.default is False or action.default is argparse.SUPPRESS
+        if none or "%(default)" in (action.help or ""):
+            return action.help or ""
+        return super()._get_help_string(action)
 
 
 @contextmanager

@@ -5,7 +5,8 @@ and the command line all call the functions below.
 
 File format: one line per test frame, J joints x 3 numbers, separated by spaces (commas
 and tabs are accepted too). Published NYU results are (u, v, d) in camera 1: pixels and
-depth in mm. `xyz` files hold camera coordinates in mm instead.
+depth in mm. `xyz` files hold camera coordinates in mm instead and say so on their first
+line, `# format: xyz` (a file without that line is read as uvd unless --format says otherwise).
 
     python -m mlib.evaluate --gt GT.txt PRED.txt [PRED.txt ...] [--format uvd|xyz|auto] [--json]
     python -m mlib.evaluate --nyu-dir DIR PRED.txt [...] [--export-gt GT.txt]   # DIR/test/joint_data.mat
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,11 +27,15 @@ import numpy as np
 import torch
 
 from mlib.atomic import atomic_write
+from mlib.cli import DefaultsShown
 from mlib.data.camera import EVAL_JOINT_NAMES, EVAL_JOINTS, uvd_to_xyz, xyz_to_uvd
 from mlib.data.crop import denormalize_joints
 
 THRESHOLDS = (10, 20, 30, 40, 50, 80)  # mm, the success-rate thresholds we report
 FORMATS = ("uvd", "xyz", "auto")
+# The line an xyz file starts with. uvd files stay bare: they are the field's published format, which
+# other tools read number by number.
+FORMAT_LINE = re.compile(r"#\s*format:\s*(\S+)")
 
 Array = np.ndarray | torch.Tensor
 
@@ -151,23 +157,49 @@ def _guess_format(values: np.ndarray) -> str:
 
 
 def load_joints(
-    path: str | os.PathLike, fmt: str = "uvd", n_joints: int = 14, n_frames: int | None = None
+    path: str | os.PathLike, fmt: str | None = None, n_joints: int = 14, n_frames: int | None = None
 ) -> np.ndarray:
     """Read a prediction / label file into (N, J, 3) xyz in mm.
 
-    fmt: "uvd" (pixels + depth mm, NYU camera 1), "xyz" (mm) or "auto" (guess, see _guess_format).
+    fmt: "uvd" (pixels + depth mm, NYU camera 1), "xyz" (mm), "auto" (the file's `# format:` line, else
+    a guess, see _guess_format) or None (the file's `# format:` line, else uvd). A format given that
+    contradicts the file's line is an error.
     n_frames: if given, the file must have exactly that many frames (e.g. the ground truth's).
     Any problem raises ValueError naming the file and the line.
     """
-    if fmt not in FORMATS:
+    values, fmt, _ = read_joint_file(path, fmt, n_joints, n_frames)
+    return as_xyz(values, fmt)
+
+
+def as_xyz(values: np.ndarray, fmt: str) -> np.ndarray:
+    """A file's (N, J, 3) numbers as xyz mm, read in format `fmt` ("uvd" or "xyz")."""
+    return uvd_to_xyz(values) if fmt == "uvd" else values
+
+
+def read_joint_file(
+    path: str | os.PathLike, fmt: str | None = None, n_joints: int = 14, n_frames: int | None = None
+) -> tuple[np.ndarray, str, str | None]:
+    """A file's numbers (N, J, 3) as written, the format to read them in ("uvd" or "xyz", see
+    load_joints) and the format the file declares (None when it has no `# format:` line)."""
+    if fmt is not None and fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}, expected one of {FORMATS}")
     path = Path(path)
     width = 3 * n_joints
-    rows, lineno = [], 0
+    rows, lineno, declared = [], 0, None
     with open(path) as f:
         for lineno, line in enumerate(f, start=1):
             tokens = line.replace(",", " ").split()
             if not tokens or tokens[0].startswith("#"):
+                said = FORMAT_LINE.match(line.strip())
+                if said and not rows:
+                    declared = said.group(1)
+                    if declared not in ("uvd", "xyz"):
+                        raise ValueError(f"{path}, line {lineno}: unknown format {declared!r} — write uvd or xyz")
+                    if fmt in ("uvd", "xyz") and fmt != declared:
+                        raise ValueError(
+                            f"{path}, line {lineno}: the file says it holds {declared} values, not {fmt} — "
+                            f"drop --format or pass --format {declared}"
+                        )
                 continue  # blank lines and comments do not count as frames
             if n_frames is not None and len(rows) == n_frames:
                 raise ValueError(f"{path}, line {lineno}: more frames than the {n_frames} expected")
@@ -188,9 +220,25 @@ def load_joints(
     if n_frames is not None and len(rows) != n_frames:
         raise ValueError(f"{path}, line {lineno}: file ends after {len(rows)} frames, expected {n_frames}")
     values = np.asarray(rows, dtype=np.float64).reshape(-1, n_joints, 3)
-    if fmt == "auto":
+    if declared is not None:
+        fmt = declared
+    elif fmt == "auto":
         fmt = _guess_format(values)
-    return uvd_to_xyz(values) if fmt == "uvd" else values
+    return values, fmt or "uvd", declared
+
+
+def check_reading(path: str | os.PathLike, values: np.ndarray, fmt: str, gt_xyz: np.ndarray) -> None:
+    """Refuse to score a file in the format it does not hold. Read in the wrong one, a hand lands
+    hundreds of mm away (pixels taken for mm or the reverse: 561.7 mm instead of 40.2 for one model),
+    so a file whose other reading is three times closer to the ground truth holds the other format."""
+    other = "xyz" if fmt == "uvd" else "uvd"
+    as_read = mean_error(joint_errors(as_xyz(values, fmt), gt_xyz))
+    as_other = mean_error(joint_errors(as_xyz(values, other), gt_xyz))
+    if as_other < as_read / 3:
+        raise ValueError(
+            f"{path}: read as {fmt} its mean error is {as_read:.1f} mm, read as {other} {as_other:.1f} mm — "
+            f"it holds {other} values: pass --format {other} (or start the file with '# format: {other}')"
+        )
 
 
 def _is_float(token: str) -> bool:
@@ -203,6 +251,7 @@ def _is_float(token: str) -> bool:
 
 def save_predictions(path: str | os.PathLike, joints_xyz: Array, fmt: str = "uvd", decimals: int = 3) -> Path:
     """Write (N, J, 3) xyz mm predictions in the published text format; load_joints reads them back.
+    An xyz file starts with `# format: xyz`, so it is never scored as uvd.
 
     The write is atomic (temp file + rename), so an interrupted run never leaves half a file.
     """
@@ -215,16 +264,17 @@ def save_predictions(path: str | os.PathLike, joints_xyz: Array, fmt: str = "uvd
     if not np.isfinite(values).all():
         raise ValueError("non-finite joints (for uvd, every joint needs z > 0)")
     path = Path(path)
+    header = "format: xyz (camera-1 coordinates, mm)" if fmt == "xyz" else ""  # see FORMAT_LINE
     with atomic_write(path) as tmp:
-        np.savetxt(tmp, values.reshape(len(values), -1), fmt=f"%.{decimals}f", delimiter=" ")
+        np.savetxt(tmp, values.reshape(len(values), -1), fmt=f"%.{decimals}f", delimiter=" ", header=header)
     return path
 
 
 def evaluate_files(
     gt_path: str | os.PathLike,
     pred_paths: Sequence[str | os.PathLike],
-    fmt: str = "uvd",
-    gt_fmt: str = "uvd",
+    fmt: str | None = None,
+    gt_fmt: str | None = None,
     n_joints: int = 14,
 ) -> dict[str, np.ndarray]:
     """Errors (N, J) of each prediction file against the ground truth, keyed by file stem."""
@@ -248,14 +298,18 @@ def save_uvd(path: str | os.PathLike, uvd: np.ndarray, decimals: int = 3) -> Pat
 
 
 def evaluate_against(
-    gt_xyz: np.ndarray, pred_paths: Sequence[str | os.PathLike], fmt: str = "uvd", n_joints: int = 14
+    gt_xyz: np.ndarray, pred_paths: Sequence[str | os.PathLike], fmt: str | None = None, n_joints: int = 14
 ) -> dict[str, np.ndarray]:
-    """Errors (N, J) of each prediction file against ground truth (N, J, 3) xyz mm, keyed by file stem."""
+    """Errors (N, J) of each prediction file against ground truth (N, J, 3) xyz mm, keyed by file stem.
+    A file without a `# format:` line must look like the format it is read in (check_reading)."""
     gt = gt_xyz
     results = {}
     for p in map(Path, pred_paths):
         name = p.stem if p.stem not in results else str(p)
-        results[name] = joint_errors(load_joints(p, fmt, n_joints, n_frames=len(gt)), gt)
+        values, used, declared = read_joint_file(p, fmt, n_joints, n_frames=len(gt))
+        if declared is None:
+            check_reading(p, values, used, gt)
+        results[name] = joint_errors(as_xyz(values, used), gt)
     return results
 
 
@@ -315,13 +369,16 @@ def mean_pose_errors(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m mlib.evaluate", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m mlib.evaluate", description=__doc__.split("\n\n")[0], formatter_class=DefaultsShown
+    )
     ap.add_argument("predictions", nargs="*", help="prediction files, one frame per line")
     ap.add_argument("--gt", help="ground-truth file (uvd, like nyu_test_groundtruth_label.txt)")
     ap.add_argument("--nyu-dir", help="instead of --gt: the ground truth of DIR/test/joint_data.mat (14 joints, uvd)")
     ap.add_argument("--export-gt", metavar="FILE", help="write the ground truth in the field's text format (uvd)")
-    ap.add_argument("--format", default="uvd", choices=FORMATS, help="format of the prediction files")
-    ap.add_argument("--gt-format", default="uvd", choices=FORMATS, help="format of the ground-truth file")
+    declared = "(default: the format a file names on its '# format:' line, else uvd)"
+    ap.add_argument("--format", choices=FORMATS, help=f"format of the prediction files {declared}")
+    ap.add_argument("--gt-format", choices=FORMATS, help=f"format of the ground-truth file {declared}")
     ap.add_argument("--joints", type=int, default=14, help="joints per frame")
     ap.add_argument("--json", action="store_true", help="print one JSON object keyed by file stem")
     ap.add_argument("--debug", action="store_true", help="show the traceback of an error instead of one line")

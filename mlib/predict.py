@@ -13,7 +13,7 @@ import argparse
 import json
 from pathlib import Path
 
-from mlib.cli import UserError, check_device, user_errors
+from mlib.cli import DefaultsShown, UserError, check_device, user_errors
 
 
 def predict_nyu(checkpoint: str | Path, nyu_dir: str | Path, device=None, progress: bool = True):
@@ -40,13 +40,19 @@ def predict_nyu(checkpoint: str | Path, nyu_dir: str | Path, device=None, progre
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(prog="python -m mlib.predict", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m mlib.predict", description=__doc__.split("\n\n")[0], formatter_class=DefaultsShown
+    )
     ap.add_argument("checkpoint", help="stage1.pt or stage2.pt of a run of mlib.train")
     ap.add_argument("--nyu-dir", required=True, help="the NYU-layout folder whose test/ split to predict")
     ap.add_argument("--out", required=True, help="the prediction file to write (one frame per line)")
-    ap.add_argument("--xyz", action="store_true", help="write camera coordinates in mm instead of NYU's uvd")
+    ap.add_argument(
+        "--xyz",
+        action="store_true",
+        help="write camera coordinates in mm instead of NYU's uvd (the file then starts with '# format: xyz')",
+    )
     ap.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
-    ap.add_argument("--no-progress", action="store_true")
+    ap.add_argument("--no-progress", action="store_true", help="no progress bar")
     ap.add_argument("--debug", action="store_true", help="show the traceback of an error instead of one line")
     args = ap.parse_args(argv)
     with user_errors(args.debug):

@@ -1,4 +1,5 @@
-"""TensorBoard event files of a training run, in `<run folder>/tensorboard/`, beside its history CSV:
+"""TensorBoard event files of a training run, in `<run folder>/tensorboard/stage1/` and `.../stage2/`,
+beside its history:
 
     tensorboard --logdir runs/
 
@@ -32,12 +33,17 @@ def require_tensorboard() -> None:
 class TensorBoardLog:
     """A SummaryWriter for one stage of a run; every method is a no-op after `close`."""
 
-    def __init__(self, out_dir: str | Path, stage: int):
+    def __init__(self, out_dir: str | Path, stage: int, start: int = 0):
+        """`start`: the iteration the stage resumes from (0: from the beginning). The steps after it that
+        an earlier attempt logged before it was killed are purged: the resumed run logs them anew."""
         require_tensorboard()
         from torch.utils.tensorboard import SummaryWriter
-        self.folder = Path(out_dir) / "tensorboard"
+        # TensorBoard purges at a restart marker's step across every tag of a folder, so each stage has its
+        # own (stage 2's marker would hide stage 1's later steps), and a fresh stage writes a marker too:
+        # the first marker of a folder only marks a start, so a resume's must be the second.
+        self.folder = Path(out_dir) / "tensorboard" / f"stage{stage}"
         self.stage = stage
-        self.writer = SummaryWriter(log_dir=str(self.folder))
+        self.writer = SummaryWriter(log_dir=str(self.folder), purge_step=start + 1)
 
     def scalars(self, row: dict) -> None:
         """One history row: every number in it, at its iteration."""
@@ -67,15 +73,18 @@ class TensorBoardLog:
 
 class TensorBoardCallback:
     """A trainer's TensorBoard (`mlib.train.Callback`): each history row as scalars and, at a stage-2
-    validation with Lg, a few predicted views. The event file is opened at the first row, so a run
-    that trains nothing writes none."""
+    validation with Lg, a few predicted views. The event file is opened when a run starts (from the
+    iteration it resumes at, so the steps a killed attempt logged after its checkpoint are replaced)."""
 
     def __init__(self):
         self.log: TensorBoardLog | None = None
+        self.folder: Path | None = None
+
+    def on_start(self, trainer) -> None:
+        self.log = TensorBoardLog(trainer.out_dir, trainer.stage, trainer.iteration)
+        self.folder = self.log.folder
 
     def on_row(self, trainer, row: dict) -> None:
-        if self.log is None:
-            self.log = TensorBoardLog(trainer.out_dir, trainer.stage)
         self.log.scalars(row)
         if "val_error_mm" in row and trainer.stage == 2 and trainer.variant.view:
             self.log.views(trainer.model, trainer.val, trainer.iteration, trainer.device)
@@ -84,4 +93,3 @@ class TensorBoardCallback:
         if self.log is not None:
             self.log.close()
             self.log = None
-

@@ -275,8 +275,10 @@ def schedule_iters_per_epoch(cfg: TrainConfig, stage: int, stage_iters: int, n_r
 
 
 class Callback:
-    """Something that watches a trainer (minGPT's callbacks): told of every history row and of the end
-    of `run`. TensorBoard (`mlib.tblog.TensorBoardCallback`) is one."""
+    """Something that watches a trainer (minGPT's callbacks): told when `run` starts, of every history
+    row and when `run` ends. TensorBoard (`mlib.tblog.TensorBoardCallback`) is one."""
+
+    def on_start(self, trainer: Trainer) -> None: ...
 
     def on_row(self, trainer: Trainer, row: dict) -> None: ...
 
@@ -411,6 +413,8 @@ class Trainer:
         self.train_mode()
         self.prepare_device()
         window = LogWindow(self.device, self.history)
+        for cb in self.callbacks:
+            cb.on_start(self)
         bar = tqdm(total=end, initial=self.iteration, desc=f"stage {self.stage}", disable=not progress)
         try:
             while self.iteration < end:

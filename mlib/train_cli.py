@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import shutil
 import typing
 from pathlib import Path
@@ -22,7 +23,7 @@ import torch
 from mlib.atomic import LockHeld, folder_lock, write_json
 from mlib.cells import train_variant
 from mlib.checkpoint import load_trained_model
-from mlib.cli import UserError, check_device, user_errors
+from mlib.cli import DefaultsShown, UserError, check_device, user_errors
 from mlib.data import SOURCES, load_splits
 from mlib.evaluate import predict_store, save_predictions
 from mlib.losses import LossWeights
@@ -31,14 +32,25 @@ from mlib.tblog import require_tensorboard
 from mlib.train import TrainConfig, pick_device
 from mlib.variants import VARIANTS
 
-
-class DefaultsShown(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows each option's default, except where there is none to show (the preset decides)."""
-
-    def _get_help_string(self, action: argparse.Action) -> str:
-        if action.default is None or action.default is argparse.SUPPRESS or "%(default)" in (action.help or ""):
-            return action.help or ""
-        return super()._get_help_string(action)
+# The lowest value of each numeric option: a count of iterations, samples, frames or threads is at least
+# 1 (eval_every 0: never validate), a seed is not negative, a loss weight of Eq. 1 is not negative; Adam's
+# rate (`lr`) must be above 0.
+LOWEST = {
+    "stage1_iters": 1,
+    "stage2_iters": 1,
+    "set_size": 1,
+    "ckpt_every": 1,
+    "log_every": 1,
+    "eval_every": 0,
+    "frames": 1,
+    "test_frames": 1,
+    "val_frames": 1,
+    "threads": 1,
+    "seed": 0,
+    "lambda_c": 0,
+    "lambda_g": 0,
+    "lambda_m": 0,
+}
 
 
 def setting_options(cfg_class: type = TrainConfig) -> dict[str, tuple[str, ...]]:
@@ -118,14 +130,66 @@ def read_config_file(path: str, ap: argparse.ArgumentParser) -> dict:
         raise UserError(f"{file}: not valid {kind} ({err}) — fix the file") from None
     if not isinstance(values, dict):
         raise UserError(f"{file}: expected a table of option values — write {{\"lr\": 0.001, ...}}")
-    known = {a.dest for a in ap._actions} - {"help", "config"}
+    actions = {a.dest: a for a in ap._actions if a.dest not in ("help", "config")}
     out = {}
     for key, value in values.items():
         dest = key.replace("-", "_")
-        if dest not in known:
+        if dest not in actions:
             raise UserError(f"{file}: unknown option {key!r} — the names are those of `python -m mlib.train --help`")
+        problem = config_value_problem(actions[dest], value)
+        if problem:
+            raise UserError(f"{file}: {key!r} is {json.dumps(value)}, {problem} — fix its value in the file")
         out[dest] = value
     return out
+
+
+def config_value_problem(action: argparse.Action, value) -> str | None:
+    """What is wrong with a config file's value for an option (None: nothing). argparse converts and
+    checks only what the command line gives, so a file's 20.5 iterations or "false" flag would pass."""
+    if action.dest == "n_labeled":
+        return value_problem("n_labeled", value)
+    if action.nargs == 0:  # a flag: --resume, --no-tensorboard, --corr-trains-encoder/--no-...
+        return None if isinstance(value, bool) else "but it must be true or false"
+    if action.type in (int, float):
+        whole = action.type is int
+        if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)):
+            return f"but it must be {'a whole number' if whole else 'a number'}"
+    elif not isinstance(value, str):
+        return "but it must be a string"
+    if action.choices is not None and value not in action.choices:
+        return f"but it must be one of {', '.join(sorted(action.choices))}"
+    return value_problem(action.dest, value)
+
+
+def value_problem(dest: str, value) -> str | None:
+    """What is wrong with a number of the right type for option `dest` (its range), or None."""
+    if dest == "n_labeled":
+        if value == "all" or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+            return None
+        if isinstance(value, str) and value.isdigit() and int(value) >= 1:
+            return None
+        return "but it must be a whole number of at least 1, or all"
+    if value is None or (dest not in LOWEST and dest != "lr"):
+        return None
+    if not math.isfinite(value):
+        return "but it must be a finite number"
+    if dest == "lr" and not value > 0:
+        return "but it must be above 0"
+    if dest in LOWEST and not value >= LOWEST[dest]:
+        return f"but it must be at least {LOWEST[dest]}"
+    return None
+
+
+def check_options(args: argparse.Namespace) -> int | str:
+    """The ranges of the numeric options given (a config file's were checked as it was read), before
+    anything is read or written; returns --n-labeled as a number or 'all'."""
+    for dest in ("n_labeled", "lr", *LOWEST):
+        value = getattr(args, dest)
+        problem = value_problem(dest, value)
+        if problem:
+            option = "--" + dest.replace("_", "-")
+            raise UserError(f"{option} {value}: {problem.removeprefix('but it ')} — give {option} a value in that range")
+    return "all" if args.n_labeled == "all" else int(args.n_labeled)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -160,38 +224,44 @@ def main(argv: list[str] | None = None) -> None:
 
 def run_command_line(args: argparse.Namespace) -> None:
     """Checks the arguments, holds the run folder's lock, trains and reports."""
+    n = check_options(args)
     if args.nyu_dir is not None and args.data != "nyu":
         raise UserError(f"{args.nyu_dir}: --nyu-dir is only read with --data nyu — add --data nyu to train on it")
     device = check_device(args.device) or pick_device()
     if not args.no_tensorboard:
         require_tensorboard()
     if args.threads is not None:
-        if args.threads < 1:
-            raise UserError(f"--threads {args.threads}: needs at least 1 — give the number of CPU threads to use")
         torch.set_num_threads(args.threads)
     setup = resolved_setup(args)
-    n = args.n_labeled if args.n_labeled == "all" else int(args.n_labeled)
     out = Path(args.out)
     created = not out.exists()
     try:
         # One writer per run folder: a second trainer on it would overwrite the first one's checkpoints.
         with folder_lock(out, "training run", wait=False):
-            train_command(args, setup, n, out, device)
+            try:
+                train_command(args, setup, n, out, device)
+            except BaseException:
+                # A folder this run made and that holds no checkpoint has nothing to resume: its lock,
+                # config.json and tensorboard/ would only pass for a run. Removed under the lock, so no
+                # other trainer is writing there.
+                if created and not any(out.glob("stage*.pt")):
+                    shutil.rmtree(out, ignore_errors=True)
+                raise
     except LockHeld as err:
         holder = str(err).rsplit(" is locked by ", 1)[-1]
         raise UserError(
             f"{out}: another trainer ({holder}) is writing this run folder — wait for it or choose another --out"
         ) from None
-    except BaseException:
-        if created and out.is_dir() and {p.name for p in out.iterdir()} <= {".lock"}:  # nothing of this run to keep
-            shutil.rmtree(out, ignore_errors=True)
-        raise
 
 
 def train_command(args: argparse.Namespace, setup: Preset, n: int | str, out: Path, device: torch.device) -> None:
     if any(out.glob("stage*.pt")) and not args.resume:
         raise UserError(f"{out}: already holds checkpoints — pass --resume to continue or choose another --out")
     data = load_splits(setup.data, args.data, args.nyu_dir, args.data_dir, not args.no_progress)
+    if VARIANTS[args.variant].stage2 and n != "all" and n > len(data.train):  # before stage 1 trains for it
+        raise UserError(
+            f"--n-labeled {n}: the training split holds {len(data.train)} frames — give at most that many, or all"
+        )
     options = {k: v for k, v in vars(args).items() if k not in ("debug",)}
     resolved = {"options": options, "train_config": dataclasses.asdict(setup.train), "device": str(device)}
     write_json(out / "config.json", resolved)

@@ -255,3 +255,55 @@ def test_a_cache_from_before_the_view_camera_field_reads_its_settings_camera(tmp
         else:
             with pytest.raises(cache.CacheError, match="does not say which camera"):
                 cache.check_cache(path, settings)
+
+
+def test_old_caches_are_listed_with_sizes_and_pruned_but_never_the_one_in_use(tmp_path, capsys):
+    from mlib.atomic import folder_lock
+    from mlib.data.generate import export_nyu, nyu_cache
+    from mlib.data.procedural.generator import HandGenerator
+    from mlib.data_cli import main
+    from mlib.presets import data_config
+
+    cfg = data_config("ci")
+    root = export_nyu(HandGenerator(cfg.generator), tmp_path / "nyu", {"train": 4, "val": 2, "test": 2}, progress=False)
+    data = tmp_path / "cache"
+    before = nyu_cache(root, cfg.crop, data, progress=False)
+    cache.read_split_mapped(before, "train", progress=False)  # its memory-mapped copies count and go with it
+    joints = read_joint_data(root / "train")  # a label edited: the next run crops a new cache
+    joints["joint_xyz"][0, 1, 4, 2] += 1.0
+    write_joint_data(root / "train", joints["joint_uvd"], joints["joint_xyz"])
+    current = nyu_cache(root, cfg.crop, data, progress=False)
+    old_format, _ = _write_small_cache(data / "murauer-old-8px-000000000000.h5")
+    with h5py.File(old_format, "a") as f:
+        f.attrs["format_version"] = 0
+    held, _ = _write_small_cache(data / "murauer-held-8px-111111111111.h5")
+    with h5py.File(held, "a") as f:
+        f.attrs["format_version"] = 0
+    (data / ".gone.h5.lock.d").mkdir()  # what a cache deleted by hand, or a failed build, leaves
+    (data / ".gone.h5.lock.d" / ".lock").touch()
+    (data / "gone.h5.mmap").mkdir()
+    (data / "gone.h5.mmap" / "train-real.npy").write_bytes(b"x" * 100)
+    sizes = {p.name: p.stat().st_size for p in (before, current, old_format, held)}
+    sizes[before.name] += sum(p.stat().st_size for p in cache.mapped_dir(before).rglob("*") if p.is_file())
+
+    main(["--list-caches", "--out", str(data)])
+    lines = capsys.readouterr().out.strip().splitlines()
+    rows = {line.split()[3]: line.split()[:3] for line in lines[:-1]}
+    assert rows == {name: [f"{size / 2**20:.1f}", "MB", "current" if name == current.name else "stale"]
+                    for name, size in sizes.items()}
+    assert "labels or depth files changed since this cache was cropped" in next(r for r in lines if before.name in r)
+    assert "cache format 0 != 1" in next(r for r in lines if old_format.name in r)
+    listed = json.loads(lines[-1])
+    assert listed["bytes"] == sum(sizes.values()) and listed["stale_bytes"] == listed["bytes"] - sizes[current.name]
+    assert before.exists() and old_format.exists() and (data / ".gone.h5.lock.d").exists()  # listing deletes nothing
+
+    with folder_lock(cache.lock_dir(held), "another process"):  # a cache someone is using right now
+        main(["--prune-caches", "--out", str(data)])
+    pruned = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert pruned["removed"] == sorted([before.name, old_format.name]) and pruned["busy"] == [held.name]
+    assert pruned["leftovers_removed"] == [".gone.h5.lock.d", "gone.h5.mmap"]
+    assert sorted(p.name for p in data.iterdir()) == sorted(
+        [current.name, f".{current.name}.lock.d", held.name, f".{held.name}.lock.d"]
+    )
+    cache.check_cache(current)  # the cache in use is whole
+    assert nyu_cache(root, cfg.crop, data, progress=False) == current

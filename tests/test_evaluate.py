@@ -144,7 +144,7 @@ def test_save_load_round_trip_is_atomic(tmp_path, fmt):
     xyz = random_hands()
     path = save_predictions(tmp_path / "pred.txt", torch.tensor(xyz), fmt=fmt)
     assert [p.name for p in tmp_path.iterdir()] == ["pred.txt"]  # no temp file left behind
-    assert len(path.read_text().splitlines()) == 50
+    assert len(path.read_text().splitlines()) == 50 + (fmt == "xyz")  # xyz files name their format first
     np.testing.assert_allclose(load_joints(path, fmt), xyz, atol=2e-3)  # 3 decimals in the file
     assert load_joints(path, "auto").shape == (50, 14, 3)
 
@@ -203,6 +203,49 @@ def test_frame_count_must_match_ground_truth(tmp_path, capsys):
     # the CLI reports the same message and fails instead of printing a traceback
     assert main(["--gt", str(gt), str(long)]) == 1
     assert "long.txt, line 6" in capsys.readouterr().err
+
+
+def test_an_xyz_file_says_so_and_is_scored_as_xyz_by_default(tmp_path, capsys):
+    gt = random_hands(n=20)
+    gt_file = save_predictions(tmp_path / "gt.txt", gt)
+    xyz = save_predictions(tmp_path / "model.txt", gt + 2.0, fmt="xyz")
+    assert xyz.read_text().startswith("# format: xyz")
+    assert main(["--gt", str(gt_file), str(xyz), "--json"]) == 0  # no --format: the file's line decides
+    assert json.loads(capsys.readouterr().out)["model"]["mean"] == pytest.approx(2 * np.sqrt(3), abs=0.01)
+    np.testing.assert_allclose(load_joints(xyz), gt + 2.0, atol=2e-3)
+    assert main(["--gt", str(gt_file), str(xyz), "--format", "uvd"]) == 1  # a contradiction is an error
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: {xyz}, line 1: the file says it holds xyz values, not uvd — drop --format or pass --format xyz"
+
+
+def test_a_file_without_its_format_line_is_refused_in_the_wrong_format(tmp_path, capsys):
+    gt = random_hands(n=20)
+    gt_file = save_predictions(tmp_path / "gt.txt", gt)
+    bare = tmp_path / "bare.txt"  # xyz numbers as another tool writes them: no format line
+    bare.write_text("\n".join(save_predictions(tmp_path / "x.txt", gt + 2.0, fmt="xyz").read_text().splitlines()[1:]))
+    assert main(["--gt", str(gt_file), str(bare), "--json"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {bare}: read as uvd its mean error is ") and "\n" not in err
+    assert err.endswith("mm, read as xyz 3.5 mm — it holds xyz values: pass --format xyz (or start the file "
+                        "with '# format: xyz')")
+    assert main(["--gt", str(gt_file), str(bare), "--json", "--format", "xyz"]) == 0
+    assert json.loads(capsys.readouterr().out)["bare"]["mean"] == pytest.approx(2 * np.sqrt(3), abs=0.01)
+    uvd = save_predictions(tmp_path / "uvd.txt", gt + 2.0)  # and the reverse
+    assert main(["--gt", str(gt_file), str(uvd), "--format", "xyz"]) == 1
+    assert "read as uvd 3.5 mm — it holds uvd values: pass --format uvd" in capsys.readouterr().err
+
+
+def test_the_help_pages_of_evaluate_and_predict_show_their_defaults(capsys):
+    from mlib.predict import main as predict_main
+
+    for command in (main, predict_main):
+        with pytest.raises(SystemExit):
+            command(["--help"])
+        text = " ".join(capsys.readouterr().out.split())
+        if command is main:
+            assert "(default: 14)" in text and "else uvd)" in text and "(default: None)" not in text
+        else:
+            assert "(default: auto)" in text and "(default: False)" not in text
 
 
 # ----------------------------------------------------------------------------- CLI and plots

@@ -94,3 +94,36 @@ def test_rendering_processes_write_the_same_cache_as_one(tmp_path, small_cfg):
             assert set(a[split]) == set(b[split])
             for name in a[split]:
                 np.testing.assert_array_equal(a[split][name][()], b[split][name][()], err_msg=f"{split}/{name}")
+
+
+def test_a_small_export_is_small_in_every_split(tmp_path, monkeypatch, capsys):
+    import mlib.data_cli
+    from mlib.data.nyu import read_joint_data
+
+    asked = []
+    monkeypatch.setattr(mlib.data_cli, "export_nyu", lambda gen, root, frames, **kw: asked.append(frames) or root)
+    for extra in ([], ["--frames", "40"], ["--frames", "40", "--test-frames", "3"], ["--frames", "20000"]):
+        mlib.data_cli.main(["--preset", "laptop", "--export-nyu", str(tmp_path / "x"), *extra])
+    assert asked == [
+        {"train": 10_000, "val": 1_000, "test": 2_000},  # the preset's splits
+        {"train": 40, "val": 4, "test": 8},  # in the preset's proportions
+        {"train": 40, "val": 4, "test": 3},
+        {"train": 20_000, "val": 1_000, "test": 2_000},  # never more than the preset's
+    ]
+    monkeypatch.undo()
+    mlib.data_cli.main(["--preset", "ci", "--export-nyu", str(tmp_path / "nyu"), "--frames", "8"])
+    frames = {s: read_joint_data(tmp_path / "nyu" / s)["joint_xyz"].shape[1] for s in ("train", "val", "test")}
+    assert frames == {"train": 8, "val": 1, "test": 2}
+    assert len(list((tmp_path / "nyu" / "test").glob("depth_1_*.png"))) == 2
+
+
+def test_the_cache_command_builds_the_cache_the_trainer_reads(monkeypatch, capsys):
+    import mlib.data_cli
+    from mlib.presets import resolve
+
+    asked = []
+    monkeypatch.setattr(mlib.data_cli, "generated_cache", lambda cfg, out: asked.append(cfg) or out)
+    mlib.data_cli.main(["--preset", "ci", "--frames", "40"])  # validation and test: the preset's, as for mlib.train
+    mlib.data_cli.main(["--preset", "ci", "--frames", "40", "--val-frames", "5", "--test-frames", "6"])
+    assert asked[0] == resolve("ci", data={"frames": 40}).data
+    assert asked[1] == resolve("ci", data={"frames": 40, "val_frames": 5, "test_frames": 6}).data

@@ -89,6 +89,45 @@ def test_nyu_dir_without_data_nyu_and_a_missing_device_are_errors(exported, tmp_
     assert not (tmp_path / "run").exists() and not (tmp_path / "cache").exists()
 
 
+def test_more_labeled_frames_than_the_training_split_are_refused_before_anything_trains(exported, tmp_path, monkeypatch):
+    import mlib.train_cli
+
+    def never(*args, **kwargs):
+        raise AssertionError("train_variant was called: stage 1 trains before --n-labeled is checked")
+
+    monkeypatch.setattr(mlib.train_cli, "train_variant", never)
+    args = args_for(exported, tmp_path)
+    args[args.index("--n-labeled") + 1] = "17"
+    with pytest.raises(SystemExit) as exit_:
+        train_main(args)
+    assert str(exit_.value.code) == (
+        f"error: --n-labeled 17: the training split holds {FRAMES['train']} frames — give at most that many, or all"
+    )
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_late_error_leaves_no_half_made_run_folder_but_keeps_a_folder_it_did_not_make(exported, tmp_path, monkeypatch):
+    pytest.importorskip("tensorboard", reason="the half-made folder of this test holds tensorboard/")
+    import mlib.cells
+
+    seen = []
+
+    def fail(trainer, *args, **kwargs):  # an error once config.json and tensorboard/ are written
+        seen.append(sorted(p.name for p in trainer.out_dir.iterdir()))
+        raise ValueError("stage 1 failed — a late error")
+
+    monkeypatch.setattr(mlib.cells.Trainer, "step", fail)  # the first step of stage 1 fails
+    with pytest.raises(SystemExit, match="^error: stage 1 failed — a late error$"):
+        train_main(args_for(exported, tmp_path))
+    assert seen == [[".lock", ".lock-holder", "config.json", "tensorboard"]]
+    assert not (tmp_path / "run").exists()
+    (tmp_path / "run").mkdir()  # a folder the user made stays, with what it held
+    (tmp_path / "run" / "notes.txt").write_text("mine")
+    with pytest.raises(SystemExit, match="^error: stage 1 failed"):
+        train_main(args_for(exported, tmp_path))
+    assert (tmp_path / "run" / "notes.txt").read_text() == "mine"
+
+
 def test_a_second_trainer_on_a_busy_run_folder_exits_naming_the_holder(exported, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "mlib.train", *args_for(exported, tmp_path)]
@@ -134,3 +173,8 @@ def test_evaluate_and_predict_on_the_folder_give_the_runs_error_and_predictions(
     predict_main([str(run / "stage2.pt"), "--nyu-dir", str(exported), "--out", str(again), "--no-progress"])
     assert again.read_text() == pred.read_text()
     assert {p.name: p.stat().st_mtime_ns for p in run.iterdir()} == before  # the run folder untouched
+    xyz = tmp_path / "xyz.txt"  # --xyz output scores the same without a --format: the file says what it holds
+    predict_main([str(run / "stage2.pt"), "--nyu-dir", str(exported), "--out", str(xyz), "--xyz", "--no-progress"])
+    capsys.readouterr()
+    assert evaluate_main(["--nyu-dir", str(exported), str(xyz), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["xyz"]["mean"] == pytest.approx(scored, abs=1e-3)

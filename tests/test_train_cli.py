@@ -38,3 +38,62 @@ def test_an_unknown_config_name_is_a_one_line_error(tmp_path):
     file.write_text(json.dumps({"learning_rate": 0.1}))
     with pytest.raises(SystemExit, match=r"^error: .*settings.json: unknown option 'learning_rate' — "):
         parse_args(["--config", str(file), "--out", str(tmp_path / "run")])
+
+
+@pytest.mark.parametrize(
+    "key, value, problem",
+    [
+        ("stage1_iters", 20.5, "but it must be a whole number"),
+        ("stage2_iters", "20", "but it must be a whole number"),
+        ("no_tensorboard", "false", "but it must be true or false"),
+        ("corr-trains-encoder", 1, "but it must be true or false"),
+        ("lr", True, "but it must be a number"),
+        ("variant", "fulll", "but it must be one of "),
+        ("out", 5, "but it must be a string"),
+        ("frames", 0, "but it must be at least 1"),
+        ("lr", 0, "but it must be above 0"),
+        ("lambda_g", -0.5, "but it must be at least 0"),
+        ("n_labeled", 0, "but it must be a whole number of at least 1, or all"),
+        ("n_labeled", "some", "but it must be a whole number of at least 1, or all"),
+    ],
+)
+def test_a_config_value_of_the_wrong_type_or_range_is_a_one_line_error(tmp_path, key, value, problem):
+    file = tmp_path / "settings.json"
+    file.write_text(json.dumps({"out": str(tmp_path / "run"), key: value}))
+    with pytest.raises(SystemExit) as exit_:
+        parse_args(["--config", str(file)])
+    message = str(exit_.value.code)
+    assert message.startswith(f"error: {file}: {key!r} is {json.dumps(value)}, {problem}")
+    assert message.endswith(" — fix its value in the file") and "\n" not in message
+    assert not (tmp_path / "run").exists()
+
+
+def test_good_config_values_pass_as_given(tmp_path):
+    file = tmp_path / "settings.json"
+    values = {"stage1_iters": 20, "lr": 1, "no_tensorboard": False, "n_labeled": "all", "eval_every": 0}
+    file.write_text(json.dumps({"out": str(tmp_path / "run"), **values}))
+    args = parse_args(["--config", str(file)])
+    assert {k: getattr(args, k) for k in values} == values
+
+
+@pytest.mark.parametrize(
+    "option, value, problem",
+    [
+        ("--frames", "0", "must be at least 1"),
+        ("--test-frames", "-3", "must be at least 1"),
+        ("--stage2-iters", "0", "must be at least 1"),
+        ("--n-labeled", "abc", "must be a whole number of at least 1, or all"),
+        ("--n-labeled", "0", "must be a whole number of at least 1, or all"),
+        ("--lr", "nan", "must be a finite number"),
+        ("--lr", "0.0", "must be above 0"),
+        ("--threads", "0", "must be at least 1"),
+    ],
+)
+def test_an_option_out_of_range_is_refused_naming_it_before_anything_is_written(tmp_path, option, value, problem):
+    from mlib.train_cli import main
+
+    args = ["--preset", "ci", "--out", str(tmp_path / "run"), "--data-dir", str(tmp_path / "cache"), "--device", "cpu"]
+    with pytest.raises(SystemExit) as exit_:
+        main([*args, option, value])
+    assert str(exit_.value.code) == f"error: {option} {value}: {problem} — give {option} a value in that range"
+    assert not (tmp_path / "run").exists() and not (tmp_path / "cache").exists()

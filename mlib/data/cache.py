@@ -25,14 +25,16 @@ from __future__ import annotations
 import hashlib
 import json
 import mmap
+import shutil
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import h5py
 import numpy as np
 from tqdm.auto import tqdm
 
-from mlib.atomic import atomic_write, folder_lock, remove_killed_temps
+from mlib.atomic import LockHeld, atomic_write, folder_lock, remove_killed_temps
 
 FORMAT_VERSION = 1
 FIELDS = ("real", "real_view", "synth", "joints", "centres", "cube", "frame_ids", "subjects", "view_camera")
@@ -238,7 +240,7 @@ def ensure_cache(path: Path, settings: dict, build: Callable[[], Path], log: Cal
     asking for the same cache at once (two grid workers) build it once: the second waits on the lock
     and then finds the file valid."""
     path = Path(path)
-    with folder_lock(path.parent / f".{path.name}.lock.d", f"cache {path.name}", log=log):
+    with folder_lock(lock_dir(path), f"cache {path.name}", log=log):
         remove_killed_temps(path.parent, path.name)  # a build killed mid-write leaves gigabytes behind
         if path.exists():
             try:
@@ -248,3 +250,84 @@ def ensure_cache(path: Path, settings: dict, build: Callable[[], Path], log: Cal
                 log(f"rebuilding cache: {err}")
                 path.unlink()
         return build()
+
+
+def lock_dir(path: Path) -> Path:
+    """The folder whose lock guards building and checking one cache file (ensure_cache)."""
+    return Path(path).with_name(f".{Path(path).name}.lock.d")
+
+
+# ----------------------------------------------------------------------------- listing and pruning
+
+
+@dataclass(frozen=True)
+class CacheFile:
+    """A cache file in a data folder: its size on disk with its memory-mapped copies, its settings, and
+    why it can never be read again (another format version, incomplete, unreadable), if so."""
+
+    path: Path
+    bytes: int
+    settings: dict | None
+    problem: str | None
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file()) if Path(folder).is_dir() else 0
+
+
+def list_caches(folder: str | Path) -> list[CacheFile]:
+    """Every cache file (`*.h5`) in `folder`, by name."""
+    out = []
+    for path in sorted(Path(folder).glob("*.h5")):
+        try:
+            check_cache(path)
+            with h5py.File(path, "r") as f:
+                settings, problem = json.loads(f.attrs.get("settings", "{}")), None
+        except CacheError as err:
+            settings, problem = None, str(err).removeprefix(f"{path}: ")
+        out.append(CacheFile(path, path.stat().st_size + folder_bytes(mapped_dir(path)), settings, problem))
+    return out
+
+
+def remove_cache(path: Path) -> int:
+    """Delete a cache file, its memory-mapped copies and its lock folder; the bytes freed. Raises
+    LockHeld, deleting nothing, while another process builds, checks or unpacks it."""
+    path = Path(path)
+    freed = path.stat().st_size + folder_bytes(mapped_dir(path)) if path.exists() else 0
+    with folder_lock(lock_dir(path), f"cache {path.name}", wait=False):
+        if mapped_dir(path).is_dir():
+            with folder_lock(mapped_dir(path), f"memory-mapped copies of {path.name}", wait=False):
+                shutil.rmtree(mapped_dir(path))
+        remove_killed_temps(path.parent, path.name)
+        path.unlink(missing_ok=True)
+        shutil.rmtree(lock_dir(path), ignore_errors=True)  # ours, held: no one else is inside
+    return freed
+
+
+def remove_leftovers(folder: str | Path) -> list[Path]:
+    """Remove what caches that are gone left in `folder`: their lock folders (one per cache ever built
+    or asked for) and memory-mapped copies, each only while its lock is free; the paths removed. A
+    process that opened such a lock just before it went waits on a lock file no one else will find, so
+    at worst it builds the same cache as another one, atomically."""
+    folder = Path(folder)
+    removed = []
+    for lock in sorted(folder.glob(".*.lock.d")):
+        cache_file = folder / lock.name.removeprefix(".").removesuffix(".lock.d")
+        if cache_file.exists():
+            continue
+        try:
+            with folder_lock(lock, f"cache {cache_file.name}", wait=False):
+                remove_killed_temps(folder, cache_file.name)  # a build killed mid-write
+                shutil.rmtree(lock)
+            removed.append(lock)
+        except LockHeld:
+            continue  # being built right now
+    for copies in sorted(folder.glob("*.h5.mmap")):
+        if copies.is_dir() and not copies.with_suffix("").exists():
+            try:
+                with folder_lock(copies, "memory-mapped copies", wait=False):
+                    shutil.rmtree(copies)
+                removed.append(copies)
+            except LockHeld:
+                continue
+    return removed

@@ -267,6 +267,27 @@ def nyu_cache(
     return cache.ensure_cache(path, settings, build)
 
 
+def stale_reason(entry: cache.CacheFile) -> str | None:
+    """Why a cache will never be read again, or None when it may be: one that cannot be read in this
+    format, or an NYU cache whose folder's labels or PNGs have changed since it was cropped (nyu_cache
+    makes a new one for the files as they are now). A generated cache is never judged stale: any
+    generator setting a notebook or benchmark asks for names its own cache."""
+    if entry.problem is not None:
+        return entry.problem
+    settings = entry.settings or {}
+    if "files" not in settings:
+        return None
+    try:
+        folders: dict[str, NYUFolder] = {}
+        for split, (src, first, last) in settings["frames"].items():  # each split is a range (nyu_split_frames)
+            folder = folders.setdefault(src, NYUFolder(settings["source"], src, cube_mm=settings["crop"]["cube_mm"]))
+            if folder.fingerprint(np.arange(first, last + 1)) != settings["files"][split]:
+                return f"{settings['source']}/{src}: labels or depth files changed since this cache was cropped"
+    except (OSError, ValueError, KeyError, IndexError):
+        return None  # its folder is gone or unreadable (a drive not mounted?): it cannot tell, so it keeps it
+    return None
+
+
 def export_nyu(
     gen: HandGenerator,
     root: str | Path,

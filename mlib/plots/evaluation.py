@@ -299,8 +299,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("predictions", nargs="+", help="prediction files, one frame per line")
     ap.add_argument("--gt", required=True, help="ground-truth file (uvd, like nyu_test_groundtruth_label.txt)")
     ap.add_argument("--out", required=True, metavar="OUT.png", help="where to save the figure")
-    ap.add_argument("--format", default="uvd", choices=FORMATS, help="format of the prediction files")
-    ap.add_argument("--gt-format", default="uvd", choices=FORMATS, help="format of the ground-truth file")
+    declared = "(default: the format a file names on its '# format:' line, else uvd)"
+    ap.add_argument("--format", choices=FORMATS, help=f"format of the prediction files {declared}")
+    ap.add_argument("--gt-format", choices=FORMATS, help=f"format of the ground-truth file {declared}")
     ap.add_argument("--joints", type=int, default=14, help="joints per frame")
     args = ap.parse_args(argv)
     try:
