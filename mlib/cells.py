@@ -3,8 +3,8 @@ test split. Stage 1 (f and p on synthetic renders, shared by every variant) come
 the shipped weights (`mlib.pretrained`) or a fresh run; stage 2 trains the variant with Eq. 1; the
 cell's `result.json` holds its errors.
 
-    cfg = mlib.presets.resolve("ci", variant="full")
-    res = train_variant("full", 100, cfg.train, cfg.model, splits.train, splits.test, "runs/full-100")
+    p = mlib.presets.resolve("ci", variant="full")
+    res = train_variant(Run("full", 100, p.train, p.model, Path("runs/full-100")), splits)
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from pathlib import Path
 
 import torch
 
-from mlib.atomic import write_json
+from mlib.atomic import folder_lock, write_json
 from mlib.checkpoint import start_from_pretrained
-from mlib.data.datasets import CropStore
+from mlib.data.datasets import CropStore, Splits
 from mlib.evaluate import evaluate_store
 from mlib.models import ModelConfig, Murauer
 from mlib.pretrained import find_stage1
 from mlib.tblog import TensorBoardCallback
-from mlib.train import Run, TrainConfig, TrainData, Trainer, pick_device
+from mlib.train import Run, TrainData, Trainer, pick_device
 from mlib.variants import VARIANTS, Variant
 
 
@@ -48,28 +48,23 @@ def build_model(config: ModelConfig, seed: int, device: torch.device, **override
 
 
 def pretrain(
-    cfg: TrainConfig,
-    model_cfg: ModelConfig,
-    train: CropStore,
-    val: CropStore | None,
-    out_dir: str | Path,
-    device: torch.device,
-    resume: bool = True,
-    progress: bool = True,
-    tensorboard: bool = False,
-) -> Path:
-    """Stage 1 into `out_dir/stage1.pt` (reused if it is complete), or the shipped stage-1 file of the
-    preset and seed when it was trained with this configuration on these renders and `out_dir` holds no
-    stage 1 of its own (`cfg.use_shipped_stage1`). Returns the checkpoint path."""
-    if cfg.use_shipped_stage1 and not (Path(out_dir) / "stage1.pt").exists():
-        shipped = find_stage1(cfg, model_cfg, train)
+    run: Run, data: Splits | TrainData, device: torch.device | None = None, resume: bool = True,
+    progress: bool = True, tensorboard: bool = False,
+) -> Path:  # fmt: skip
+    """Stage 1 of `run`'s settings into `run.out_dir/stage1.pt` (reused if it is complete), or the shipped
+    stage-1 file of the preset and seed when it was trained with these settings on these renders and the
+    folder holds no stage 1 of its own (`TrainConfig.use_shipped_stage1`). Returns the checkpoint path."""
+    device = device or pick_device()
+    cfg, out_dir = run.train, Path(run.out_dir)
+    if cfg.use_shipped_stage1 and not (out_dir / "stage1.pt").exists():
+        shipped = find_stage1(cfg, run.model, data.train)
         if shipped is not None:
             if progress:
                 print(f"stage 1: the shipped {shipped.name} (set use_shipped_stage1=False to train it anew)")
             return shipped
-    model, mcfg = build_model(model_cfg, cfg.seed, device)
-    run = Run("synth_only", "all", cfg, mcfg, Path(out_dir))
-    trainer = Trainer(run, model, TrainData(train, val), 1, logged(tensorboard))
+    model, mcfg = build_model(run.model, cfg.seed, device)
+    stage1 = dataclasses.replace(run, variant="synth_only", n_labeled="all", model=mcfg, out_dir=out_dir)
+    trainer = Trainer(stage1, model, data, 1, logged(tensorboard))
     if resume and trainer.ckpt_path.exists():
         trainer.resume()
     if trainer.iteration < trainer.iters:
@@ -83,55 +78,62 @@ def logged(tensorboard: bool) -> list:
 
 
 def train_variant(
-    variant_name: str,
-    n_labeled: int | str,
-    cfg: TrainConfig,
-    model_cfg: ModelConfig,
-    train: CropStore,
-    test: CropStore,
-    out_dir: str | Path,
-    device: torch.device | None = None,
-    pretrained: str | Path | None = None,
-    resume: bool = True,
-    progress: bool = True,
-    val: CropStore | None = None,
-    tensorboard: bool = False,
-) -> RunResult:
-    """Train one cell of the ablation grid and evaluate it on the real test split: `cfg` resolved for the
-    variant (`mlib.presets.resolve(preset, variant=...)`), `model_cfg` for the data's crops. `val` (labeled real
-    frames of other subjects) gives the training curves' validation error and `summary["val_mean"]`,
-    the number to choose settings on; the test split is only evaluated at the end. `tensorboard`
+    run: Run, data: Splits, device: torch.device | None = None, pretrained: str | Path | None = None,
+    resume: bool = True, progress: bool = True, tensorboard: bool = False,
+) -> RunResult:  # fmt: skip
+    """Train one cell of the ablation grid (`run`: its variant, labels, settings resolved for the variant
+    by `mlib.presets.resolve(preset, variant=...)` and folder) and evaluate it on `data.test`. The
+    validation split (labeled real frames of other subjects) gives the training curves' validation error
+    and `summary["val_mean"]`, the number to choose settings on; the test split is only evaluated at the
+    end. Stage 1 comes from `pretrained`, else is trained (or reused) in the cell's folder. `tensorboard`
     writes TensorBoard event files into the run folder as well (`mlib.tblog`)."""
-    if variant_name not in VARIANTS:
-        raise ValueError(f"unknown variant {variant_name!r}; choose one of {sorted(VARIANTS)}")
+    if run.variant not in VARIANTS:
+        raise ValueError(f"unknown variant {run.variant!r}; choose one of {sorted(VARIANTS)}")
     device = device or pick_device()
-    variant, out_dir, t0 = VARIANTS[variant_name], Path(out_dir), time.perf_counter()
+    variant, out_dir, t0 = VARIANTS[run.variant], Path(run.out_dir), time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
     if variant.pretrained and pretrained is None:
-        pretrained = pretrain(cfg, model_cfg, train, val, out_dir, device, resume, progress, tensorboard)
+        pretrained = pretrain(run, data, device, resume, progress, tensorboard)
         t0 = time.perf_counter()  # stage 1's time is counted once, from its history, below
-    model, mcfg = build_model(model_cfg, cfg.seed, device)
+    model, mcfg = build_model(run.model, run.train.seed, device)
     history = start_from_pretrained(model, pretrained, device) if pretrained is not None else []
     trained_now = False
     if variant.stage2:
-        run = Run(variant_name, n_labeled, cfg, mcfg, out_dir)
-        trainer = Trainer(run, model, TrainData(train, val), 2, logged(tensorboard))
+        trainer = Trainer(dataclasses.replace(run, model=mcfg), model, data, 2, logged(tensorboard))
         if resume and trainer.ckpt_path.exists():
             trainer.resume()
         if trainer.iteration < trainer.iters:
             trainer.run(progress)
             trained_now = True
         history = history + trainer.history
-    summary = evaluate_cell(model, variant, test, val, device)
+    summary = evaluate_cell(model, variant, data.test, data.val, device)
     final = out_dir / "stage2.pt" if variant.stage2 else Path(pretrained)
     seconds = time.perf_counter() - t0
     if not variant.stage2 and history:  # Synth only: its training time is the shared stage 1's
         seconds += float(history[-1].get("seconds", 0.0))
     elif not trained_now and (out_dir / "result.json").exists():  # a finished cell: keep its training time
         seconds = json.loads((out_dir / "result.json").read_text()).get("seconds", seconds)
-    result = RunResult(variant_name, n_labeled, summary["mean"], summary, history, str(out_dir), seconds, str(final))
+    result = RunResult(run.variant, run.n_labeled, summary["mean"], summary, history, str(out_dir), seconds, str(final))
     write_json(out_dir / "result.json", {k: v for k, v in dataclasses.asdict(result).items() if k != "history"})
     return result
+
+
+def shared_stage1(run: Run, data: Splits, device: torch.device, stage1_dir: Path, progress: bool = True,
+                  wait: bool = True) -> Path:  # fmt: skip
+    """The stage-1 checkpoint in `stage1_dir`, trained once (under its lock) and shared by every variant
+    of a seed; wait=False raises LockHeld while another process trains it."""
+    with folder_lock(stage1_dir, f"stage 1 of seed {run.train.seed}", wait=wait):
+        return pretrain(dataclasses.replace(run, out_dir=Path(stage1_dir)), data, device, progress=progress)
+
+
+def train_cell(run: Run, data: Splits, device: torch.device, stage1_dir: Path, progress: bool = True,
+               wait: bool = True) -> RunResult:  # fmt: skip
+    """One cell of a grid in its run folder (`run.out_dir`), sharing its seed's stage 1 (`shared_stage1`):
+    a finished cell is reloaded (its checkpoint is complete), an interrupted one resumes. wait=False
+    raises LockHeld when another process holds the cell or its stage 1, instead of waiting for it."""
+    pretrained = shared_stage1(run, data, device, stage1_dir, progress, wait) if VARIANTS[run.variant].pretrained else None
+    with folder_lock(run.out_dir, f"cell {Path(run.out_dir).name}", wait=wait):
+        return train_variant(run, data, device, pretrained, progress=progress)
 
 
 def evaluate_cell(

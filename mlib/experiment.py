@@ -19,11 +19,11 @@ import numpy as np
 import torch
 
 from mlib.analysis import grid_cells
-from mlib.atomic import LockHeld, folder_lock
-from mlib.cells import RunResult, pretrain, train_variant
+from mlib.atomic import LockHeld
+from mlib.cells import RunResult, shared_stage1, train_cell
 from mlib.checkpoint import load_trained_model
 from mlib.data import load_splits
-from mlib.data.datasets import CropStore
+from mlib.data.datasets import CropStore, Splits
 from mlib.models import ModelConfig, Murauer
 from mlib.presets import for_variant, resolve
 from mlib.train import Run, TrainConfig, pick_device
@@ -32,57 +32,10 @@ from mlib.variants import VARIANTS
 # ----------------------------------------------------------------------------- run folders
 
 
-def shared_pretrained(
-    run_dir: str | Path,
-    cfg: TrainConfig,
-    model_cfg: ModelConfig,
-    train: CropStore,
-    val: CropStore | None,
-    device=None,
-    progress=True,
-    wait: bool = True,
-) -> Path:
-    """The stage-1 checkpoint of a run folder for cfg.seed, trained once and shared by every variant.
-    wait=False raises LockHeld while another process trains it."""
-    device = device or pick_device()
-    out = Path(run_dir) / f"stage1-seed{cfg.seed}"
-    with folder_lock(out, f"stage 1 of seed {cfg.seed}", wait=wait):
-        return pretrain(cfg, model_cfg, train, val, out, device, progress=progress)
-
-
 def cell_dir(run_dir: str | Path, variant_name: str, n_labeled: int | str, seed: int) -> Path:
     """Where one (variant, n, seed) cell of a run folder lives; a variant that reads no real label has
     one cell per seed."""
     return Path(run_dir) / f"{variant_name}-n{VARIANTS[variant_name].cell_n(n_labeled)}-seed{seed}"
-
-
-def run_cell(
-    run_dir: str | Path,
-    variant_name: str,
-    n_labeled: int | str,
-    cfg: TrainConfig,
-    model_cfg: ModelConfig,
-    train: CropStore,
-    test: CropStore,
-    device=None,
-    progress: bool = True,
-    val: CropStore | None = None,
-    wait: bool = True,
-) -> RunResult:
-    """One (variant, n, seed) cell under `run_dir`, sharing the stage-1 checkpoint; finished cells are
-    not retrained (their checkpoint is complete), interrupted ones resume. `cfg` is resolved for the
-    variant (`mlib.presets.resolve(preset, variant=...)`). wait=False raises LockHeld when another
-    process holds the cell or its stage 1, instead of waiting for it."""
-    device = device or pick_device()
-    n_labeled = VARIANTS[variant_name].cell_n(n_labeled)  # no real labels used: one cell serves every n
-    out = cell_dir(run_dir, variant_name, n_labeled, cfg.seed)
-    pretrained = None
-    if VARIANTS[variant_name].pretrained:
-        pretrained = shared_pretrained(run_dir, cfg, model_cfg, train, val, device, progress, wait)
-    with folder_lock(out, f"cell {out.name}", wait=wait):
-        return train_variant(
-            variant_name, n_labeled, cfg, model_cfg, train, test, out, device, pretrained, True, progress, val=val
-        )
 
 
 # ----------------------------------------------------------------------------- the notebook-facing object
@@ -138,27 +91,21 @@ class Experiment:
             setup.model,
         )
 
+    @property
+    def splits(self) -> Splits:
+        return Splits(self.train, self.val, self.test)
+
+    def stage1_dir(self) -> Path:
+        """The folder of this seed's stage 1, shared by every cell of the run folder."""
+        return self.run_dir / f"stage1-seed{self.cfg.seed}"
+
     def pretrained(self) -> Path:
         """The shared stage-1 checkpoint (trained on first use)."""
-        return shared_pretrained(
-            self.run_dir, self.cfg, self.model_config(), self.train, self.val, self.device, self.progress
-        )
+        return shared_stage1(self.run_of("synth_only", "all"), self.splits, self.device, self.stage1_dir(), self.progress)
 
     def cell(self, variant: str, n_labeled: int | str = 100, wait: bool = True) -> RunResult:
         """Train (or reload) one variant at n labeled real frames, evaluated on the real test split."""
-        return run_cell(
-            self.run_dir,
-            variant,
-            n_labeled,
-            self.cfg_for(variant),
-            self.model_config(),
-            self.train,
-            self.test,
-            self.device,
-            self.progress,
-            self.val,
-            wait,
-        )
+        return train_cell(self.run_of(variant, n_labeled), self.splits, self.device, self.stage1_dir(), self.progress, wait)
 
     def cfg_for(self, variant: str) -> TrainConfig:
         """The training settings of a variant's cells: the preset's stage-2 rate scale for it applied,
@@ -167,6 +114,7 @@ class Experiment:
 
     def run_of(self, variant: str, n_labeled: int | str = 100, out_dir: str | Path | None = None) -> Run:
         """The `mlib.train.Run` of a cell: its variant's settings, the model, its folder (default: the cell's)."""
+        n_labeled = VARIANTS[variant].cell_n(n_labeled)  # no real labels used: one cell serves every n
         folder = Path(out_dir) if out_dir is not None else cell_dir(self.run_dir, variant, n_labeled, self.cfg.seed)
         return Run(variant, n_labeled, self.cfg_for(variant), self.model_config(), folder)
 

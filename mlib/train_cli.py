@@ -29,7 +29,7 @@ from mlib.evaluate import predict_store, save_predictions
 from mlib.losses import LossWeights
 from mlib.presets import PRESET_NAMES, Preset, resolve
 from mlib.tblog import require_tensorboard
-from mlib.train import TrainConfig, pick_device
+from mlib.train import Run, TrainConfig, pick_device
 from mlib.variants import VARIANTS
 
 # The lowest value of each numeric option: a count of iterations, samples, frames or threads is at least
@@ -266,20 +266,9 @@ def train_command(args: argparse.Namespace, setup: Preset, n: int | str, out: Pa
     resolved = {"options": options, "train_config": dataclasses.asdict(setup.train), "device": str(device)}
     write_json(out / "config.json", resolved)
     res = train_variant(
-        args.variant,
-        n,
-        setup.train,
-        setup.model,
-        data.train,
-        data.test,
-        out,
-        device,
-        args.pretrained,
-        resume=args.resume,
-        progress=not args.no_progress,
-        val=data.val,
-        tensorboard=not args.no_tensorboard,
-    )
+        Run(args.variant, n, setup.train, setup.model, out), data, device, args.pretrained,
+        resume=args.resume, progress=not args.no_progress, tensorboard=not args.no_tensorboard,
+    )  # fmt: skip
     predictions = None
     if args.save_predictions:  # the field's text format, scored by `python -m mlib.evaluate`
         model = load_trained_model(res.checkpoint, device)

@@ -9,8 +9,10 @@ from mlib.checkpoint import load_trained_model
 from mlib.data import load_generated
 from mlib.data.camera import EVAL_JOINTS
 from mlib.data.crop import denormalize_joints
+from mlib.data.datasets import Splits
 from mlib.evaluate import evaluate_store, joint_errors
 from mlib.presets import data_config, model_config, train_config
+from mlib.train import Run
 
 
 def test_full_beats_the_mean_pose_by_a_margin(tmp_path):
@@ -21,7 +23,8 @@ def test_full_beats_the_mean_pose_by_a_margin(tmp_path):
     mean_pose_error = joint_errors(baseline, gt).mean()
 
     cfg = train_config("ci", "full", stage1_iters=400, stage2_iters=300, eval_every=0, log_every=50, ckpt_every=1000)
-    result = train_variant("full", 100, cfg, model_config("ci"), train, test, tmp_path / "run", torch.device("cpu"), progress=False)
+    run = Run("full", 100, cfg, model_config("ci"), tmp_path / "run")
+    result = train_variant(run, Splits(train, None, test), torch.device("cpu"), progress=False)
     assert np.isfinite(result.test_error_mm)
     assert result.test_error_mm < 0.8 * mean_pose_error, (result.test_error_mm, mean_pose_error)
     # The synthetic-frame error is the same model on the synthetic renders, without the mapping.

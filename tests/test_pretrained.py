@@ -10,10 +10,16 @@ from mlib.cells import build_model, pretrain
 from mlib.checkpoint import load_trained_model, start_from_pretrained
 from mlib.presets import model_config, train_config
 from mlib.pretrained import export_stage1, find_stage1, renders_fingerprint, stage1_file
+from mlib.train import Run, TrainData
+
+
+def stage1(cfg, mcfg, store, folder):
+    """Stage 1 of these settings in `folder` (or the shipped file they match)."""
+    return pretrain(Run("synth_only", "all", cfg, mcfg, folder), TrainData(store), torch.device("cpu"), progress=False)
 
 
 def shipped(tmp_path, store, cfg, mcfg):
-    ckpt = pretrain(cfg, mcfg, store, None, tmp_path / "run", torch.device("cpu"), progress=False)
+    ckpt = stage1(cfg, mcfg, store, tmp_path / "run")
     errors = {"val_real_mm": 1.0}
     path = export_stage1(ckpt, tmp_path / "ship", "ci", cfg.seed, errors, "cmd", "abc", renders_fingerprint(store))
     return ckpt, path
@@ -62,11 +68,9 @@ def test_pretrain_starts_from_the_shipped_file_unless_told_otherwise(tmp_path, m
     _, path = shipped(tmp_path, store, dataclasses.replace(cfg, use_shipped_stage1=False), mcfg)
     monkeypatch.setattr("mlib.pretrained.shipped_dir", lambda: tmp_path / "ship")
     run = tmp_path / "cell"
-    assert pretrain(cfg, mcfg, store, None, run, torch.device("cpu"), progress=False) == path
+    assert stage1(cfg, mcfg, store, run) == path
     assert not (run / "stage1.pt").exists()
-    own = pretrain(
-        dataclasses.replace(cfg, use_shipped_stage1=False), mcfg, store, None, run, torch.device("cpu"), progress=False
-    )
+    own = stage1(dataclasses.replace(cfg, use_shipped_stage1=False), mcfg, store, run)
     assert own == run / "stage1.pt" and own.exists()
 
 

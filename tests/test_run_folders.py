@@ -16,12 +16,17 @@ TRAIN_SCRIPT = textwrap.dedent(
     import sys, torch
     sys.path.insert(0, {tests!r})
     from test_train import fake_store
-    from mlib.experiment import run_cell
+    from pathlib import Path
+    from mlib.cells import train_cell
+    from mlib.data.datasets import Splits
+    from mlib.experiment import cell_dir
     from mlib.presets import model_config, train_config
+    from mlib.train import Run
     torch.set_num_threads(1)
     store = fake_store()
     cfg = train_config("ci", "real_synth", stage1_iters=16, stage2_iters=16, log_every=2, eval_every=0, ckpt_every=2)
-    run_cell({run_dir!r}, "real_synth", 20, cfg, model_config("ci"), store, store, torch.device("cpu"), progress=False)
+    run = Run("real_synth", 20, cfg, model_config("ci"), cell_dir({run_dir!r}, "real_synth", 20, 0))
+    train_cell(run, Splits(store, None, store), torch.device("cpu"), Path({run_dir!r}) / "stage1-seed0", progress=False)
     """
 )
 
@@ -92,17 +97,25 @@ def test_a_held_cell_or_stage_1_raises_instead_of_waiting(tmp_path):
     from test_train import fake_store
 
     from mlib.atomic import LockHeld
-    from mlib.experiment import cell_dir, run_cell
+    from mlib.cells import train_cell
+    from mlib.data.datasets import Splits
+    from mlib.experiment import cell_dir
     from mlib.presets import model_config, train_config
+    from mlib.train import Run
 
     store, mcfg = fake_store(), model_config("ci")
     cfg = train_config("ci", "full", stage1_iters=2, stage2_iters=2, log_every=1, eval_every=0, ckpt_every=2)
+
+    def cell(variant):
+        run = Run(variant, 20, cfg, mcfg, cell_dir(tmp_path, variant, 20, 0))
+        return train_cell(run, Splits(store, None, store), torch.device("cpu"), tmp_path / "stage1-seed0", False, wait=False)
+
     with folder_lock(tmp_path / "stage1-seed0", "test"):
         with pytest.raises(LockHeld, match="stage 1 of seed 0"):
-            run_cell(tmp_path, "full", 20, cfg, mcfg, store, store, torch.device("cpu"), progress=False, wait=False)
+            cell("full")
     with folder_lock(cell_dir(tmp_path, "real_only", 20, 0), "test"):
         with pytest.raises(LockHeld, match="real_only-n20-seed0"):
-            run_cell(tmp_path, "real_only", 20, cfg, mcfg, store, store, torch.device("cpu"), progress=False, wait=False)
+            cell("real_only")
     assert not (cell_dir(tmp_path, "full", 20, 0) / "result.json").exists()
 
 

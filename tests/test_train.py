@@ -10,7 +10,7 @@ import torch
 from mlib.cells import train_variant
 from mlib.checkpoint import config_differences, load_checkpoint, load_model_state
 from mlib.data.augment import AugmentConfig
-from mlib.data.datasets import CropStore, make_batch
+from mlib.data.datasets import CropStore, Splits, make_batch
 from mlib.losses import NonFiniteLossError
 from mlib.models import Murauer
 from mlib.presets import model_config, train_config
@@ -325,7 +325,7 @@ def test_view_term_uses_the_unrotated_sets(tmp_path, monkeypatch, unrotated):
 def test_synthetic_frame_error_only_for_models_that_read_synthetic_frames(tmp_path, variant):
     store = fake_store()
     cfg = train_config("ci", variant, stage1_iters=4, stage2_iters=4, log_every=2, eval_every=0, ckpt_every=100)
-    result = train_variant(variant, 20, cfg, model_config("ci"), store, store, tmp_path, torch.device("cpu"), progress=False)
+    result = train_variant(Run(variant, 20, cfg, model_config("ci"), tmp_path), Splits(store, None, store), progress=False)
     synthetic = result.summary["synthetic_frames_mean"]
     if variant == "real_only":
         assert synthetic is None  # it never saw a synthetic frame: its number would mean nothing

@@ -54,7 +54,7 @@ from mlib.data.datasets import labeled_subset
 from mlib.evaluate import joint_errors, mean_error
 from mlib.presets import PRESET_NAMES, resolve
 from mlib.pretrained import stage1_file
-from mlib.train import pick_device
+from mlib.train import Run, pick_device
 from mlib.variants import VARIANTS, stage_iterations
 
 N_LABELED = 100
@@ -312,10 +312,7 @@ def run_arm(preset: str, name: str, seed: int, splits, run_dir: Path, device, pr
     pretrained = arm_stage1(preset, name, seed, run_dir, stage1_dir)
     out = run_dir / cell_name(name, seed)
     t0 = time.perf_counter()
-    res = train_variant(
-        arm.variant, N_LABELED, cfg, mcfg, splits.train, splits.test, out, device, pretrained,
-        progress=progress, val=splits.val,
-    )  # fmt: skip
+    res = train_variant(Run(arm.variant, N_LABELED, cfg, mcfg, out), splits, device, pretrained, progress=progress)
     model = load_trained_model(res.checkpoint, device)
     idx = torch.arange(min(PROBE_FRAMES, len(splits.val)))
     through = variant.stage2
