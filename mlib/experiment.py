@@ -257,6 +257,14 @@ def add_experiment_arguments(ap) -> None:
         metavar="FIELD=VALUE",
         help="override ModelConfig fields, VALUE as JSON, e.g. stage_channels=[48,96,192,192] blocks_per_stage=2",
     )
+    ap.add_argument(
+        "--train-setting",
+        nargs="+",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="override TrainConfig fields, VALUE as JSON, e.g. corr_trains_encoder=false (a report over cells "
+        "trained under another setting than today's default names the one they had)",
+    )
     for term, meaning in (("c", "Lc"), ("g", "Lg"), ("m", "Lm")):
         ap.add_argument(f"--lambda-{term}", type=float, default=None, help=f"weight of {meaning} (default: the preset's)")
 
@@ -264,14 +272,11 @@ def add_experiment_arguments(ap) -> None:
 def open_from_args(args, run_dir: str | Path) -> Experiment:
     """`Experiment.open` from the options of `add_experiment_arguments` (and `--preset`)."""
     given = {f"lambda_{t}": getattr(args, f"lambda_{t}", None) for t in "cgm"}
-    model = {}
-    for item in getattr(args, "model_setting", []):
-        name, _, value = item.partition("=")
-        try:
-            parsed = json.loads(value)
-        except json.JSONDecodeError:
-            raise SystemExit(f"--model-setting {item!r}: the value is not JSON (e.g. stage_channels=[32,64,128,128])") from None
-        model[name] = tuple(parsed) if isinstance(parsed, list) else parsed
+    model = settings_from(getattr(args, "model_setting", []), "--model-setting", "stage_channels=[32,64,128,128]")
+    train = settings_from(getattr(args, "train_setting", []), "--train-setting", "corr_trains_encoder=false")
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    if set(train) - known:
+        raise SystemExit(f"--train-setting: unknown field(s) {sorted(set(train) - known)}; TrainConfig has {sorted(known)}")
     weights = dataclasses.replace(resolve(args.preset).train.weights, **{k: v for k, v in given.items() if v is not None})
     return Experiment.open(
         args.preset,
@@ -287,4 +292,18 @@ def open_from_args(args, run_dir: str | Path) -> Experiment:
         scratch_iters=getattr(args, "scratch_iters", None),
         stage1_synth_cameras=getattr(args, "stage1_synth_cameras", None),
         weights=weights,
+        **train,
     )
+
+
+def settings_from(items: list[str], option: str, example: str) -> dict:
+    """FIELD=VALUE items of a command line, each VALUE as JSON (a list becomes a tuple)."""
+    out = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            raise SystemExit(f"{option} {item!r}: the value is not JSON (e.g. {example})") from None
+        out[name] = tuple(parsed) if isinstance(parsed, list) else parsed
+    return out

@@ -190,7 +190,7 @@ def test_resume_refuses_a_checkpoint_trained_with_other_settings(tmp_path):
     with pytest.raises(ValueError, match="base_lr"):
         make_trainer(tmp_path, base_lr=1e-3).resume()
     with pytest.raises(ValueError, match="corr_trains_encoder"):
-        make_trainer(tmp_path, corr_trains_encoder=True).resume()
+        make_trainer(tmp_path, corr_trains_encoder=False).resume()
     with pytest.raises(ValueError, match="adv_trains_encoder"):
         make_trainer(tmp_path, adv_trains_encoder=False).resume()
     longer = make_trainer(tmp_path, stage2_iters=10)  # more iterations: a valid continuation
@@ -200,14 +200,14 @@ def test_resume_refuses_a_checkpoint_trained_with_other_settings(tmp_path):
 
 def test_real_only_checkpoint_ignores_the_mapping_settings(tmp_path):
     make_trainer(tmp_path, variant="real_only").run(progress=False, stop_at=2)
-    make_trainer(tmp_path, variant="real_only", adv_trains_encoder=False, corr_trains_encoder=True).resume()
+    make_trainer(tmp_path, variant="real_only", adv_trains_encoder=False, corr_trains_encoder=False).resume()
     with pytest.raises(ValueError, match="base_lr"):
         make_trainer(tmp_path, variant="real_only", base_lr=1e-3).resume()
 
 
 def test_stage1_checkpoint_ignores_stage2_settings(tmp_path):
     make_trainer(tmp_path, variant="synth_only", stage=1).run(progress=False, stop_at=2)
-    make_trainer(tmp_path, variant="synth_only", stage=1, corr_trains_encoder=True).resume()
+    make_trainer(tmp_path, variant="synth_only", stage=1, corr_trains_encoder=False).resume()
 
 
 def test_nan_loss_stops_with_iteration_and_term_and_keeps_checkpoint(tmp_path):
@@ -267,11 +267,13 @@ def test_settings_missing_from_an_old_checkpoint_mean_the_old_behaviour(tmp_path
         old.pop(key)  # a checkpoint from before these switches: Lc and Lm reached f, no decay, Lg on all sets
     ckpt = {"train_cfg": json.dumps(old)}
     differences = lambda t: config_differences(ckpt, t.cfg, t.variant, t.stage)  # noqa: E731
-    assert [d.split(":")[0] for d in differences(tr)] == ["corr_trains_encoder", "view_sets_unrotated"]
-    before = dict(corr_trains_encoder=True, view_sets_unrotated=False)
-    assert differences(make_trainer(tmp_path, variant="full", **before)) == []
+    # Lc into f is the default again, as it was before the switch existed; only the view setting differs
+    assert [d.split(":")[0] for d in differences(tr)] == ["view_sets_unrotated"]
+    assert differences(make_trainer(tmp_path, variant="full", view_sets_unrotated=False)) == []
+    m_alone = make_trainer(tmp_path, variant="full", corr_trains_encoder=False, view_sets_unrotated=False)
+    assert [d.split(":")[0] for d in differences(m_alone)] == ["corr_trains_encoder"]
     # Distr. Match has no view term, so its old checkpoints stay valid whatever the view setting.
-    assert differences(make_trainer(tmp_path, variant="distr_match", corr_trains_encoder=True)) == []
+    assert differences(make_trainer(tmp_path, variant="distr_match")) == []
 
 
 def test_weight_decay_reaches_both_optimisers(tmp_path):

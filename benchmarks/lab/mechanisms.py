@@ -215,6 +215,8 @@ def arm_setup(preset: str, name: str, seed: int):
     """The resolved (train, model) configurations of an arm at a seed."""
     arm = ARMS[name]
     train = {k: v for k, v in arm.train.items() if k != "weights_override"}
+    if not arm.release:  # the lab's cells were trained when Lc moved m alone: its arms keep the setting they name
+        train.setdefault("corr_trains_encoder", False)
     setup = resolve(
         preset, arm.variant, data=data_overrides(preset, name), model=arm.model, train={**train, "seed": seed},
         release=arm.release,
