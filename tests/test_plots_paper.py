@@ -70,6 +70,45 @@ def test_error_vs_n_draws_all_at_its_real_n():
     assert list(xs) == [10, 5000]
 
 
+def test_error_vs_n_with_one_n_draws_one_dot_per_variant_with_data_side_by_side():
+    nan = float("nan")
+    table = {
+        "Synth only": {100: (18.25, 0.27, 3)},
+        "Real only": {100: (29.36, 0.47, 3)},
+        "Real+Synth": {100: (16.95, 0.21, 3)},
+        "Distr. Match": {},  # no cell at all
+        "View Pred.": {100: (16.99, nan, 1)},  # one seed: no spread
+        "Full": {100: (nan, nan, 1)},  # no finite error
+    }
+    ax = plot_error_vs_n(table, title="t", n_all=10000)
+    drawn = ["Synth only", "Real only", "Real+Synth", "View Pred."]
+    assert len(ax.containers) == len(drawn)  # one errorbar artist per variant with data
+    has_bar = [c.has_yerr and len(c.lines[2]) == 1 for c in ax.containers]
+    assert has_bar == [True, True, True, False]  # a bar exactly where a spread is given
+    segments = ax.containers[2].lines[2][0].get_segments()[0]
+    assert segments[:, 1] == pytest.approx([16.95 - 0.21, 16.95 + 0.21])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == drawn  # the legend: only what is drawn
+    xs = [float(c.lines[0].get_xdata()[0]) for c in ax.containers]
+    assert xs == [0.0, 1.0, 2.0, 3.0]  # side by side, not on top of each other
+    ys = [float(c.lines[0].get_ydata()[0]) for c in ax.containers]
+    assert ys == [18.25, 29.36, 16.95, 16.99]
+    assert [t.get_text() for t in ax.get_xticklabels()] == drawn
+    assert ax.get_xscale() == "linear" and "n = 100" in ax.get_xlabel()
+
+
+def test_error_vs_n_with_several_n_keeps_one_curve_per_variant():
+    table = {
+        "A": {10: (30.0, 1.0, 3), 100: (20.0, 0.5, 3)},
+        "B": {10: (28.0, float("nan"), 1), 100: (21.0, float("nan"), 1)},
+        "C": {},
+    }
+    ax = plot_error_vs_n(table, title="t", n_all=5000)
+    assert [list(c.lines[0].get_xdata()) for c in ax.containers] == [[10, 100], [10, 100]]
+    assert [c.has_yerr for c in ax.containers] == [True, False]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["A", "B"]
+    assert ax.get_xscale() == "log"
+
+
 def test_show_crop_in_mm_with_a_labelled_colour_bar(store):
     fig, ax = plt.subplots()
     im = show_crop(ax, store.real[0], 300.0, "t")

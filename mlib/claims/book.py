@@ -158,6 +158,10 @@ BOOK: dict[str, Definition] = {
         "With {input} input, the decoder beats the mean training view", "decoder", "mean view",
         unit="per pixel", digits=3,
     ),
+    "view_beats_blank_view": Definition(
+        "With {input} input, the decoder beats the all-background view", "decoder", "all background",
+        unit="per pixel", digits=3,
+    ),
     "view_smoother": Definition(
         "With {input} input, the predicted view is smoother than the captured one", "predicted", "captured",
         unit="per pixel", digits=3,

@@ -72,6 +72,19 @@ def plot_comparison(results: dict[str, Array], fig=None) -> Figure:
     return fig
 
 
+def _error_cells(cells: dict) -> dict:
+    """The cells of one variant that hold a finite mean error (a variant may have none)."""
+    return {n: c for n, c in cells.items() if c is not None and np.isfinite(c[0])}
+
+
+def _spread(cell: tuple) -> float:
+    """The error bar of a cell, (mean, std) or (mean, std, seeds): its std where it is finite and comes
+    from two or more seeds, else 0 (no bar)."""
+    std = cell[1] if len(cell) > 1 else 0.0
+    seeds_ok = len(cell) < 3 or cell[2] >= 2
+    return float(std) if seeds_ok and std is not None and np.isfinite(std) and std > 0 else 0.0
+
+
 def plot_error_vs_n(
     table: dict[str, dict],
     ax: Axes | None = None,
@@ -80,25 +93,49 @@ def plot_error_vs_n(
 ) -> Axes:
     """Paper Fig. 4 layout. table[variant][n] = (mean, std, seeds) in mm (or (mean, std)); error bars are
     drawn only over two or more seeds. n = 'all' is drawn at `n_all` (the number of training frames);
-    without it, one step right of the largest n and labelled so."""
+    without it, one step right of the largest n and labelled so. With a single n in the whole table the
+    curves would collapse onto one point, so each variant gets its own dot side by side instead (with
+    its error bar where a spread is given). A variant without a finite error is neither drawn nor in
+    the legend; colours follow the variants' order in `table` in both layouts."""
     ax = axes_or_new(ax, (7, 4.5))
-    numeric = [int(n) for cells in table.values() for n in cells if n != "all"]
-    at_all = n_all if n_all is not None else (max(numeric) * 2 if numeric else 1)
-    for variant, cells in table.items():
-        ns = sorted(cells, key=lambda n: at_all if n == "all" else int(n))
-        xs = [at_all if n == "all" else int(n) for n in ns]
-        means = [cells[n][0] for n in ns]
-        spread = [cells[n][1] if len(cells[n]) < 3 or cells[n][2] >= 2 else 0.0 for n in ns]
-        ax.errorbar(xs, means, yerr=spread if any(spread) else None, marker="o", capsize=3, label=variant)
-    ax.set_xscale("log")
-    if n_all is not None:
-        ax.set_xlabel(f"labeled real frames n (log scale; 'all' = {n_all})")
+    drawn = {v: _error_cells(cells) for v, cells in table.items()}
+    colour = {v: f"C{i % 10}" for i, v in enumerate(table)}
+    drawn = {v: cells for v, cells in drawn.items() if cells}
+    all_ns = {n for cells in drawn.values() for n in cells}
+    if len(all_ns) == 1:
+        (n,) = all_ns
+        for i, (variant, cells) in enumerate(drawn.items()):
+            mean, spread = cells[n][0], _spread(cells[n])
+            ax.errorbar(
+                [i], [mean], yerr=[spread] if spread else None, fmt="o", ms=7, capsize=4,
+                color=colour[variant], label=variant,
+            )  # fmt: skip
+        ax.set_xticks(range(len(drawn)), list(drawn), rotation=20, ha="right", fontsize=8)
+        ax.set_xlim(-0.6, len(drawn) - 0.4)
+        shown_n = f"all = {n_all}" if n == "all" and n_all is not None else str(n)
+        ax.set_xlabel(f"variant (n = {shown_n} labeled real frames)")
+        ax.grid(True, axis="y", alpha=0.3)
     else:
-        ax.set_xlabel("labeled real frames n (log scale; the last point is 'all')")
+        numeric = [int(n) for n in all_ns if n != "all"]
+        at_all = n_all if n_all is not None else (max(numeric) * 2 if numeric else 1)
+        for variant, cells in drawn.items():
+            ns = sorted(cells, key=lambda n: at_all if n == "all" else int(n))
+            xs = [at_all if n == "all" else int(n) for n in ns]
+            spread = [_spread(cells[n]) for n in ns]
+            ax.errorbar(
+                xs, [cells[n][0] for n in ns], yerr=spread if any(spread) else None, marker="o", capsize=3,
+                color=colour[variant], label=variant,
+            )  # fmt: skip
+        ax.set_xscale("log")
+        if n_all is not None:
+            ax.set_xlabel(f"labeled real frames n (log scale; 'all' = {n_all})")
+        else:
+            ax.set_xlabel("labeled real frames n (log scale; the last point is 'all')")
+        ax.grid(True, which="both", alpha=0.3)
     ax.set_ylabel("mean joint error on real test frames (mm)")
     ax.set_title(title)
-    ax.legend(fontsize=8)
-    ax.grid(True, which="both", alpha=0.3)
+    if drawn:
+        ax.legend(fontsize=8)
     return ax
 
 
