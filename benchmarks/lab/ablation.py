@@ -235,11 +235,33 @@ def grid_markdown(report: dict) -> str:
             paper = PAPER_ABLATION_MM[NAMES[v]][col] if col is not None and NAMES[v] in PAPER_ABLATION_MM else None
             row.append(f"{ours} (paper {paper})" if paper is not None else ours)
         lines.append(f"| {cell_text(NAMES[v])} | " + " | ".join(row) + " |")
-    lines += [""] + paired_markdown(report)
+    lines += [""] + rate_markdown(report) + paired_markdown(report)
     lines += ["", "| claim (test split; verdicts by the paired rule over this grid's seeds) | verdict |", "|---|---|"]
     for c in report["claims"]:
         lines.append(f"| {cell_text(c['shown'])} | {c['verdict']} |")
     return "\n".join(lines)
+
+
+def rate_markdown(report: dict) -> list[str]:
+    """The stage-2 rate scales chosen on validation where the grid searched them, with every candidate's
+    mean validation (and test) error over the seeds."""
+    rows = report.get("stage2_rate_search") or []
+    if not rows:
+        return []
+    lines = [
+        "Stage-2 rate scales searched on validation (the same candidates and rule for every variant: the lowest "
+        "mean validation error over the seeds); validation / test mm per candidate, the chosen one in bold:",
+        "",
+    ]
+    for r in rows:
+        parts = [
+            ("**{}**" if c["stage2_lr_scale"] == r["chosen"] else "{}").format(
+                f"× {c['stage2_lr_scale']:g}: {c['val_mm']['mean']:.2f} / {c['test_mm']['mean']:.2f}"
+            )
+            for c in r["candidates"]
+        ]
+        lines.append(f"* n={r['n_labeled']}, {NAMES[r['variant']]}: " + "; ".join(parts))
+    return lines + [""]
 
 
 def paired_markdown(report: dict) -> list[str]:
