@@ -2,68 +2,14 @@
 the claim definitions of mlib.claims: every row is a claim of the book, its verdict is the one the book
 gives its printed numbers, and no row says "holds" for a difference the committed laptop seeds' spread covers."""
 
-import re
-import string
 from pathlib import Path
 
 import pytest
 
+from benchmarks.lab.series_claims import parse, rows
 from mlib.claims import BOOK, judge, one_run_noise
-from mlib.experiment import VARIANT_NAMES
 
 TABLE = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "series-ci-claims.md"
-CI_N_LABELED = 100  # the notebooks' n_labeled: the n of the claims whose sentence does not say it
-NUMBER = r"-?[0-9.]+(?: ± [0-9.]+)?"
-
-
-def template(text: str, seen: set) -> str:
-    """A format string as a regex whose groups are its parameters (one named twice matches the same text)."""
-    out = ""
-    for literal, field, _, _ in string.Formatter().parse(text):
-        out += re.escape(literal)
-        if field is not None:
-            out += f"(?P={field})" if field in seen else f"(?P<{field}>.+?)"
-            seen.add(field)
-    return out
-
-
-def pattern(d) -> str:
-    """The regex of a claim as a table shows it: the sentence, then (a's name and number vs b's, unit)."""
-    seen: set = set()
-    unit = re.escape(f" {d.unit}") if d.unit else ""
-    return (
-        f"{template(d.text, seen)} \\({template(d.a, seen)} (?P<_a>{NUMBER}) vs {template(d.b, seen)} (?P<_b>{NUMBER}){unit}\\)"
-    )
-
-
-def parse(shown: str) -> tuple[str, dict, float, float, int]:
-    """The book's claim behind a sentence with its numbers: (name, parameters, a, b, digits printed)."""
-    for name, d in BOOK.items():
-        m = re.fullmatch(pattern(d), shown)
-        if not m:
-            continue
-        params = {"n": CI_N_LABELED} | {k: v for k, v in m.groupdict().items() if not k.startswith("_")}
-        for key in ("n", "lo", "hi"):
-            if isinstance(params.get(key), str) and params[key].isdigit():
-                params[key] = int(params[key])
-        if "name" in params:  # a grid claim names its variant by its display name
-            params["variant"] = {v: k for k, v in VARIANT_NAMES.items()}[params["name"]]
-        return name, params, float(m["_a"].split(" ")[0]), float(m["_b"].split(" ")[0]), d.digits
-    raise LookupError(f"no claim of mlib.claims.book reads {shown!r}")
-
-
-def rows(text: str) -> list[dict]:
-    """The claims table's rows: notebook, cell, the claim with its numbers, verdict and preset."""
-    out = []
-    for line in text.splitlines():
-        cols = re.split(r"(?<!\\) \| ", line.strip().strip("|").strip())
-        if len(cols) != 5 or not cols[0].endswith(".ipynb"):
-            continue
-        verdict, preset = re.fullmatch(r"(holds|within noise|does not hold) \((.+)\)", cols[3]).groups()
-        out.append({"notebook": cols[0], "shown": cols[2].replace("\\|", "|"), "verdict": verdict, "preset": preset})
-    return out
-
-
 def covered_holds(table: list[dict]) -> list[str]:
     """Rows that say "holds" although the committed laptop spread of the two sides covers the difference
     (beyond what the printed digits can tell)."""
