@@ -151,8 +151,7 @@ RELEASE: dict[str, dict] = {
     },
     "train": {
         "adv_unlabeled_only": True,  # h and Lm on its unlabeled loader's frames only
-        "adv_trains_encoder": False,  # Lm moves m only (f's features detached before m)
-        "corr_trains_encoder": True,  # Lc moves f and m
+        "adv_trains_encoder": False,  # Lm moves m only (f's features detached before m); Lc moves f and m, as here
         "batchnorm_per_set": True,  # f runs once per loader
         "view_set": 8,  # view samples as their own unrotated set of real frames and their renders
         "weight_decay": 1e-3,  # Adam's weight decay, h included
