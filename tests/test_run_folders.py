@@ -1,6 +1,7 @@
 """Run folders are safe to share: one process at a time per cell, and a run killed with SIGKILL at
 any moment resumes to the result of an uninterrupted run."""
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -13,9 +14,8 @@ from mlib.atomic import atomic_write, folder_lock
 
 TRAIN_SCRIPT = textwrap.dedent(
     """
-    import sys, torch
-    sys.path.insert(0, {tests!r})
-    from test_train import fake_store
+    import torch
+    from test_train import fake_store  # the tests' folder is on the worker's PYTHONPATH
     from pathlib import Path
     from mlib.cells import train_cell
     from mlib.data.datasets import Splits
@@ -32,8 +32,9 @@ TRAIN_SCRIPT = textwrap.dedent(
 
 
 def run_script(run_dir, tests_dir) -> subprocess.Popen:
-    code = TRAIN_SCRIPT.format(tests=str(tests_dir), run_dir=str(run_dir))
-    return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    code = TRAIN_SCRIPT.format(run_dir=str(run_dir))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(tests_dir), os.environ.get("PYTHONPATH")]))}
+    return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
 
 
 def final_state(run_dir):

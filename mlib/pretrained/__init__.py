@@ -116,6 +116,6 @@ def find_stage1(train_cfg, model_cfg, store, folder: str | Path | None = None) -
 
 def write_stage1_summary(path: str | Path, preset: str, rows: list[dict], command: str) -> None:
     """The shipped files' numbers side by side (json), also read by the README's table."""
-    keys = [k for k in rows[0] if k.endswith("_mm")]
-    mean = {k: sum(r[k] for r in rows) / len(rows) for k in keys}
+    columns = [k for k in rows[0] if k.endswith("_mm")]
+    mean = {k: sum(r[k] for r in rows) / len(rows) for k in columns}
     write_json(Path(path), {"preset": preset, "command": command, "seeds": rows, "mean": mean})

@@ -1,11 +1,9 @@
 """The mechanism lab's report: the from-scratch variants' rate choice and the hypothesis it feeds."""
 
 import json
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
 
 
 def cell(arm: str, seed: int, val: float, test: float) -> dict:
