@@ -200,9 +200,9 @@ def test_a_stopped_launcher_stops_its_workers(tmp_path):
         [
             sys.executable,
             "-c",
-            "import sys, torch; from pathlib import Path; from benchmarks.lab.workers import launch_workers; "
+            "import sys; from pathlib import Path; from benchmarks.lab.workers import launch_workers; "
             f"launch_workers('stand_in_worker', [{str(tmp_path)!r}], 2, Path({str(tmp_path)!r}), "
-            f"torch.device('cpu'), [Path({str(tmp_path / 'cell')!r})])",
+            f"[Path({str(tmp_path / 'cell' / 'result.json')!r})])",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -406,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.workers > 1 and not args.only_finished and seeds:
         worker_argv = strip_option(list(argv if argv is not None else sys.argv[1:]), "--workers")
         cells = [cell_dir(run_dir, v, n, s) for s in seeds for v in args.variants for n in ns]
-        launch_workers("benchmarks.lab.ablation", worker_argv, args.workers, run_dir, exp.device, cells)
+        launch_workers("benchmarks.lab.ablation", worker_argv, args.workers, run_dir, [c / "result.json" for c in cells])
     results = exp.grid(args.variants, ns, seeds, only_finished=args.only_finished)
     if args.only_seeds is not None and not args.cells_from:  # one part of a grid split by seeds: no report
         return 0

@@ -27,8 +27,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +39,7 @@ from sklearn.preprocessing import StandardScaler
 
 from benchmarks.lab import REPO, RESULTS, TEMPLATES
 from benchmarks.lab.record import fill, lab_sources, replace_block
-from benchmarks.lab.workers import importable_env
+from benchmarks.lab.workers import launch_workers
 from mlib.analysis import latents, probe, room
 from mlib.atomic import LockHeld, folder_lock, write_json, write_text
 from mlib.cells import build_model, train_variant
@@ -681,20 +679,10 @@ def main(argv: list[str] | None = None) -> int:
         base = ["--preset", args.preset, "--run-dir", args.run_dir, "--data-dir", args.data_dir, "--out", args.out]
         base += ["--device", args.device, "--seeds", *map(str, args.seeds)] + (["--arms", *args.arms] if args.arms else [])
         base += ["--stage1-dir", args.stage1_dir] if args.stage1_dir else []
-        env = {**importable_env(), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-        Path(args.run_dir).mkdir(parents=True, exist_ok=True)
-        procs = [
-            subprocess.Popen(
-                [sys.executable, "-m", "benchmarks.lab.mechanisms", *base, "--worker"],
-                env=env,
-                stdout=open(Path(args.run_dir) / f"worker-{i}.log", "a"),
-                stderr=subprocess.STDOUT,
-            )
-            for i in range(args.workers)
-        ]
-        codes = [p.wait() for p in procs]
-        if any(codes):
-            raise SystemExit(f"a lab worker failed (exit codes {codes}); see {args.run_dir}/worker-*.log")
+        copies = Path(args.out) / f"mechanisms-{args.preset}-cells"
+        arms = [a for a in ORDER if a in (args.arms or ORDER)]
+        done = [copies / f"{cell_name(a, s)}.json" for a in arms for s in args.seeds]
+        launch_workers("benchmarks.lab.mechanisms", base, args.workers, Path(args.run_dir), done, flag="--worker")
     else:
         worker(args)
     doc = report(args.preset, Path(args.out))

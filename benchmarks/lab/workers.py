@@ -1,5 +1,6 @@
-"""Grid workers: a script that trains a grid runs itself as K processes sharing one run folder
-(`mlib.experiment.Experiment.grid` with shared=True), each taking the first cell nobody holds."""
+"""Workers: a lab script that trains many cells runs itself as K processes sharing one run folder (the
+grid's `mlib.experiment.Experiment.grid` with shared=True, the mechanism lab's arms), each taking the
+first cell nobody holds; one launcher starts them, shows one progress bar and stops them together."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import torch
 from tqdm.auto import tqdm
 
 
@@ -25,13 +25,13 @@ def importable_env() -> dict[str, str]:
 
 
 def launch_workers(
-    module: str, argv: Sequence[str], workers: int, run_dir: Path, device: torch.device, cells: Sequence[Path]
+    module: str, argv: Sequence[str], workers: int, run_dir: Path, done_files: Sequence[Path], flag: str = "--grid-worker"
 ) -> None:
-    """Run `python -m module argv --grid-worker` as `workers` processes sharing `run_dir` (Experiment.grid with
-    shared=True), each with an equal share of the CPU threads (one each on 2 cores), and wait for all
-    of them with one progress bar over the grid's cell folders `cells`. Each worker's output goes to
-    `run_dir/worker-<launcher pid>-<i>.log` (two launchers may share a run folder, each on its own cells);
-    a failed worker stops the others and raises, naming its log."""
+    """Run `python -m module argv flag` as `workers` processes sharing `run_dir`, each with an equal share
+    of the CPU threads (one each on 2 cores), and wait for all of them with one progress bar over
+    `done_files` (each appears when one piece of work is finished: a cell's result.json, an arm's copy).
+    Each worker's output goes to `run_dir/worker-<launcher pid>-<i>.log` (two launchers may share a run
+    folder, each on its own cells); a failed worker stops the others and raises, naming its log."""
     run_dir.mkdir(parents=True, exist_ok=True)
     worker_exits_cleanly()  # a SIGTERM to the launcher too unwinds, so the `finally` below stops its workers
     threads = max(1, (os.cpu_count() or 1) // workers)
@@ -41,12 +41,12 @@ def launch_workers(
         log = run_dir / f"worker-{os.getpid()}-{i}.log"
         logs.append(log)
         with open(log, "w") as fh:
-            cmd = [sys.executable, "-m", module, *argv, "--grid-worker"]
+            cmd = [sys.executable, "-m", module, *argv, flag]
             procs.append(subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env))
-    cells = sorted(set(cells))
-    total_cells = len(cells)
-    done = lambda: sum((c / "result.json").exists() for c in cells)  # noqa: E731
-    with tqdm(total=total_cells, desc=f"grid, {workers} workers", unit="cell") as bar:
+    files = sorted(set(done_files))
+    total_cells = len(files)
+    done = lambda: sum(f.exists() for f in files)  # noqa: E731
+    with tqdm(total=total_cells, desc=f"{module.rsplit('.', 1)[-1]}, {workers} workers", unit="cell") as bar:
         try:
             while any(p.poll() is None for p in procs):
                 failed = [i for i, p in enumerate(procs) if p.poll() not in (None, 0)]
