@@ -57,6 +57,7 @@ PRECISIONS = ("auto", "fp32", "bf16")  # TrainConfig.precision
 def setting(
     default=MISSING,
     *,
+    factory=MISSING,
     resume: str | None = None,
     stage1: bool = False,
     before=MISSING,
@@ -73,16 +74,14 @@ def setting(
       None: not compared (iteration counts, intervals, the device's layout: a run may continue under them).
     * `stage1`: it shapes a finished stage 1, so a shipped stage-1 file must match it (`mlib.pretrained`).
     * `before`: the value a checkpoint written before the setting existed was trained with.
+    * `factory`: a default built anew per instance (`field(default_factory=...)`).
     * `cli`: the help of its `python -m mlib.train` option (`option`: the option's name, if not the
       field's; `choices`: its allowed values); None: no option.
     """
     meta = {"resume": resume, "stage1": stage1, "cli": cli, "option": option, "choices": choices}
     if before is not MISSING:
         meta["before"] = before
-    kwargs = {"default_factory": default} if callable(default) and not isinstance(default, (bool, int, float, str)) else (
-        {} if default is MISSING else {"default": default}
-    )
-    return field(metadata=meta, **kwargs)
+    return field(default=default, default_factory=factory, metadata=meta)
 
 
 @dataclass(frozen=True)
@@ -105,8 +104,8 @@ class TrainConfig:
     # samples per set; batch = 4 sets (paper: 16 each at batch 64)
     set_size: int = setting(16, resume="always", stage1=True, cli="samples per set; a batch holds four sets")
     gamma: float = setting(0.04, resume="always", stage1=True)  # Eq. 15's decay
-    weights: LossWeights = setting(LossWeights, resume="stage2:synthetic|view|adversarial")
-    augment: AugmentConfig = setting(AugmentConfig, resume="always", stage1=True)
+    weights: LossWeights = setting(factory=LossWeights, resume="stage2:synthetic|view|adversarial")
+    augment: AugmentConfig = setting(factory=AugmentConfig, resume="always", stage1=True)
     seed: int = setting(0, resume="always", stage1=True)
     # Which parameters the mapping terms move: m and, through it, f's real path (True), or m alone
     # (False). The authors' public release back-propagates Lc into f but stops Lm at f (its default

@@ -96,13 +96,12 @@ def one_run_noise(a: float, b: float, factor: float = 1.0) -> float | None:
     sa, sb = _seeds_of(a), _seeds_of(b)
     if isinstance(sa, dict) and sb is not None:
         return one_run_threshold(sa, sb, factor)
-    if isinstance(sb, dict) and isinstance(sa, float):
-        return factor * one_run_threshold(sb, sa, 1.0 / factor) if factor else None
-    stds = [x.std for x in (a, b) if isinstance(x, Committed) and x.std is not None]
-    if not stds:  # a committed mean without per-seed values: its spread alone, as an unpaired pair
+    sides = [(x, scale) for x, scale in ((a, 1.0), (b, factor)) if isinstance(x, Committed) and x.std is not None]
+    if not sides:  # no committed spread on either side
         return None
-    seeds = min(x.seeds for x in (a, b) if isinstance(x, Committed) and x.std is not None)
-    return critical_t(seeds - 1) * math.sqrt(sum(v**2 for v in stds))
+    # committed means without per-seed values: their spreads, as an unpaired pair
+    seeds = min(x.seeds for x, _ in sides)
+    return critical_t(seeds - 1) * math.sqrt(sum((scale * x.std) ** 2 for x, scale in sides))
 
 
 def seeds_verdict(a: float, b: float, relation: str = "<", factor: float = 1.0) -> str | None:
