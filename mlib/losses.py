@@ -48,9 +48,9 @@ def view_loss(pred: Tensor, target: Tensor) -> Tensor:
 class LossWeights:
     """Paper appendix A.1; `cli` is each weight's `python -m mlib.train` help."""
 
-    lambda_c: float = field(default=0.2, metadata={"cli": "weight of the correspondence loss Lc"})
-    lambda_g: float = field(default=1e-4, metadata={"cli": "weight of the view-prediction loss Lg"})
-    lambda_m: float = field(default=1e-5, metadata={"cli": "weight of the adversarial mapping loss Lm"})
+    lambda_c: float = field(default=0.2, metadata={"lowest": 0, "cli": "weight of the correspondence loss Lc"})
+    lambda_g: float = field(default=1e-4, metadata={"lowest": 0, "cli": "weight of the view-prediction loss Lg"})
+    lambda_m: float = field(default=1e-5, metadata={"lowest": 0, "cli": "weight of the adversarial mapping loss Lm"})
 
 
 TERM_KEYS = ("pose", "corr", "view", "adv")  # Lp, Lc, Lg, Lm

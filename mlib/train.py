@@ -64,6 +64,8 @@ def setting(
     cli: str | None = None,
     option: str | None = None,
     choices: tuple | None = None,
+    lowest: float | None = None,
+    above: float | None = None,
 ):
     """A field of TrainConfig and what the run machinery reads from it, so that no list of setting names
     is kept by hand anywhere else:
@@ -77,8 +79,11 @@ def setting(
     * `factory`: a default built anew per instance (`field(default_factory=...)`).
     * `cli`: the help of its `python -m mlib.train` option (`option`: the option's name, if not the
       field's; `choices`: its allowed values); None: no option.
+    * `lowest` / `above`: the range a value must be in (at least / above), which the command line and a
+      config file are checked against before anything is read or written.
     """
     meta = {"resume": resume, "stage1": stage1, "cli": cli, "option": option, "choices": choices}
+    meta |= {k: v for k, v in (("lowest", lowest), ("above", above)) if v is not None}
     if before is not MISSING:
         meta["before"] = before
     return field(default=default, default_factory=factory, metadata=meta)
@@ -92,21 +97,22 @@ class TrainConfig:
     (`setting`) says what the resume check, the shipped-stage-1 match and the command line make of it."""
 
     preset: str = setting(resume="always", stage1=True)
-    stage1_iters: int = setting(stage1=True, cli="iterations of stage 1 (synthetic pretraining)")
-    stage2_iters: int = setting(cli="iterations of stage 2 (Eq. 1)")
+    stage1_iters: int = setting(stage1=True, lowest=1, cli="iterations of stage 1 (synthetic pretraining)")
+    stage2_iters: int = setting(lowest=1, cli="iterations of stage 2 (Eq. 1)")
     base_lr: float = setting(
-        resume="always", stage1=True, cli="base learning rate of Adam (paper Eq. 14-15's schedule around it)", option="lr"
-    )
-    log_every: int = setting(cli="iterations between history rows")
-    eval_every: int = setting(cli="iterations between validation errors (0: never)")  # on `val_frames` frames
-    val_frames: int = setting()
-    ckpt_every: int = setting(cli="iterations between checkpoints")
+        resume="always", stage1=True, above=0, option="lr",
+        cli="base learning rate of Adam (paper Eq. 14-15's schedule around it)",
+    )  # fmt: skip
+    log_every: int = setting(lowest=1, cli="iterations between history rows")
+    eval_every: int = setting(lowest=0, cli="iterations between validation errors (0: never)")  # on `val_frames` frames
+    val_frames: int = setting(lowest=1)
+    ckpt_every: int = setting(lowest=1, cli="iterations between checkpoints")
     # samples per set; batch = 4 sets (paper: 16 each at batch 64)
-    set_size: int = setting(16, resume="always", stage1=True, cli="samples per set; a batch holds four sets")
+    set_size: int = setting(16, resume="always", stage1=True, lowest=1, cli="samples per set; a batch holds four sets")
     gamma: float = setting(0.04, resume="always", stage1=True)  # Eq. 15's decay
     weights: LossWeights = setting(factory=LossWeights, resume="stage2:synthetic|view|adversarial")
     augment: AugmentConfig = setting(factory=AugmentConfig, resume="always", stage1=True)
-    seed: int = setting(0, resume="always", stage1=True)
+    seed: int = setting(0, resume="always", stage1=True, lowest=0)
     # Which parameters the mapping terms move: m and, through it, f's real path (True), or m alone
     # (False). The authors' public release back-propagates Lc into f but stops Lm at f (its default
     # `--no-backprop-through-featext-for-emb` detaches the unlabeled real features before m). Lc moves

@@ -32,25 +32,20 @@ from mlib.tblog import require_tensorboard
 from mlib.train import Run, TrainConfig, pick_device
 from mlib.variants import VARIANTS
 
-# The lowest value of each numeric option: a count of iterations, samples, frames or threads is at least
-# 1 (eval_every 0: never validate), a seed is not negative, a loss weight of Eq. 1 is not negative; Adam's
-# rate (`lr`) must be above 0.
-LOWEST = {
-    "stage1_iters": 1,
-    "stage2_iters": 1,
-    "set_size": 1,
-    "ckpt_every": 1,
-    "log_every": 1,
-    "eval_every": 0,
-    "frames": 1,
-    "test_frames": 1,
-    "val_frames": 1,
-    "threads": 1,
-    "seed": 0,
-    "lambda_c": 0,
-    "lambda_g": 0,
-    "lambda_m": 0,
-}
+# The ranges of the options that set no TrainConfig field (a setting's range is in its metadata,
+# `mlib.train.setting`): a count of frames or threads is at least 1.
+OPTION_LOWEST = {"frames": 1, "test_frames": 1, "threads": 1}
+
+
+def option_ranges(cfg_class: type = TrainConfig) -> dict[str, tuple[str, float]]:
+    """Option dest -> ("lowest" or "above", bound): the settings' ranges from their metadata (a loss
+    weight of Eq. 1 is not negative, Adam's rate is above 0, ...), then the other options'."""
+    out = {}
+    for f in (*dataclasses.fields(cfg_class), *dataclasses.fields(LossWeights)):
+        for kind in ("lowest", "above"):
+            if kind in f.metadata:
+                out[f.metadata.get("option") or f.name] = (kind, f.metadata[kind])
+    return out | {dest: ("lowest", bound) for dest, bound in OPTION_LOWEST.items()}
 
 
 def setting_options(cfg_class: type = TrainConfig) -> dict[str, tuple[str, ...]]:
@@ -169,22 +164,24 @@ def value_problem(dest: str, value) -> str | None:
         if isinstance(value, str) and value.isdigit() and int(value) >= 1:
             return None
         return "but it must be a whole number of at least 1, or all"
-    if value is None or (dest not in LOWEST and dest != "lr"):
+    ranges = option_ranges()
+    if value is None or dest not in ranges:
         return None
     if not math.isfinite(value):
         return "but it must be a finite number"
-    if dest == "lr" and not value > 0:
-        return "but it must be above 0"
-    if dest in LOWEST and not value >= LOWEST[dest]:
-        return f"but it must be at least {LOWEST[dest]}"
+    kind, bound = ranges[dest]
+    if kind == "above" and not value > bound:
+        return f"but it must be above {bound}"
+    if kind == "lowest" and not value >= bound:
+        return f"but it must be at least {bound}"
     return None
 
 
 def check_options(args: argparse.Namespace) -> int | str:
     """The ranges of the numeric options given (a config file's were checked as it was read), before
     anything is read or written; returns --n-labeled as a number or 'all'."""
-    for dest in ("n_labeled", "lr", *LOWEST):
-        value = getattr(args, dest)
+    for dest in ("n_labeled", *option_ranges()):
+        value = getattr(args, dest, None)
         problem = value_problem(dest, value)
         if problem:
             option = "--" + dest.replace("_", "-")

@@ -9,13 +9,13 @@ from mlib.checkpoint import before_setting_existed, compared_on_resume, config_d
 from mlib.presets import train_config
 from mlib.pretrained import stage1_names, stage1_settings
 from mlib.train import TrainConfig, setting
-from mlib.train_cli import build_parser, setting_options
+from mlib.train_cli import build_parser, option_ranges, setting_options
 from mlib.variants import VARIANTS
 
 
 @dataclass(frozen=True)
 class WithKnob(TrainConfig):
-    knob: float = setting(1.0, resume="stage2:adversarial", stage1=True, before=1.0, cli="a new knob")
+    knob: float = setting(1.0, resume="stage2:adversarial", stage1=True, before=1.0, lowest=0.5, cli="a new knob")
 
 
 def with_knob(value: float) -> WithKnob:
@@ -40,6 +40,9 @@ def test_a_new_setting_reaches_the_resume_check_the_stage1_match_and_the_cli():
     assert setting_options(WithKnob)["knob"] == ("knob",)
     args = build_parser(WithKnob).parse_args(["--out", "x", "--knob", "0.5"])
     assert args.knob == 0.5
+    # ... whose range is checked before anything runs
+    assert option_ranges(WithKnob)["knob"] == ("lowest", 0.5)
+    assert option_ranges()["lr"] == ("above", 0) and option_ranges()["lambda_m"] == ("lowest", 0)
 
 
 def test_what_the_metadata_says_of_todays_settings():

@@ -49,7 +49,7 @@ from mlib.data import load_splits
 from mlib.data.camera import EVAL_JOINTS
 from mlib.data.crop import denormalize_joints
 from mlib.data.datasets import labeled_subset
-from mlib.evaluate import joint_errors, mean_error
+from mlib.evaluate import evaluate_store, joint_errors, mean_error
 from mlib.presets import PRESET_NAMES, resolve
 from mlib.pretrained import stage1_file
 from mlib.train import Run, pick_device
@@ -146,6 +146,13 @@ ARMS: dict[str, Arm] = {
     "full_view_rotated": Arm(
         "full", "Lg on every set, rotated like the pose sets", train={"view_sets_unrotated": False}
     ),
+    # one stage-2 length for every stage-2 variant, chosen on seed 0's validation errors (the preset's
+    # 1,500 iterations see the unlabeled pool about 2.4 times; the paper's stage 2 about 30 times)
+    **{
+        f"{v}_s2_{length}": Arm(v, f"{label} with a stage 2 of {length:,} iterations", train={"stage2_iters": length})
+        for length in (4500, 7500)
+        for v, label in (("real_synth", "Real+Synth"), ("distr_match", "Distr. Match"), ("view_pred", "View Pred."), ("full", "Full"))
+    },
 }
 
 # Both from-scratch variants choose their stage-2 rate from the same grid, on seed 0's validation error;
@@ -197,6 +204,8 @@ ORDER = [
     "real_synth_bn_per_set", "real_only_latent48", "real_view_latent48", "synth_only_1subj", "real_synth_1subj",
     "full_1subj", "synth_adapt_h_lr_10", "distr_match_h_lr_10", "real_view_lr_0.6", "real_only_lr_0.6",
     "real_only_lr_1.0", "full_corr_trains_f", "real_synth_corr_trains_f", "full_view_rotated",
+    "full_s2_4500", "real_synth_s2_4500", "view_pred_s2_4500", "distr_match_s2_4500",
+    "full_s2_7500", "real_synth_s2_7500", "view_pred_s2_7500", "distr_match_s2_7500",
 ]  # fmt: skip
 assert sorted(ORDER) == sorted(ARMS)
 
@@ -326,6 +335,10 @@ def run_arm(preset: str, name: str, seed: int, splits, run_dir: Path, device, pr
         "synthetic_frames_mm": res.summary.get("synthetic_frames_mean"),
         "probe_val": probe(model, splits.val, through, idx, device),
         "h_accuracy": next((r["disc_acc"] for r in reversed(res.history) if "disc_acc" in r), None),
+        # overfitting: the error on the n labeled real frames the run trained on, beside validation's
+        "labeled_train_mm": evaluate_store(model, splits.train, "real", through, device, labeled_subset(len(splits.train), N_LABELED, seed))["mean"]
+        if arm.variant != "view_only" else None,
+        "h_accuracy_history": [[r["iteration"], r["disc_acc"]] for r in res.history if "disc_acc" in r],
         "seconds": res.seconds,
         "wall_s": time.perf_counter() - t0,
     }
