@@ -44,6 +44,14 @@ def adversarial_sets(unlabeled_only: bool, batch: Batch) -> tuple[tuple[str, ...
     return pick("real"), pick("synth")
 
 
+def game_latents(batch: Batch, z_real: Tensor | None, z_synth: Tensor | None, unlabeled_only: bool):
+    """The real and synthetic latents of the batch that the game sees (`adversarial_sets`), each
+    concatenated over its sets (None where none is given)."""
+    real_sets, synth_sets = adversarial_sets(unlabeled_only, batch)
+    pick = lambda z, domain, sets: None if z is None else torch.cat([batch.split(z, domain)[k] for k in sets])  # noqa: E731
+    return pick(z_real, "real", real_sets), pick(z_synth, "synth", synth_sets)
+
+
 def mapping_loss(h: nn.Module, z_real: Tensor) -> Tensor:
     """Lm on the real latents the game sees, through a frozen h: the gradient reaches m (and f through
     it, if the caller did not detach f's output), never h."""

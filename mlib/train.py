@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from mlib.adversarial import DiscriminatorStep, adversarial_sets, mapping_loss
+from mlib.adversarial import DiscriminatorStep, game_latents, mapping_loss
 from mlib.analysis import domain_separability, latents
 from mlib.checkpoint import atomic_save, config_differences, load_checkpoint, load_model_state, write_history
 from mlib.data.augment import AugmentConfig
@@ -277,6 +277,54 @@ def schedule_iters_per_epoch(cfg: TrainConfig, stage: int, stage_iters: int, n_r
     return iterations_per_epoch(n_real_train, cfg.batch_size)
 
 
+def encode(model: Murauer, batch: Batch, cfg: TrainConfig, grad: bool = True):
+    """f over the whole batch, then m on the real part: f's output, the real latents (through m), the
+    synthetic latents and each set's latents by name. `grad`: whether f's parameters learn here."""
+    x_real, x_synth = batch.stack(batch.names("real"), "x"), batch.stack(batch.names("synth"), "x")
+    n_real = len(x_real) if x_real is not None else 0
+    # One pass of f over both domains, so batch norm normalises them together as it will at test time
+    # (its running statistics mix both); `batchnorm_per_set`: one pass per set, as the release does.
+    x = torch.cat([t for t in (x_real, x_synth) if t is not None])
+    if cfg.channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    with torch.set_grad_enabled(grad):
+        if cfg.batchnorm_per_set:
+            sizes = [len(batch[k].x) for k in batch.names("real") + batch.names("synth")]
+            z_f = torch.cat([model.f(part) for part in torch.split(x, sizes)])
+        else:
+            z_f = model.f(x)
+    z_real = model.m(z_f[:n_real]) if n_real else None
+    z_synth = z_f[n_real:] if x_synth is not None else None
+    return z_f, z_real, z_synth, batch.split(z_real, "real") | batch.split(z_synth, "synth")
+
+
+def pose_term(model: Murauer, batch: Batch, z: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Lp (Eq. 5) on every labeled set, real ones read through m."""
+    labeled = [k for k in LABELED_SETS if k in z]
+    real_lab, synth_lab = [k for k in labeled if k in REAL_SETS], [k for k in labeled if k in SYNTH_SETS]
+    preds = [model.p(torch.cat([z[k] for k in ks])) for ks in (real_lab, synth_lab) if ks]
+    pred = torch.cat(preds).float().view(-1, model.cfg.num_joints, 3)
+    return pose_loss(pred, batch.stack(tuple(real_lab + synth_lab), "y"))
+
+
+PROBE_FRAMES, PROBE_FRAMES_MIN = 200, 20  # the in-training probe's frames; a 5-fold probe needs a few per fold
+
+
+def validation_figures(model: Murauer, val: CropStore, stage: int, val_frames: int, device: torch.device) -> dict[str, float]:
+    """A history row's validation figures: the mean joint error (mm) on the first `val_frames` validation
+    frames (real ones through m in stage 2) and, in stage 2, a fresh linear probe's accuracy at telling
+    their latents from their renders' (mlib.analysis: the judge of alignment that has not played h's game).
+    Leaves the model in evaluation mode."""
+    idx = torch.arange(min(len(val), val_frames))
+    row = {"val_error_mm": evaluate_store(model, val, "real", stage == 2, device, indices=idx)["mean"]}
+    probe_idx = torch.arange(min(len(val), PROBE_FRAMES))
+    if stage == 2 and len(probe_idx) >= PROBE_FRAMES_MIN:
+        z_real = latents(model, val, "real", True, probe_idx, device)
+        z_synth = latents(model, val, "synth", False, probe_idx, device)
+        row["probe"] = domain_separability(z_real, z_synth)
+    return row
+
+
 # ----------------------------------------------------------------------------- the trainer
 
 
@@ -335,10 +383,7 @@ class Trainer:
             return self.view_warmup_step(batch)
         terms, z_real, z_synth = self.model_step(batch)
         if self.variant.adversarial and self.stage == 2:  # Eq. 12: h's move, on the latents of this step
-            real_sets, synth_sets = adversarial_sets(self.cfg.adv_unlabeled_only, batch)
-            z_real = torch.cat([batch.split(z_real, "real")[k] for k in real_sets])
-            z_synth = torch.cat([batch.split(z_synth, "synth")[k] for k in synth_sets])
-            terms.update(self.game(z_real, z_synth))
+            terms.update(self.game(*game_latents(batch, z_real, z_synth, self.cfg.adv_unlabeled_only)))
         return terms
 
     def model_step(self, batch: Batch) -> tuple[dict[str, torch.Tensor], torch.Tensor | None, torch.Tensor | None]:
@@ -347,9 +392,9 @@ class Trainer:
         v, cfg, stage2 = self.variant, self.cfg, self.stage == 2
         terms: dict[str, torch.Tensor] = {}
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
-            z_f, z_real, z_synth, z = self.encode(batch)
+            z_f, z_real, z_synth, z = encode(self.model, batch, self.cfg, grad=self.trains_predictor)
             if self.trains_predictor and any(k in z for k in LABELED_SETS):
-                terms["pose"] = self.pose_term(batch, z)  # Lp (Eq. 5)
+                terms["pose"] = pose_term(self.model, batch, z)  # Lp (Eq. 5)
             if "pair_real" in z:  # Lc (Eq. 8): the mapped real latent of a pair onto its render's
                 z_pair = z["pair_real"] if cfg.corr_trains_encoder else self.model.m(z_f[: len(z["pair_real"])].detach())
                 terms["corr"] = correspondence_loss(z_pair.float(), z["pair_synth"].float())
@@ -360,42 +405,11 @@ class Trainer:
             if v.adversarial and stage2:  # Lm (Eq. 13): every real latent should look synthetic to h
                 n_real = 0 if z_real is None else len(z_real)
                 z_adv = z_real if cfg.adv_trains_encoder else self.model.m(z_f[:n_real].detach())
-                z_adv = torch.cat([batch.split(z_adv, "real")[k] for k in adversarial_sets(cfg.adv_unlabeled_only, batch)[0]])
-                terms["adv"] = mapping_loss(self.model.h, z_adv)
+                terms["adv"] = mapping_loss(self.model.h, game_latents(batch, z_adv, None, cfg.adv_unlabeled_only)[0])
             loss = total_loss(terms, cfg.weights)  # Eq. 1
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt.step()
+        self.descend(loss)
         self.sched.step()
         return {k: t.detach() for k, t in terms.items()}, z_real, z_synth
-
-    def encode(self, batch: Batch):
-        """f over the whole batch, then m on the real part: f's output, the real latents (through m),
-        the synthetic latents and each set's latents by name."""
-        x_real, x_synth = batch.stack(batch.names("real"), "x"), batch.stack(batch.names("synth"), "x")
-        n_real = len(x_real) if x_real is not None else 0
-        # One pass of f over both domains, so batch norm normalises them together as it will at test time
-        # (its running statistics mix both); `batchnorm_per_set`: one pass per set, as the release does.
-        x = torch.cat([t for t in (x_real, x_synth) if t is not None])
-        if self.cfg.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        with torch.set_grad_enabled(self.trains_predictor):
-            if self.cfg.batchnorm_per_set:
-                sizes = [len(batch[k].x) for k in batch.names("real") + batch.names("synth")]
-                z_f = torch.cat([self.model.f(part) for part in torch.split(x, sizes)])
-            else:
-                z_f = self.model.f(x)
-        z_real = self.model.m(z_f[:n_real]) if n_real else None
-        z_synth = z_f[n_real:] if x_synth is not None else None
-        return z_f, z_real, z_synth, batch.split(z_real, "real") | batch.split(z_synth, "synth")
-
-    def pose_term(self, batch: Batch, z: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Lp (Eq. 5) on every labeled set, real ones read through m."""
-        labeled = [k for k in LABELED_SETS if k in z]
-        real_lab, synth_lab = [k for k in labeled if k in REAL_SETS], [k for k in labeled if k in SYNTH_SETS]
-        preds = [self.model.p(torch.cat([z[k] for k in ks])) for ks in (real_lab, synth_lab) if ks]
-        pred = torch.cat(preds).float().view(-1, self.model_cfg.num_joints, 3)
-        return pose_loss(pred, batch.stack(tuple(real_lab + synth_lab), "y"))
 
     def view_warmup_step(self, batch: Batch) -> dict[str, torch.Tensor]:
         """g alone fits Lg on latents it cannot move; the schedule waits for the real stage 2."""
@@ -406,10 +420,13 @@ class Trainer:
             pred = model.view(torch.cat(z), batch.stack(sets, "centre"))
             terms = {"view": view_loss(pred.float(), batch.stack(sets, "view"))}
             loss = total_loss(terms, self.cfg.weights)
+        self.descend(loss)
+        return {k: t.detach() for k, t in terms.items()}
+
+    def descend(self, loss: torch.Tensor) -> None:
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()
-        return {k: t.detach() for k, t in terms.items()}
 
     # -- the loop --------------------------------------------------------------------------------
 
@@ -465,18 +482,8 @@ class Trainer:
             self.train = self.train.to(self.device)
 
     def validation_row(self) -> dict[str, float]:
-        """The history row's validation figures: the mean joint error (mm) on the first `val_frames`
-        validation frames (real ones through m in stage 2) and, in stage 2, a fresh linear probe's
-        accuracy at telling their latents from their renders' (mlib.analysis: the judge of alignment
-        that has not played h's game). The modules go back to training mode after."""
-        idx = torch.arange(min(len(self.val), self.cfg.val_frames))
-        row = {"val_error_mm": evaluate_store(self.model, self.val, "real", self.stage == 2, self.device, indices=idx)["mean"]}
-        probe_idx = torch.arange(min(len(self.val), PROBE_FRAMES))
-        if self.stage == 2 and len(probe_idx) >= PROBE_FRAMES_MIN:
-            z_real = latents(self.model, self.val, "real", True, probe_idx, self.device)
-            z_synth = latents(self.model, self.val, "synth", False, probe_idx, self.device)
-            row["probe"] = domain_separability(z_real, z_synth)
-        self.train_mode()
+        row = validation_figures(self.model, self.val, self.stage, self.cfg.val_frames, self.device)
+        self.train_mode()  # the figures are taken in evaluation mode
         return row
 
     def nan_context(self) -> str:
@@ -486,15 +493,15 @@ class Trainer:
 
     # -- checkpoints (mlib.checkpoint) -------------------------------------------------------------
 
+    def parts(self) -> dict:
+        """The parts with a state of their own, by their checkpoint key."""
+        return {"opt": self.opt, "opt_h": self.game.opt, "sched": self.sched, "sched_h": self.game.sched, "sampler": self.sampler}
+
     def state_dict(self) -> dict:
         """Everything this trainer needs to continue exactly where it stopped."""
         return {
             "model": self.model.state_dict(),
-            "opt": self.opt.state_dict(),
-            "opt_h": self.game.opt.state_dict(),
-            "sched": self.sched.state_dict(),
-            "sched_h": self.game.sched.state_dict(),
-            "sampler": self.sampler.state_dict(),
+            **{key: part.state_dict() for key, part in self.parts().items()},
             "aug_gen": self.aug_gen.get_state(),
             "iteration": self.iteration,
             "stage": self.stage,
@@ -519,17 +526,11 @@ class Trainer:
                 "train into another run folder, or delete the checkpoint to start over"
             )
         load_model_state(self.model, ckpt["model"], str(path))
-        self.opt.load_state_dict(ckpt["opt"])
-        self.game.opt.load_state_dict(ckpt["opt_h"])
-        self.sched.load_state_dict(ckpt["sched"])
-        self.game.sched.load_state_dict(ckpt["sched_h"])
-        self.sampler.load_state_dict(ckpt["sampler"])
+        for key, part in self.parts().items():
+            part.load_state_dict(ckpt[key])
         self.aug_gen.set_state(ckpt["aug_gen"].cpu())  # RNG states are CPU byte tensors, even a CUDA generator's
         self.iteration = int(ckpt["iteration"])
         self.history = list(ckpt["history"])
-
-
-PROBE_FRAMES, PROBE_FRAMES_MIN = 200, 20  # the in-training probe's frames; a 5-fold probe needs a few per fold
 
 
 class LogWindow:
