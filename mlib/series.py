@@ -17,7 +17,6 @@ notebooks displayed (mlib.claims, recorded under `CLAIM_RECORD_MIME`) are listed
 from __future__ import annotations
 
 import argparse
-import base64
 import re
 import sys
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import nbformat
 import papermill as pm
+from nbconvert.preprocessors import CoalesceStreamsPreprocessor, ExtractOutputPreprocessor
 
 from mlib.atomic import write_json, write_text
 from mlib.batch import CLAIM_RECORD_MIME, FIGURE_RECORD_MIME
@@ -47,58 +47,25 @@ def notebooks(only: list[str] | None = None, folder: Path = NOTEBOOKS) -> list[P
 
 
 def extract_figures(executed: Path, figure_dir: Path) -> list[Path]:
-    """Save every PNG a notebook displayed as <notebook>_<k>.png."""
+    """Save every PNG a notebook displayed as <notebook>_<k>.png (nbconvert's output extraction)."""
     nb = nbformat.read(executed, as_version=4)
+    _, resources = ExtractOutputPreprocessor(extract_output_types={"image/png"}).preprocess(nb, {"outputs": {}})
     figure_dir.mkdir(parents=True, exist_ok=True)
     out = []
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            png = output.get("data", {}).get("image/png")
-            if png:
-                path = figure_dir / f"{executed.stem}_{len(out):02d}.png"
-                path.write_bytes(base64.b64decode(png))
-                out.append(path)
+    for k, png in enumerate(resources["outputs"].values()):  # in the notebook's order
+        path = figure_dir / f"{executed.stem}_{k:02d}.png"
+        path.write_bytes(png)
+        out.append(path)
     return out
 
 
-def final_text(text: str) -> str:
-    """Stream text as a terminal shows it: of each line, only what the last carriage return left."""
-    lines = text.replace("\r\n", "\n").split("\n")
-    return "\n".join(next((seg for seg in reversed(line.split("\r")) if seg), "") for line in lines)
-
-
-def merged_streams(outputs: list) -> list:
-    """Outputs with each run of consecutive stream outputs of one name (stdout, stderr) joined, as a
-    notebook front end shows them (the kernel sends each refresh of a text bar as its own message).
-    The outputs passed in are not changed."""
-    merged: list = []
-    for output in outputs:
-        last = merged[-1] if merged else None
-        if output.get("output_type") == "stream":
-            if last is not None and last.get("output_type") == "stream" and last.get("name") == output.get("name"):
-                last["text"] = last.get("text", "") + output.get("text", "")
-                continue
-            output = nbformat.from_dict(dict(output))  # a copy: its text may grow
-        merged.append(output)
-    return merged
-
-
 def collapse_progress(executed: Path) -> None:
-    """Rewrite an executed notebook's stream outputs as a front end shows them (consecutive streams
-    joined, carriage-return updates collapsed), so a text progress bar is saved once, at its final state."""
+    """Rewrite an executed notebook's stream outputs as a front end shows them (nbconvert's coalescing:
+    consecutive streams joined, carriage-return updates collapsed), so a text progress bar is saved
+    once, at its final state."""
     nb = nbformat.read(executed, as_version=4)
-    changed = False
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        merged = merged_streams(cell.outputs)
-        for output in merged:
-            if output.get("output_type") == "stream" and "\r" in output.get("text", ""):
-                output["text"] = final_text(output["text"])
-        if merged != cell.outputs:
-            cell.outputs, changed = merged, True
-    if changed:
-        nbformat.write(nb, executed)
+    nb, _ = CoalesceStreamsPreprocessor().preprocess(nb, {})
+    nbformat.write(nb, executed)
 
 
 def figure_problems(record: dict) -> list[str]:
@@ -126,12 +93,12 @@ def figure_problems(record: dict) -> list[str]:
 def check_executed(executed: Path) -> list[str]:
     """Problems of an executed notebook: error outputs, no figure at all, widget outputs (saved
     frozen), progress bars that stopped short of their total, figures without a title or labels."""
-    nb = nbformat.read(executed, as_version=4)
+    nb, _ = CoalesceStreamsPreprocessor().preprocess(nbformat.read(executed, as_version=4), {})  # as shown
     problems = []
     n_figures = 0
     for i, cell in enumerate(nb.cells):
         where = f"{executed.name}: cell {i}"
-        for output in merged_streams(cell.get("outputs", [])):
+        for output in cell.get("outputs", []):
             data = output.get("data", {})
             if output.get("output_type") == "error":
                 problems.append(f"{where} raised {output.get('ename')}: {output.get('evalue')}")
@@ -139,7 +106,7 @@ def check_executed(executed: Path) -> list[str]:
                 shown = str(data.get("text/plain", "")).strip()[:60]
                 problems.append(f"{where}: a widget output, saved frozen ({shown!r}); batch runs need text bars")
             if output.get("output_type") == "stream":
-                for line in final_text(output.get("text", "")).split("\n"):
+                for line in output.get("text", "").split("\n"):
                     state = BAR_STATE.findall(line)
                     if state and int(state[-1][0]) < int(state[-1][1]):
                         problems.append(f"{where}: a progress bar stopped at {state[-1][0]}/{state[-1][1]}")

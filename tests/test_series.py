@@ -7,7 +7,7 @@ import nbformat
 import papermill as pm
 import pytest
 
-from mlib.series import check_executed, figure_problems, final_text, parameter_value, run_series
+from mlib.series import check_executed, collapse_progress, figure_problems, parameter_value, run_series
 
 PLOT = "import matplotlib.pyplot as plt\nplt.plot([0, 1]); plt.title('t'); plt.xlabel('x (mm)'); plt.ylabel('y (mm)')\n"
 
@@ -85,9 +85,21 @@ def test_explicit_parameters_reach_every_notebook_that_declares_them(folders):
 # ----------------------------------------------------------------------------- the output check
 
 
-def test_final_text_keeps_what_the_last_carriage_return_left():
-    raw = "start\n\rx:   0%| | 0/30 [00:00<?]\rx: 100%|#| 30/30 [00:01<00:00]\ndone\r\n"
-    assert final_text(raw) == "start\nx: 100%|#| 30/30 [00:01<00:00]\ndone\n"
+def test_a_progress_bar_is_saved_once_at_its_final_state(tmp_path):
+    """Consecutive streams are joined and each line keeps what its last carriage return left."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x")]
+    nb.cells[0].outputs = [
+        nbformat.v4.new_output("stream", name="stderr", text="start\n\rx:   0%| | 0/30 [00:00<?]"),
+        nbformat.v4.new_output("stream", name="stderr", text="\rx: 100%|#| 30/30 [00:01<00:00]\ndone\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="printed\n"),
+    ]
+    nbformat.write(nb, tmp_path / "nb.ipynb")
+    collapse_progress(tmp_path / "nb.ipynb")
+    outputs = nbformat.read(tmp_path / "nb.ipynb", as_version=4).cells[0].outputs
+    assert [(o.name, o.text) for o in outputs] == [
+        ("stderr", "start\nx: 100%|#| 30/30 [00:01<00:00]\ndone\n"), ("stdout", "printed\n")
+    ]
 
 
 def panel(**kw) -> dict:
