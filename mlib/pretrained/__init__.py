@@ -1,10 +1,15 @@
-"""Stage-1 weights shipped with the library, so stage 2 starts from a converged predictor in minutes.
+"""Weights shipped with the library: stage 1, so stage 2 starts from a converged predictor in minutes,
+and the stage-2 models the notebooks compare against, so a notebook trains only the model it teaches.
 
 Stage 1 (f and p on synthetic renders) is shared by every variant and every n; training it to
 convergence takes most of a CPU preset's budget. `benchmarks/lab/ship_stage1.py` trains it per seed and
 writes `stage1-<preset>-seed<k>.pt` here: float16 weights of f and p only, the configurations they
 were trained with, a fingerprint of the synthetic renders they saw, and their validation and test
 errors. `find_stage1` returns such a file only when all of that matches the run asking for it.
+
+`benchmarks/lab/ship_stage2.py` writes `stage2-<preset>-<variant>-n<n>-seed<k>.pt` the same way: float16
+f, p and m (what predicts a pose; h and g are left out), and a fingerprint of the real crops too.
+`find_stage2` returns one only when the run asking for it would train exactly that model.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ import torch
 from mlib.atomic import atomic_write, write_json
 from mlib.train import TrainConfig
 
-MODULES = ("f", "p")  # what stage 1 trains, and all a shipped file holds
+MODULES = ("f", "p")  # what stage 1 trains, and all a shipped stage-1 file holds
+STAGE2_MODULES = ("f", "p", "m")  # all a pose prediction reads (real frames through m)
 def shipped_dir() -> Path:
     """The folder of the shipped files inside the installed package."""
     return Path(str(resources.files("mlib.pretrained")))
@@ -119,3 +125,66 @@ def write_stage1_summary(path: str | Path, preset: str, rows: list[dict], comman
     columns = [k for k in rows[0] if k.endswith("_mm")]
     mean = {k: sum(r[k] for r in rows) / len(rows) for k in columns}
     write_json(Path(path), {"preset": preset, "command": command, "seeds": rows, "mean": mean})
+
+
+# ----------------------------------------------------------------------------- stage 2
+
+
+def stage2_file(preset: str, variant: str, n_labeled: int | str, seed: int, folder: str | Path | None = None) -> Path:
+    return Path(folder or shipped_dir()) / f"stage2-{preset}-{variant}-n{n_labeled}-seed{seed}.pt"
+
+
+def stage2_summary_path(folder: str | Path, preset: str) -> Path:
+    return Path(folder) / f"stage2-{preset}.json"
+
+
+def data_fingerprint(store) -> str:
+    """`renders_fingerprint` over the real crops as well: a stage-2 model depends on both domains."""
+    step = max(1, len(store) // 256)
+    h = hashlib.sha256(renders_fingerprint(store).encode())
+    h.update(store.real[::step].to(torch.float16).contiguous().cpu().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def export_stage2(checkpoint: str | Path, path: Path, run, errors: dict, command: str, commit: str, data: str) -> Path:
+    """Write the float16 f, p and m of a finished stage-2 checkpoint of `run` (a `mlib.train.Run`), with
+    its configurations, provenance, history and numbers."""
+    ckpt = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    weights = {k: v.half() if v.is_floating_point() else v for k, v in ckpt["model"].items() if k.split(".")[0] in STAGE2_MODULES}
+    shipped = {
+        "model": weights,
+        "modules": list(STAGE2_MODULES),
+        "model_cfg": ckpt["model_cfg"],
+        "train_cfg": ckpt["train_cfg"],
+        "variant": run.variant,
+        "n_labeled": str(run.n_labeled),
+        "data_fingerprint": data,
+        "errors_mm": json.dumps(errors),
+        "command": command,
+        "commit": commit,
+        "iteration": int(ckpt["iteration"]),
+        "stage": 2,
+        "history": ckpt["history"],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(path) as tmp:
+        torch.save(shipped, tmp)
+    return path
+
+
+def find_stage2(run, store, folder: str | Path | None = None) -> Path | None:
+    """The shipped stage-2 file of `run`'s variant, n and seed when that run would train exactly it
+    (every training and model setting equal, the same real and synthetic crops), else None."""
+    path = stage2_file(run.train.preset, run.variant, run.n_labeled, run.train.seed, folder)
+    if not path.is_file():
+        return None
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    as_json = lambda cfg: json.loads(json.dumps(dataclasses.asdict(cfg)))  # noqa: E731
+    same = (
+        ckpt["variant"] == run.variant
+        and ckpt["n_labeled"] == str(run.n_labeled)
+        and json.loads(ckpt["train_cfg"]) == as_json(run.train)
+        and json.loads(ckpt["model_cfg"]) == as_json(run.model)
+        and ckpt["data_fingerprint"] == data_fingerprint(store)
+    )
+    return path if same else None

@@ -1,0 +1,67 @@
+"""Train the stage-2 models the notebooks compare against, for one seed, and ship them.
+
+    OMP_NUM_THREADS=1 python -m benchmarks.lab.ship_stage2 --preset laptop --seed 0 \
+        --run-dir runs/stage2-laptop --out mlib/pretrained
+
+trains (or reloads) each cell of `CELLS` at the preset's settings, starting from the shipped stage 1,
+then writes `out/stage2-<preset>-<variant>-n<n>-seed<k>.pt` (`mlib.pretrained.export_stage2`: float16
+f, p and m, the configurations, the command, the commit, a fingerprint of the crops, the history and the
+errors on the validation and test splits) and `out/stage2-<preset>.json` with every file's numbers and
+size. A notebook loads these through `Experiment.comparison` instead of training them, unless its
+`train_everything` parameter is set. Ship again only when the preset's settings change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from benchmarks.lab import REPO
+from benchmarks.lab.ship_stage1 import git_commit
+from mlib.atomic import write_json
+from mlib.experiment import Experiment
+from mlib.presets import PRESET_NAMES
+from mlib.pretrained import data_fingerprint, export_stage2, stage2_file, stage2_summary_path
+
+# (variant, n): the comparisons of notebooks 02-04 first (04 at n = 10 and 100), then the rest of 05's
+# column at n = 100, Real only (trained from scratch, the longest) last
+CELLS: list[tuple[str, int]] = [
+    ("real_synth", 100), ("real_synth", 10), ("full", 10), ("full", 100), ("view_pred", 100),
+    ("distr_match", 100), ("real_only", 100),
+]  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--preset", default="laptop", choices=PRESET_NAMES)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--run-dir", default=str(REPO / "runs" / "stage2-laptop"), help="where the cells train (resumable)")
+    ap.add_argument("--data-dir", default=str(REPO / "data_cache"))
+    ap.add_argument("--out", default=str(REPO / "mlib" / "pretrained"), help="folder of the shipped float16 files")
+    ap.add_argument("--cells", nargs="+", default=None, help="only these variant:n cells (default: all of CELLS)")
+    args = ap.parse_args(argv)
+    cells = [(c.split(":")[0], int(c.split(":")[1])) for c in args.cells] if args.cells else CELLS
+    exp = Experiment.open(args.preset, args.run_dir, args.data_dir, progress=True, seed=args.seed)
+    command = "python -m benchmarks.lab.ship_stage2 " + " ".join(argv if argv is not None else sys.argv[1:])
+    fingerprint, commit = data_fingerprint(exp.train), git_commit()
+    summary_path = stage2_summary_path(Path(args.out), args.preset)
+    rows = json.loads(summary_path.read_text())["files"] if summary_path.is_file() else {}  # --cells: the others stay
+    for variant, n in cells:
+        res = exp.cell(variant, n)
+        errors = {"val_real_mm": res.summary["val_mean"], "test_real_mm": res.test_error_mm}
+        run = exp.run_of(variant, n)
+        path = stage2_file(args.preset, variant, run.n_labeled, args.seed, args.out)
+        export_stage2(res.checkpoint, path, run, errors, command, commit, fingerprint)
+        rows[path.name] = {"variant": variant, "n_labeled": n, "seed": args.seed, **errors,
+                           "train_seconds": res.seconds, "bytes": path.stat().st_size}  # fmt: skip
+        print(f"{variant} n={n}: test {errors['test_real_mm']:.2f} mm, validation {errors['val_real_mm']:.2f} -> {path}", flush=True)
+    total = sum(r["bytes"] for r in rows.values())
+    write_json(summary_path, {"preset": args.preset, "command": command, "commit": commit, "files": rows, "total_bytes": total})
+    print(f"{len(rows)} files, {total / 1e6:.1f} MB in all -> {summary_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
