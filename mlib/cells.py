@@ -18,11 +18,11 @@ from pathlib import Path
 import torch
 
 from mlib.atomic import folder_lock, write_json
-from mlib.checkpoint import start_from_pretrained
+from mlib.checkpoint import load_trained_model, start_from_pretrained
 from mlib.data.datasets import CropStore, Splits
 from mlib.evaluate import evaluate_store
 from mlib.models import ModelConfig, Murauer
-from mlib.pretrained import find_stage1
+from mlib.pretrained import find_stage1, find_stage2
 from mlib.tblog import TensorBoardCallback
 from mlib.train import Run, TrainData, Trainer, pick_device
 from mlib.variants import VARIANTS, Variant
@@ -134,6 +134,24 @@ def train_cell(run: Run, data: Splits, device: torch.device, stage1_dir: Path, p
     pretrained = shared_stage1(run, data, device, stage1_dir, progress, wait) if VARIANTS[run.variant].pretrained else None
     with folder_lock(run.out_dir, f"cell {Path(run.out_dir).name}", wait=wait):
         return train_variant(run, data, device, pretrained, progress=progress)
+
+
+def comparison_cell(run: Run, data: Splits, device: torch.device, stage1_dir: Path, shipped: bool = True,
+                    progress: bool = True) -> RunResult:  # fmt: skip
+    """A model a notebook compares against rather than teaches: the run folder's finished cell if there
+    is one, else the shipped stage-2 file of the run's preset, variant, n and seed (`mlib.pretrained`)
+    when the run would train exactly that model (then evaluated here on `data`), else trained by
+    `train_cell`. shipped=False always trains (a notebook's `train_everything`)."""
+    done = (Path(run.out_dir) / "result.json").exists()
+    path = find_stage2(run, data.train) if shipped and not done and VARIANTS[run.variant].stage2 else None
+    if path is None:
+        return train_cell(run, data, device, stage1_dir, progress)
+    if progress:
+        print(f"{run.variant} n={run.n_labeled}: the shipped {path.name} (train_everything=True trains it here)")
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    summary = evaluate_cell(load_trained_model(path, device), VARIANTS[run.variant], data.test, data.val, device)
+    seconds = float(ckpt["history"][-1].get("seconds", 0.0)) if ckpt["history"] else 0.0
+    return RunResult(run.variant, run.n_labeled, summary["mean"], summary, list(ckpt["history"]), str(path.parent), seconds, str(path))
 
 
 def evaluate_cell(

@@ -20,7 +20,7 @@ import torch
 
 from mlib.analysis import grid_cells
 from mlib.atomic import LockHeld
-from mlib.cells import RunResult, shared_stage1, train_cell
+from mlib.cells import RunResult, comparison_cell, shared_stage1, train_cell
 from mlib.checkpoint import load_trained_model
 from mlib.data import load_splits
 from mlib.data.datasets import CropStore, Splits
@@ -52,6 +52,7 @@ class Experiment:
     progress: bool = True
     val: CropStore | None = None  # labeled real frames of other subjects: training curves, tuning
     model_cfg: ModelConfig | None = None  # None: the preset's model for the training crops' size
+    shipped: bool = True  # `comparison` may load a shipped stage-2 model instead of training it
 
     @classmethod
     def open(
@@ -65,6 +66,7 @@ class Experiment:
         model_overrides: dict | None = None,
         data: str = "generated",
         nyu_dir: str | Path | None = None,
+        shipped: bool = True,
         **train_overrides,
     ) -> Experiment:
         """Load (or build) the preset's data and prepare a run folder. Relative paths, and the defaults
@@ -73,7 +75,8 @@ class Experiment:
         The preset is resolved by `mlib.presets.resolve`: `data_overrides` go to the data settings
         (crop_size, frames, test_frames, ...), `model_overrides` to the model's (its crop size follows the
         data's), the rest to the training config. None values are ignored. `data="nyu"` with `nyu_dir`
-        trains and evaluates on an NYU-layout folder instead of the generated data set.
+        trains and evaluates on an NYU-layout folder instead of the generated data set. `shipped=False`:
+        `comparison` trains every model instead of loading the shipped ones.
         """
         setup = resolve(preset, data=data_overrides, model=model_overrides, train=train_overrides)
         run_dir = Path(run_dir) if run_dir else Path("runs") / f"series-{preset}"
@@ -89,6 +92,7 @@ class Experiment:
             progress,
             splits.val,
             setup.model,
+            shipped,
         )
 
     @property
@@ -106,6 +110,12 @@ class Experiment:
     def cell(self, variant: str, n_labeled: int | str = 100, wait: bool = True) -> RunResult:
         """Train (or reload) one variant at n labeled real frames, evaluated on the real test split."""
         return train_cell(self.run_of(variant, n_labeled), self.splits, self.device, self.stage1_dir(), self.progress, wait)
+
+    def comparison(self, variant: str, n_labeled: int | str = 100) -> RunResult:
+        """A model the notebook compares against (not the one it teaches): this run folder's cell if it
+        finished, else the shipped one where it matches this run exactly, else trained (`comparison_cell`)."""
+        run = self.run_of(variant, n_labeled)
+        return comparison_cell(run, self.splits, self.device, self.stage1_dir(), self.shipped, self.progress)
 
     def cfg_for(self, variant: str) -> TrainConfig:
         """The training settings of a variant's cells: the preset's stage-2 rate scale for it applied,
