@@ -67,3 +67,9 @@ REPORTED_NYU_MM: dict[str, tuple[str, float, str]] = {
     "CVPR18_NYU_HandPointNet": ("Hand PointNet", 10.54, "Ge et al., CVPR 2018"),
     "CVPR18_NYU_denseReg": ("DenseReg", 10.21, "Wan et al., CVPR 2018"),
 }
+
+
+def full_over_real_synth() -> dict[int | str, float]:
+    """The paper's relative gain per n of Fig. 4: Full's error over Real+Synth's (72,757 is 'all')."""
+    full, base = PAPER_ABLATION_MM["Full (MURAUER)"], PAPER_ABLATION_MM["Real+Synth"]
+    return {("all" if n == PAPER_N[-1] else n): f / b for n, f, b in zip(PAPER_N, full, base)}

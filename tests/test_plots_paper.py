@@ -211,3 +211,23 @@ def test_joint_pixels_of_a_store_frame_put_the_palm_centre_mid_crop(store):
     centre = store.joints[2, 0, PALM_CENTRE].numpy()[None]
     px = store.joint_pixels(2, centre)
     assert px.shape == (1, 2) and np.allclose(px, (store.crop_size - 1) / 2)
+
+
+def test_the_room_figure_draws_each_n_with_the_floor_the_room_and_the_paper_gain():
+    from mlib.plots import plot_room
+
+    def cell(v, n, real, render):
+        return {"variant": v, "n_labeled": n, "mean_error_mm": real, "std_error_mm": 0.1, "synthetic_frames_error_mm": render}
+
+    cells = [cell("synth_only", n, 18.0, 13.0) for n in (10, 100)]
+    cells += [cell("real_only", n, 40.0, None) for n in (10, 100)]
+    cells += [cell(v, n, 16.0 + (n == 10), 15.0) for v in ("real_synth", "full") for n in (10, 100)]
+    names = {"synth_only": "Synth only", "real_only": "Real only", "real_synth": "Real+Synth", "full": "Full"}
+    fig = plot_room(cells, names, {100: 0.5})
+    assert len(fig.axes) == 2
+    for ax in fig.axes:  # Real only never read a render: it has no room onto the stage-1 predictor
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["Real+Synth", "Full"]
+        assert [line.get_ydata()[0] for line in ax.lines if line.get_linestyle() == "--"] == [13.0]
+        assert sorted(t.get_text() for t in ax.texts) == (["4.0", "4.0"] if ax.get_title() == "n = 10" else ["3.0", "3.0"])
+    stars = [line for ax in fig.axes for line in ax.lines if line.get_marker() == "*"]
+    assert len(stars) == 1 and stars[0].get_ydata()[0] == 8.0  # Real+Synth's 16 mm with the paper's gain of 0.5

@@ -39,6 +39,7 @@ from mlib.plots.evaluation import (
     plot_per_joint,
     plot_pose_overlays,
     plot_pose_panels,
+    plot_room,
     plot_semi_supervised_comparison,
     plot_success_curves,
     plot_worst_frames,
@@ -75,6 +76,7 @@ __all__ = [
     # evaluation
     "main",
     "plot_domain_headroom",
+    "plot_room",
     "plot_error_vs_n",
     "plot_errors_with_baseline",
     "plot_mean_error_bars",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -160,6 +160,62 @@ def plot_domain_headroom(
     ax.set_title(title)
     ax.legend(fontsize=8, loc="upper center", ncols=2)
     return ax
+
+
+def plot_room(
+    cells: Sequence[Mapping],
+    names: Mapping[str, str],
+    paper_gain: Mapping | None = None,
+    title: str = "The room a mapping has: real error above the stage-1 predictor's render error",
+) -> Figure:
+    """One panel per n. Per variant: the error on real test frames (bar, ± std over seeds) and the same
+    model's error on the synthetic renders of those frames (dot). The dashed line is the stage-1
+    predictor's render error (Synth only's): a perfect real->synthetic mapping onto that predictor would
+    bring a model down to it, so the shaded part of each bar is the room a mapping has there
+    (`mlib.analysis.room`). `paper_gain[n]`: the paper's Full over its Real+Synth at n on NYU, drawn as
+    the star where Full would land on this grid with the paper's relative gain. `cells` are grid cells
+    (`mlib.analysis.grid_cells`: variant, n_labeled, mean_error_mm, std_error_mm, synthetic_frames_error_mm)."""
+    ns = list(dict.fromkeys(c["n_labeled"] for c in cells))
+    floor = {c["n_labeled"]: c["synthetic_frames_error_mm"] for c in cells if c["variant"] == "synth_only"}
+    from mlib.variants import VARIANTS
+
+    # the stage-2 variants that start from the stage-1 predictor (Real only never read a render)
+    variants = [v for v in names if VARIANTS[v].pretrained and VARIANTS[v].stage2 and any(c["variant"] == v for c in cells)]
+    fig, axes = plt.subplots(1, len(ns), figsize=(3.3 * len(ns) + 1, 4.2), sharey=True, squeeze=False)
+    top = max(c["mean_error_mm"] + (c.get("std_error_mm") or 0) for c in cells if c["variant"] in variants)
+    for ax, n in zip(axes[0], ns):
+        by_variant = {c["variant"]: c for c in cells if c["n_labeled"] == n}
+        shown = [v for v in variants if v in by_variant]
+        x = np.arange(len(shown))
+        real = np.array([by_variant[v]["mean_error_mm"] for v in shown])
+        spread = [by_variant[v].get("std_error_mm") or 0.0 for v in shown]
+        ax.bar(x, real, width=0.6, color="0.85", edgecolor="0.4", yerr=spread, capsize=3, label="real test frames")
+        if n in floor:
+            ax.axhline(floor[n], color="tab:blue", ls="--", lw=1, label="stage-1 predictor on the renders")
+            for xi, r in zip(x, real):
+                if r > floor[n]:  # the room: from the floor up to the real error
+                    ax.fill_between([xi - 0.3, xi + 0.3], floor[n], r, color="tab:orange", alpha=0.35, lw=0,
+                                    label="room for a mapping (mm above the line)" if xi == 0 else None)  # fmt: skip
+                    ax.annotate(f"{r - floor[n]:.1f}", (xi, r), xytext=(0, 4), textcoords="offset points",
+                                ha="center", fontsize=7)  # fmt: skip
+        rendered = [(xi, by_variant[v].get("synthetic_frames_error_mm")) for xi, v in zip(x, shown)]
+        rendered = [(xi, e) for xi, e in rendered if e is not None]
+        if rendered:
+            ax.plot(*zip(*rendered), "o", color="tab:blue", ms=5, label="the model on the renders")
+        gain = (paper_gain or {}).get(n)
+        if gain is not None and "real_synth" in by_variant and "full" in shown:
+            star = by_variant["real_synth"]["mean_error_mm"] * gain
+            ax.plot([shown.index("full")], [star], "*", color="tab:red", ms=12, label="Full with the paper's gain")
+        ax.set_xticks(x, [names[v] for v in shown], rotation=35, ha="right", fontsize=7)
+        ax.set_title(f"n = {n}", fontsize=10)
+        ax.set_xlabel("variant")
+        ax.grid(True, axis="y", alpha=0.3)
+    axes[0][0].set_ylabel("mean joint error (mm)")
+    axes[0][0].set_ylim(0, top * 1.6)  # from zero, with space for the legend
+    axes[0][0].legend(fontsize=7, loc="upper left")
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
 
 
 def plot_errors_with_baseline(
