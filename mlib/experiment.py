@@ -148,12 +148,15 @@ class Experiment:
         only_finished: bool = False,
         shared: bool = False,
         poll_s: float = 5.0,
+        comparisons: bool = False,
     ) -> list[RunResult]:
         """Every (seed, variant, n) cell, in that order; finished cells are reloaded, so an interrupted
         grid resumes. `only_finished` trains nothing: it reloads the cells that finished and skips the
         others. `shared=True` makes this process one of several workers on the same run folder: it takes
         the first cell nobody holds (a cell whose stage 1 another worker is training counts as held),
-        and waits only when every cell left is held; all workers return the whole grid."""
+        and waits only when every cell left is held; all workers return the whole grid. `comparisons=True`
+        takes each cell as `comparison` does (a shipped model where one matches), for a notebook that reads a
+        grid rather than teaches how to train one."""
         cells = [
             (seed, variant, n)
             for seed in seeds
@@ -169,7 +172,8 @@ class Experiment:
             for key in (c for c in cells if c not in results):
                 seed, variant, n = key
                 try:
-                    results[key] = self.with_seed(seed).cell(variant, n, wait=not shared)
+                    exp = self.with_seed(seed)
+                    results[key] = exp.comparison(variant, n) if comparisons else exp.cell(variant, n, wait=not shared)
                 except LockHeld:
                     continue
                 took = True

@@ -213,10 +213,6 @@ BOOK: dict[str, Definition] = {
         "The weights bring every term to within a factor 10 of L_p (smallest: {smallest})", "{smallest}", "L_p / 10",
         ">=", unit="", digits=6,
     ),
-    "full_better_on_hard_frames": Definition(
-        "On these hard frames MURAUER is closer to the truth than Real+Synth (mean over the frames)",
-        "MURAUER", "Real+Synth",
-    ),
     # 05 and benchmarks/lab/ablation.py: the grid (paper §4.3, Fig. 4)
     "grid_beats_real_synth": Definition(
         "n={n}: {name} beats Real+Synth", "{name}", "Real+Synth",
