@@ -151,7 +151,8 @@ def comparison_cell(run: Run, data: Splits, device: torch.device, stage1_dir: Pa
     ckpt = torch.load(path, map_location="cpu", weights_only=True)
     summary = evaluate_cell(load_trained_model(path, device), VARIANTS[run.variant], data.test, data.val, device)
     seconds = float(ckpt["history"][-1].get("seconds", 0.0)) if ckpt["history"] else 0.0
-    return RunResult(run.variant, run.n_labeled, summary["mean"], summary, list(ckpt["history"]), str(path.parent), seconds, str(path))
+    # out_dir names the cell (variant, n, seed) as a trained one's does; nothing is written there
+    return RunResult(run.variant, run.n_labeled, summary["mean"], summary, list(ckpt["history"]), str(run.out_dir), seconds, str(path))
 
 
 def evaluate_cell(

@@ -116,6 +116,7 @@ def test_a_shipped_stage2_model_is_found_only_for_the_run_that_made_it_and_predi
     other = dataclasses.replace(run, out_dir=tmp_path / "elsewhere")
     loaded = comparison_cell(other, splits, cpu, tmp_path / "s1", progress=False)
     assert loaded.checkpoint == str(path) and not (tmp_path / "elsewhere").exists()
+    assert loaded.out_dir == str(other.out_dir)  # named like the cell it stands for (grid_cells reads its seed)
     assert abs(loaded.test_error_mm - res.test_error_mm) < 0.05 * res.test_error_mm
     trained = comparison_cell(other, splits, cpu, tmp_path / "s1", shipped=False, progress=False)
     assert trained.checkpoint == str(tmp_path / "elsewhere" / "stage2.pt")

@@ -560,9 +560,9 @@ README_ARMS = {
     "real_synth_release": "Real+Synth, the authors' release mode",
     "full_release": "Full, the authors' release mode",
 }
-# The page notebooks 02-04 link to, on why the mechanisms do or do not help: every number in it is a
+# The research appendix on why the mechanisms do or do not help at laptop: every number in it is a
 # field of its template, filled from the records (benchmarks.lab.record), so the words and the numbers agree.
-WHY_TEMPLATE, WHY_PAGE = TEMPLATES / "mechanisms-at-laptop.md", REPO / "notebooks" / "mechanisms-at-laptop.md"
+WHY_TEMPLATE, WHY_PAGE = TEMPLATES / "mechanisms-at-laptop.md", RESULTS / "mechanisms-at-laptop.md"
 README_START, README_END = "<!-- lab record: start -->", "<!-- lab record: end -->"
 
 

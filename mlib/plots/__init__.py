@@ -32,7 +32,6 @@ from mlib.plots.data_tour import (
 )
 from mlib.plots.evaluation import (
     main,
-    plot_domain_headroom,
     plot_error_vs_n,
     plot_errors_with_baseline,
     plot_mean_error_bars,
@@ -75,7 +74,6 @@ __all__ = [
     "sets_reading",
     # evaluation
     "main",
-    "plot_domain_headroom",
     "plot_room",
     "plot_error_vs_n",
     "plot_errors_with_baseline",

@@ -139,29 +139,6 @@ def plot_error_vs_n(
     return ax
 
 
-def plot_domain_headroom(
-    rows: dict[str, tuple[float, float]], ax: Axes | None = None, title: str = "What a mapping could win"
-) -> Axes:
-    """Per model: its error on real test frames beside its error on the synthetic renders of the same
-    frames. A perfect real->synthetic mapping brings the first down to the second, no further."""
-    ax = axes_or_new(ax, (8, 4))
-    names = list(rows)
-    x = np.arange(len(names))
-    real = np.array([rows[k][0] for k in names])
-    synth = np.array([rows[k][1] for k in names])
-    ax.bar(x - 0.2, real, width=0.4, label="real test frames", color="tab:red")
-    ax.bar(x + 0.2, synth, width=0.4, label="synthetic renders of the same frames", color="tab:blue")
-    for xi, r, s in zip(x, real, synth):
-        ax.annotate(f"{r - s:+.1f}", (xi - 0.2, r), ha="center", va="bottom", fontsize=8)
-    ax.set_xticks(x, names, rotation=20, ha="right", fontsize=8)
-    ax.set_xlabel("model (variant)")
-    ax.set_ylabel("mean joint error (mm)")
-    ax.set_ylim(0, max(real.max(), synth.max()) * 1.25)  # room for the legend above the bars
-    ax.set_title(title)
-    ax.legend(fontsize=8, loc="upper center", ncols=2)
-    return ax
-
-
 def plot_room(
     cells: Sequence[Mapping],
     names: Mapping[str, str],

@@ -109,19 +109,6 @@ def test_synthetic_frame_error_is_the_seed_mean_and_none_where_it_means_nothing(
     assert synthetic_frames_error([SimpleNamespace(summary={})]) is None  # a run from before it was recorded
 
 
-def test_headroom_plot_shows_both_errors_and_the_gap():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from mlib.plots import plot_domain_headroom
-
-    ax = plot_domain_headroom({"Real+Synth": (24.0, 21.0), "Full": (23.5, 20.0)})
-    heights = sorted(round(p.get_height(), 3) for p in ax.patches)
-    assert heights == [20.0, 21.0, 23.5, 24.0]
-    assert [t.get_text() for t in ax.texts] == ["+3.0", "+3.5"]
-    assert ax.get_title() and "mm" in ax.get_ylabel() and len(ax.get_legend().get_texts()) == 2
-
-
 def test_error_vs_n_draws_all_at_its_real_n_and_spreads_only_over_seeds():
     import matplotlib
 

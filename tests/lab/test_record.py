@@ -42,8 +42,8 @@ def test_the_committed_why_page_is_its_template_filled_from_the_committed_record
     regime = json.loads((root / "benchmarks/results/regime-laptop.json").read_text())
     budget = json.loads((root / "benchmarks/results/stage1-budget-laptop.json").read_text())
     page = fill(template.read_text(), lab_sources(lab, regime, budget))
-    committed = (root / "notebooks/mechanisms-at-laptop.md").read_text()
-    assert committed == page, "notebooks/mechanisms-at-laptop.md is stale: run python -m benchmarks.lab.mechanisms --report --why"
+    committed = (root / "benchmarks/results/mechanisms-at-laptop.md").read_text()
+    assert committed == page, "benchmarks/results/mechanisms-at-laptop.md is stale: run python -m benchmarks.lab.mechanisms --report --why"
 
 
 def test_replace_block_keeps_the_markers_and_everything_around_them(tmp_path):
