@@ -101,7 +101,7 @@ TRAIN: dict[str, TrainConfig] = {
         stage2_iters=1500,
         scratch_iters=5500,
         log_every=50,
-        eval_every=500,
+        eval_every=250,  # six validation points (error and probe) over the preset's stage 2
         val_frames=500,
         ckpt_every=500,
     ),

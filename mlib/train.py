@@ -307,7 +307,8 @@ def pose_term(model: Murauer, batch: Batch, z: dict[str, torch.Tensor]) -> torch
     return pose_loss(pred, batch.stack(tuple(real_lab + synth_lab), "y"))
 
 
-PROBE_FRAMES, PROBE_FRAMES_MIN = 200, 20  # the in-training probe's frames; a 5-fold probe needs a few per fold
+PROBE_FRAMES, PROBE_FRAMES_MIN = 1000, 20  # the in-training probe: up to 1,000 validation frames per domain (with
+# 200 its accuracy on 512-d latents read 0.45 where 2,000 test frames read 0.77); a 5-fold probe needs a few per fold
 
 
 def validation_figures(model: Murauer, val: CropStore, stage: int, val_frames: int, device: torch.device) -> dict[str, float]:
