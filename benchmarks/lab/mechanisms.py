@@ -454,9 +454,9 @@ def report(preset: str, out: Path) -> dict:
         if not rs:
             return None
         s = {"seeds": [r["seed"] for r in rs], "about": ARMS[name].about}
-        for key in ("test_mm", "val_mm", "synthetic_frames_mm", "probe_val", "h_accuracy", "wall_s"):
-            vals = [r[key] for r in rs if r.get(key) is not None]
-            s[key] = stats(vals) if vals else None
+        for key in ("test_mm", "val_mm", "synthetic_frames_mm", "probe_val", "h_accuracy", "labeled_train_mm", "wall_s"):
+            per_seed = {str(r["seed"]): r[key] for r in rs if r.get(key) is not None}
+            s[key] = {**stats(list(per_seed.values())), "per_seed": per_seed} if per_seed else None
         if name == "view_only":
             s["probe_pose"] = {
                 k: {m: stats([r["probe_pose"][k][m] for r in rs if k in r["probe_pose"]]) for m in ("val_mm", "test_mm")}
@@ -499,6 +499,7 @@ def report(preset: str, out: Path) -> dict:
         "arms": arms,
         "hypotheses": hyps,
         "rate_choice": rates,
+        "stage2_length_choice": length_choice(by_arm, grid_val_noise()),
         "derived": derived,
     }
     write_json(out / f"mechanisms-{preset}.json", doc)
@@ -513,6 +514,45 @@ def lab_cell(arm: str, rows: list[dict]) -> dict:
         "variant": ARMS[arm].variant, "n_labeled": N_LABELED, "seed_ids": [r["seed"] for r in rows],
         "per_seed_mm": [r["test_mm"] for r in rows], "per_seed_synthetic_mm": [r["synthetic_frames_mm"] for r in rows],
     }  # fmt: skip
+
+
+# One stage-2 length for every stage-2 variant (the preset's 1,500 arms are the variants' own names)
+LENGTHS = (1500, 4500, 7500)
+LENGTH_VARIANTS = ("real_synth", "distr_match", "view_pred", "full")
+
+
+def length_arm(variant: str, length: int) -> str:
+    return variant if length == LENGTHS[0] else f"{variant}_s2_{length}"
+
+
+def length_choice(by_arm: dict[str, list[dict]], noise_mm: float | None) -> dict:
+    """The stage-2 length, chosen on seed 0's validation errors with the same budget for every variant:
+    per length, each variant's error and their mean; the best length has the lowest mean, and the one
+    chosen is the shortest whose mean is within `noise_mm` of the best (a longer stage 2 costs every
+    cell of a grid). `noise_mm` is the committed grid's one-run noise of a validation difference
+    between two stage-2 variants at n = 100 (t at 10 % times the std of the per-seed differences)."""
+    rows = []
+    for length in LENGTHS:
+        val = {v: next((r["val_mm"] for r in by_arm.get(length_arm(v, length), []) if r["seed"] == 0), None) for v in LENGTH_VARIANTS}
+        test = {v: next((r["test_mm"] for r in by_arm.get(length_arm(v, length), []) if r["seed"] == 0), None) for v in LENGTH_VARIANTS}
+        wall = {v: next((r["wall_s"] for r in by_arm.get(length_arm(v, length), []) if r["seed"] == 0), None) for v in LENGTH_VARIANTS}
+        done = None not in val.values()
+        rows.append({"length": length, "val_mm_seed0": val, "test_mm_seed0": test, "wall_s_seed0": wall,
+                     "mean_val_mm": sum(val.values()) / len(val) if done else None})  # fmt: skip
+    ready = all(r["mean_val_mm"] is not None for r in rows) and noise_mm is not None
+    best = min(rows, key=lambda r: r["mean_val_mm"]) if ready else None
+    chosen = next(r for r in rows if r["mean_val_mm"] - best["mean_val_mm"] <= noise_mm) if ready else None
+    return {"rows": rows, "noise_mm": noise_mm, "best": best and best["length"], "chosen": chosen and chosen["length"]}
+
+
+def grid_val_noise() -> float | None:
+    """The one-run noise of a validation difference between two stage-2 variants at n = 100 in the
+    committed grid: t(k - 1) at 10 % times the std of Full's per-seed differences from Real+Synth."""
+    from mlib.claims import committed_results
+    from mlib.claims.seeds import critical_t
+
+    judged = committed_results("ablation-laptop.json")["by_n"]["100"]["vs_real_synth"]["full"]["val"]
+    return None if judged.get("std") is None else critical_t(judged["seeds"] - 1) * judged["std"]
 
 
 def rate_choice(preset: str, by_arm: dict[str, list[dict]]) -> dict:
@@ -622,6 +662,19 @@ def markdown(doc: dict) -> str:
                 val = "–" if r["val_mm_seed0"] is None else f"{r['val_mm_seed0']:.2f}"
                 mark = "yes" if r["arm"] == choice["chosen"] else ""
                 lines.append(f"| {variant} | {r['arm']} | {r['stage2_lr_scale']:g} | {val} | {mark} |")
+    if doc.get("stage2_length_choice"):
+        c = doc["stage2_length_choice"]
+        noise = "–" if c["noise_mm"] is None else f"{c['noise_mm']:.2f}"
+        lines += ["", "## One stage-2 length for every stage-2 variant (seed 0's validation, n = 100)", ""]
+        lines += [f"The shortest length whose mean validation error over the four variants is within {noise} mm "
+                  "(the committed grid's one-run noise of a validation difference at n = 100) of the best. "
+                  f"Best: {c['best'] or '–'}; chosen: {c['chosen'] or '–'}.", ""]
+        lines += ["| length | " + " | ".join(LENGTH_VARIANTS) + " | mean val mm | wall s (one thread) |", "|---" * 7 + "|"]
+        for r in c["rows"]:
+            cells = [f"{v:.2f}" if v is not None else "–" for v in r["val_mm_seed0"].values()]
+            mean = "–" if r["mean_val_mm"] is None else f"{r['mean_val_mm']:.2f}"
+            wall = sum(w for w in r["wall_s_seed0"].values() if w is not None)
+            lines.append(f"| {r['length']:,} | " + " | ".join(cells) + f" | {mean} | {wall:.0f} |")
     lines += ["", "## Arms", ""]
     lines += ["| arm | what | seeds | test mm | val mm | synthetic renders mm | probe (val) | h accuracy | wall s |"]
     lines += ["|---|---|---|---|---|---|---|---|---|"]

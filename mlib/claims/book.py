@@ -20,6 +20,7 @@ from mlib.claims.seeds import seed_stats
 
 GRID_FILE = "ablation-laptop.json"
 REGIME_FILE = "regime-laptop.json"
+LAB_FILE = "mechanisms-laptop.json"
 # the latent statistics' models under the names the sentences use (Full is "MURAUER" there)
 LATENT_LABELS = {"synth_only": "Synth only", "real_synth": "Real+Synth", "full": "MURAUER"}
 
@@ -41,6 +42,14 @@ def committed_latent(variant: str, key: str, n) -> Committed | None:
         if expected("latent_analysis.n_labeled", GRID_FILE) != n:
             return None
         return expected(f"latent_analysis.stats.{variant}.{key}", GRID_FILE)
+    except MissingExpected:
+        return None
+
+
+def committed_lab(arm: str, key: str) -> Committed | None:
+    """A measure of one of the mechanism lab's arms over its seeds (`mechanisms-laptop.json`, n = 100)."""
+    try:
+        return expected(f"arms.{arm}.{key}", LAB_FILE)
     except MissingExpected:
         return None
 
@@ -81,6 +90,7 @@ class Definition:
     unit: str = "mm"
     digits: int = 2
     committed: Callable[[dict], dict | None] | None = None
+    needs_spread: bool = False  # two trained models' difference: one seed without a spread is no verdict
 
 
 def _test_errors(a_variant: str, b_variant: str, a: str, b: str) -> Callable[[dict], dict | None]:
@@ -187,21 +197,26 @@ BOOK: dict[str, Definition] = {
         "Distr. Match beats the mean-pose baseline", "Distr. Match", "mean pose",
         committed=_one("Distr. Match", lambda p: committed_cell("distr_match", p["n"])),
     ),
+    # the lab's committed seeds of the same two arms (n = 100, 500 validation frames) give the probe's noise
     "distr_match_closer_pairs": Definition(
         "Distr. Match brings corresponding latents closer than Real+Synth (median)", "Distr. Match", "Real+Synth",
-        unit="latent units", digits=3,
+        unit="latent units", digits=3, needs_spread=True,
     ),
     "distr_match_probe": Definition(
         "Distr. Match makes the domains harder for the probe to split", "Distr. Match", "Real+Synth",
-        unit="", digits=3,
+        unit="", digits=3, needs_spread=True,
+        committed=lambda p: _both(**{"Distr. Match": committed_lab("distr_match", "probe_val"),
+                                     "Real+Synth": committed_lab("real_synth", "probe_val")}),
     ),
     "distr_match_mixing": Definition(
         "Distr. Match mixes the domains better among {k} neighbours", "Distr. Match", "Real+Synth", ">",
-        unit="", digits=3,
+        unit="", digits=3, needs_spread=True,
     ),
     "h_weaker_than_probe": Definition(
         "The training discriminator is a weaker judge than the fresh probe", "h at the end", "probe",
-        unit="", digits=3,
+        unit="", digits=3, needs_spread=True,
+        committed=lambda p: _both(**{"h at the end": committed_lab("distr_match", "h_accuracy"),
+                                     "probe": committed_lab("distr_match", "probe_val")}),
     ),
     # 04: MURAUER against Real+Synth
     "full_helps": Definition(
@@ -314,6 +329,7 @@ def judge(
         d.text.format(**params), a_name, a, b_name, b, d.relation, preset, committed,
         factor=d.factor, unit=d.unit, digits=d.digits, seeds=seeds,
         spread={a_name: spread["a"], b_name: spread["b"]} if spread else None, name=claim,
+        needs_spread=d.needs_spread,
     )  # fmt: skip
 
 

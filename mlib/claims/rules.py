@@ -150,6 +150,9 @@ class Claim:
     name: str | None = None  # its entry in mlib.claims.book, when it was defined there
     committed: dict[str, dict] | None = None  # per expected name: value, std, seeds and the file it came from
     own_verdict: str | None = None  # the rule on this run's own seeds, where a and b carry them
+    # a difference between two trained models that one seed cannot decide: without a spread (committed
+    # seeds, or this run's own) its verdict is "no verdict", not the sign of one run's difference
+    needs_spread: bool = False
 
     def __post_init__(self) -> None:
         if self.reference_verdict is None and self.reference_holds is not None:
@@ -163,6 +166,8 @@ class Claim:
             return self.own_verdict
         if self.noise is not None and self.difference is not None and abs(self.difference) <= self.noise:
             return "within noise"
+        if self.needs_spread and self.noise is None and self.seeds < 2:
+            return "no verdict"
         return "holds" if self.holds else "does not hold"
 
     def _values(self, values: dict[str, float], spread: dict[str, float] | None, seeds: int) -> str:
@@ -373,6 +378,7 @@ def compare(
     reference: str = "laptop",
     digits: int = 2,
     name: str | None = None,
+    needs_spread: bool = False,
 ) -> Claim:
     """The claim 'a relation factor * b' (e.g. relation '>' : a is larger), decided on this run's
     numbers; ``expected`` gives the committed values under the same names, and the same comparison
@@ -415,6 +421,7 @@ def compare(
         name=name,
         committed=committed,
         own_verdict=own,
+        needs_spread=needs_spread,
     )
 
 
