@@ -28,6 +28,7 @@ from nbconvert.preprocessors import CoalesceStreamsPreprocessor, ExtractOutputPr
 
 from mlib.atomic import write_json, write_text
 from mlib.batch import CLAIM_RECORD_MIME, FIGURE_RECORD_MIME
+from mlib.claims.rules import VERDICTS
 from mlib.presets import PRESET_NAMES
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"  # the repository's notebooks, beside the package
@@ -143,10 +144,15 @@ def claims_table(claims: list[dict]) -> str:
         ref = c["reference_verdict"] or "no counterpart"
         claim = c["shown"].replace("|", "\\|")  # a display name like "Real+Synth | Distr. Match" stays in its column
         rows.append(f"| {c['notebook']} | {c['cell']} | {claim} | {c['verdict']} ({c['preset']}) | {ref} |")
-    counts = {v: sum(c["verdict"] == v for c in claims) for v in ("holds", "within noise", "does not hold")}
-    return "\n".join(rows) + (
-        f"\n\n{counts['holds']} of {len(claims)} claims hold at this preset, {counts['within noise']} within noise, "
-        f"{counts['does not hold']} do not hold.\n"
+    return "\n".join(rows) + f"\n\n{claims_summary([c['verdict'] for c in claims])}\n"
+
+
+def claims_summary(verdicts: list[str]) -> str:
+    """The line under a claims table: how many claims got each verdict."""
+    counts = {v: verdicts.count(v) for v in VERDICTS}
+    return (
+        f"{counts['holds']} of {len(verdicts)} claims hold at this preset, {counts['within noise']} within noise, "
+        f"{counts['does not hold']} do not hold, {counts['no verdict']} give no verdict (one seed, no committed spread)."
     )
 
 

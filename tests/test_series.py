@@ -266,7 +266,7 @@ def test_the_claims_a_notebook_displayed_are_listed_with_their_verdicts(tmp_path
     assert (last["verdict"], last["reference_verdict"]) == ("within noise", "within noise")
     assert last["noise"] == pytest.approx(2.919986 * 0.6 * 2**0.5, abs=1e-4)
     assert last["committed"]["Full"] == {"value": 20.7, "std": 0.6, "seeds": 3, "source": None, "per_seed": None}
-    assert "1 of 3 claims hold at this preset, 1 within noise, 1 do not hold" in claims_table(claims_recorded(path))
+    assert "1 of 3 claims hold at this preset, 1 within noise, 1 do not hold, 0 give no verdict" in claims_table(claims_recorded(path))
 
 
 def test_a_batch_kernel_records_the_claims_a_cell_displays(folders):

@@ -18,11 +18,13 @@ from pathlib import Path
 
 from mlib.atomic import write_text
 from mlib.claims import BOOK, judge
+from mlib.claims.rules import VERDICTS
 from mlib.experiment import VARIANT_NAMES
+from mlib.series import claims_summary
 
 N_LABELED = 100  # the notebooks' n_labeled: the n of the claims whose sentence does not say it
 NUMBER = r"-?[0-9.]+(?: ± [0-9.]+)?"
-VERDICT = re.compile(r"(holds|within noise|does not hold) \((.+)\)")
+VERDICT = re.compile(rf"({'|'.join(VERDICTS)}) \((.+)\)")
 
 
 def template(text: str, seen: set) -> str:
@@ -84,8 +86,8 @@ def rejudge(text: str) -> tuple[str, list[str]]:
     lines, changed = [], []
     for line in text.splitlines():
         cols = split_row(line)
-        if len(cols) != 5 or not cols[0].endswith(".ipynb"):
-            lines.append(line)
+        if len(cols) != 5 or not cols[0].endswith(".ipynb") or not VERDICT.fullmatch(cols[3]):
+            lines.append(line)  # not a claim row, or one retired before
             continue
         verdict, preset = VERDICT.fullmatch(cols[3]).groups()
         try:
@@ -99,14 +101,7 @@ def rejudge(text: str) -> tuple[str, list[str]]:
         if (here, there) != (cols[3], cols[4]):
             changed.append(f"{cols[2]}: {cols[3]} → {here}; committed {cols[4]} → {there}")
         lines.append(f"| {cols[0]} | {cols[1]} | {cols[2]} | {here} | {there} |")
-    counts = {v: 0 for v in ("holds", "within noise", "does not hold")}
-    for row in rows("\n".join(lines)):
-        counts[row["verdict"]] += 1
-    total = sum(counts.values())
-    summary = (
-        f"{counts['holds']} of {total} claims hold at this preset, {counts['within noise']} within noise, "
-        f"{counts['does not hold']} do not hold."
-    )
+    summary = claims_summary([row["verdict"] for row in rows("\n".join(lines))])
     out = re.sub(r"\d+ of \d+ claims hold at this preset, .*", summary, "\n".join(lines))
     return out + ("\n" if text.endswith("\n") else ""), changed
 

@@ -216,7 +216,8 @@ class Claim:
         return ClaimTable([self])._repr_markdown_()
 
 
-MARKS = {"holds": "✔", "within noise": "≈", "does not hold": "✘"}
+MARKS = {"holds": "✔", "within noise": "≈", "does not hold": "✘", "no verdict": "–"}
+VERDICTS = tuple(MARKS)  # every verdict a claim can have
 
 
 def _cell(text: str) -> str:

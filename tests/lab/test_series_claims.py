@@ -16,4 +16,16 @@ def test_a_table_is_judged_again_and_a_retired_claim_is_marked():
     assert judge("full_beats_mean_pose", 16.91, 57.53, "laptop").verdict == "holds"
     assert rows(text) == [{"notebook": "04_murauer.ipynb", "shown": shown, "verdict": "holds", "preset": "laptop"}]
     assert "retired" in text and len(changed) == 2
-    assert text.rstrip().endswith("1 of 1 claims hold at this preset, 0 within noise, 0 do not hold.")
+    assert text.rstrip().endswith("1 of 1 claims hold at this preset, 0 within noise, 0 do not hold, 0 give no verdict (one seed, no committed spread).")
+    again, changed = rejudge(text)  # a table judged twice: the retired row stays as it is
+    assert again == text and changed == []
+
+
+def test_a_difference_one_seed_cannot_decide_gets_no_verdict_and_is_counted():
+    shown = "Distr. Match mixes the domains better among 10 neighbours (Distr. Match 0.539 vs Real+Synth 0.541)"
+    claim = judge("distr_match_mixing", 0.539, 0.541, "laptop", k=10)
+    assert claim.verdict == "no verdict" and "–" in claim._repr_markdown_()
+    table = HEAD + f"| 03_distribution_matching.ipynb | 13 | {shown} | no verdict (laptop) | no counterpart |\n"
+    text, changed = rejudge(table + "\n0 of 1 claims hold at this preset, 0 within noise, 0 do not hold.\n")
+    assert rows(text)[0]["verdict"] == "no verdict" and changed == []
+    assert "1 give no verdict" in text
