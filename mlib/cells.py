@@ -22,9 +22,9 @@ from mlib.checkpoint import load_trained_model, start_from_pretrained
 from mlib.data.datasets import CropStore, Splits
 from mlib.evaluate import evaluate_store
 from mlib.models import ModelConfig, Murauer
-from mlib.pretrained import find_stage1, find_stage2
+from mlib.pretrained import find_stage1, find_stage2, weights_digest
 from mlib.tblog import TensorBoardCallback
-from mlib.train import Run, TrainData, Trainer, pick_device
+from mlib.train import Run, TrainData, Trainer, pick_device, uses_bf16
 from mlib.variants import VARIANTS, Variant
 
 
@@ -136,16 +136,31 @@ def train_cell(run: Run, data: Splits, device: torch.device, stage1_dir: Path, p
         return train_variant(run, data, device, pretrained, progress=progress)
 
 
+def stage1_in_use(run: Run, data: Splits, stage1_dir: Path) -> Path | None:
+    """The stage-1 checkpoint `train_cell` would start `run`'s stage 2 from without training one: the
+    folder's own, else the shipped file that matches (None: a stage 1 would be trained, or none is used)."""
+    if not VARIANTS[run.variant].pretrained:
+        return None
+    own = Path(stage1_dir) / "stage1.pt"
+    if own.exists():
+        return own
+    return find_stage1(run.train, run.model, data.train) if run.train.use_shipped_stage1 else None
+
+
 def comparison_cell(run: Run, data: Splits, device: torch.device, stage1_dir: Path, shipped: bool = True,
-                    progress: bool = True) -> RunResult:  # fmt: skip
+                    progress: bool = True, wait: bool = True) -> RunResult:  # fmt: skip
     """A model a notebook compares against rather than teaches: the run folder's finished cell if there
     is one, else the shipped stage-2 file of the run's preset, variant, n and seed (`mlib.pretrained`)
     when the run would train exactly that model (then evaluated here on `data`), else trained by
     `train_cell`. shipped=False always trains (a notebook's `train_everything`)."""
-    done = (Path(run.out_dir) / "result.json").exists()
-    path = find_stage2(run, data.train) if shipped and not done and VARIANTS[run.variant].stage2 else None
+    path = None
+    if shipped and VARIANTS[run.variant].stage2 and not (Path(run.out_dir) / "result.json").exists():
+        stage1 = stage1_in_use(run, data, stage1_dir)
+        if stage1 is not None or not VARIANTS[run.variant].pretrained:  # else a new stage 1: not the shipped run
+            digest = weights_digest(stage1) if stage1 is not None else None
+            path = find_stage2(run, data.train, digest, uses_bf16(run.train, device))
     if path is None:
-        return train_cell(run, data, device, stage1_dir, progress)
+        return train_cell(run, data, device, stage1_dir, progress, wait)
     if progress:
         print(f"{run.variant} n={run.n_labeled}: the shipped {path.name} (train_everything=True trains it here)")
     ckpt = torch.load(path, map_location="cpu", weights_only=True)

@@ -111,11 +111,11 @@ class Experiment:
         """Train (or reload) one variant at n labeled real frames, evaluated on the real test split."""
         return train_cell(self.run_of(variant, n_labeled), self.splits, self.device, self.stage1_dir(), self.progress, wait)
 
-    def comparison(self, variant: str, n_labeled: int | str = 100) -> RunResult:
+    def comparison(self, variant: str, n_labeled: int | str = 100, wait: bool = True) -> RunResult:
         """A model the notebook compares against (not the one it teaches): this run folder's cell if it
         finished, else the shipped one where it matches this run exactly, else trained (`comparison_cell`)."""
         run = self.run_of(variant, n_labeled)
-        return comparison_cell(run, self.splits, self.device, self.stage1_dir(), self.shipped, self.progress)
+        return comparison_cell(run, self.splits, self.device, self.stage1_dir(), self.shipped, self.progress, wait)
 
     def cfg_for(self, variant: str) -> TrainConfig:
         """The training settings of a variant's cells: the preset's stage-2 rate scale for it applied,
@@ -173,7 +173,7 @@ class Experiment:
                 seed, variant, n = key
                 try:
                     exp = self.with_seed(seed)
-                    results[key] = exp.comparison(variant, n) if comparisons else exp.cell(variant, n, wait=not shared)
+                    results[key] = exp.comparison(variant, n, wait=not shared) if comparisons else exp.cell(variant, n, wait=not shared)
                 except LockHeld:
                     continue
                 took = True

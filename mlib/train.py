@@ -215,6 +215,11 @@ class TrainData:
 
 VIEW_SETS = ("synth", "unlabeled")  # the sets that carry Lg when `view_sets_unrotated`
 
+def uses_bf16(cfg: TrainConfig, device: torch.device) -> bool:
+    """Whether a step autocasts to bf16: "bf16" always, "auto" on CUDA only."""
+    return cfg.precision == "bf16" or (cfg.precision == "auto" and device.type == "cuda")
+
+
 def pick_device(preference: str = "auto") -> torch.device:
     """CUDA, then Apple's MPS, then CPU, unless told otherwise."""
     if preference != "auto":
@@ -366,7 +371,7 @@ class Trainer:
         self.opt, opt_h = optimisers(model, cfg, self.variant, stage)
         ipe = schedule_iters_per_epoch(cfg, stage, self.iters - self.warmup, len(data.train))
         self.sched = make_scheduler(self.opt, ipe, cfg.gamma)
-        self.amp = cfg.precision == "bf16" or (cfg.precision == "auto" and self.device.type == "cuda")
+        self.amp = uses_bf16(cfg, self.device)
         self.game = DiscriminatorStep(model.h, opt_h, make_scheduler(opt_h, ipe, cfg.gamma), self.device, self.amp)
         self.iteration, self.history = 0, []
         self.view_sets, self.unrotated = view_sets(comp, self.variant, stage, cfg)

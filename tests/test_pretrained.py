@@ -90,7 +90,7 @@ def test_a_cell_from_a_shipped_file_has_a_history_whose_rows_name_their_stage(tm
 def test_a_shipped_stage2_model_is_found_only_for_the_run_that_made_it_and_predicts_like_it(tmp_path, monkeypatch):
     from mlib.cells import comparison_cell, train_variant
     from mlib.data.datasets import Splits
-    from mlib.pretrained import data_fingerprint, export_stage2, find_stage2, stage2_file
+    from mlib.pretrained import data_fingerprint, export_stage2, find_stage2, stage2_file, weights_digest
 
     store, mcfg = fake_store(), model_config("ci")
     cfg = train_config("ci", "real_synth", stage1_iters=4, stage2_iters=4, log_every=2, eval_every=0, ckpt_every=100,
@@ -99,21 +99,27 @@ def test_a_shipped_stage2_model_is_found_only_for_the_run_that_made_it_and_predi
     splits, cpu = Splits(store, store, store), torch.device("cpu")
     res = train_variant(run, splits, cpu, progress=False)
     folder = tmp_path / "ship"
+    stage1 = weights_digest(tmp_path / "cell" / "stage1.pt")
     path = export_stage2(res.checkpoint, stage2_file("ci", "real_synth", 20, 0, folder), run, {"test_real_mm": 1.0},
-                         "cmd", "abc", data_fingerprint(store))  # fmt: skip
+                         "cmd", "abc", data_fingerprint(store), stage1, False)  # fmt: skip
     saved = torch.load(path, weights_only=True)
     assert {k.split(".")[0] for k in saved["model"]} == {"f", "p", "m"}
     assert all(v.dtype == torch.float16 for v in saved["model"].values() if v.is_floating_point())
-    assert find_stage2(run, store, folder) == path
-    # any other setting, n, variant, or either domain's crops: not this model
-    assert find_stage2(dataclasses.replace(run, train=dataclasses.replace(cfg, stage2_iters=5)), store, folder) is None
-    assert find_stage2(dataclasses.replace(run, n_labeled=10), store, folder) is None
+    assert find_stage2(run, store, stage1, False, folder) == path
+    # any other setting, n, variant, stage 1, autocast, or either domain's crops: not this model
+    assert find_stage2(dataclasses.replace(run, train=dataclasses.replace(cfg, stage2_iters=5)), store, stage1, False, folder) is None
+    assert find_stage2(dataclasses.replace(run, n_labeled=10), store, stage1, False, folder) is None
+    assert find_stage2(run, store, "another stage 1", False, folder) is None
+    assert find_stage2(run, store, stage1, True, folder) is None
     changed_real = dataclasses.replace(store, real=store.real.flip(-1).clone())
     assert data_fingerprint(changed_real) != data_fingerprint(store)
-    assert find_stage2(run, changed_real, folder) is None
+    assert find_stage2(run, changed_real, stage1, False, folder) is None
     # a notebook's comparison loads it (and scores it like the trained cell), or trains when told to
     monkeypatch.setattr("mlib.pretrained.shipped_dir", lambda: folder)
     other = dataclasses.replace(run, out_dir=tmp_path / "elsewhere")
+    # its stage 1 is the one the shipped model started from (a copy of the folder that trained it)
+    (tmp_path / "s1").mkdir()
+    (tmp_path / "s1" / "stage1.pt").write_bytes((tmp_path / "cell" / "stage1.pt").read_bytes())
     loaded = comparison_cell(other, splits, cpu, tmp_path / "s1", progress=False)
     assert loaded.checkpoint == str(path) and not (tmp_path / "elsewhere").exists()
     assert loaded.out_dir == str(other.out_dir)  # named like the cell it stands for (grid_cells reads its seed)

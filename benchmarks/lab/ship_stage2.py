@@ -21,9 +21,13 @@ from pathlib import Path
 from benchmarks.lab import REPO
 from benchmarks.lab.ship_stage1 import git_commit
 from mlib.atomic import write_json
+from mlib.cells import evaluate_cell, stage1_in_use
+from mlib.checkpoint import load_trained_model
 from mlib.experiment import Experiment
 from mlib.presets import PRESET_NAMES
-from mlib.pretrained import data_fingerprint, export_stage2, stage2_file, stage2_summary_path
+from mlib.pretrained import data_fingerprint, export_stage2, stage2_file, stage2_summary_path, weights_digest
+from mlib.train import uses_bf16
+from mlib.variants import VARIANTS
 
 # (variant, n): the comparisons of notebooks 02-04 first (04 at n = 10 and 100), then the rest of 05's
 # column at n = 100, Real only (trained from scratch, the longest) last
@@ -37,28 +41,36 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--preset", default="laptop", choices=PRESET_NAMES)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--run-dir", default=str(REPO / "runs" / "stage2-laptop"), help="where the cells train (resumable)")
+    ap.add_argument("--run-dir", default=None, help="where the cells train, resumable (default: runs/stage2-<preset>)")
     ap.add_argument("--data-dir", default=str(REPO / "data_cache"))
     ap.add_argument("--out", default=str(REPO / "mlib" / "pretrained"), help="folder of the shipped float16 files")
     ap.add_argument("--cells", nargs="+", default=None, help="only these variant:n cells (default: all of CELLS)")
     args = ap.parse_args(argv)
     cells = [(c.split(":")[0], int(c.split(":")[1])) for c in args.cells] if args.cells else CELLS
-    exp = Experiment.open(args.preset, args.run_dir, args.data_dir, progress=True, seed=args.seed)
+    if bad := [v for v, _ in cells if v not in VARIANTS or not VARIANTS[v].stage2]:
+        raise SystemExit(f"--cells {bad[0]}: not a stage-2 variant; ship_stage1 ships stage 1 (Synth only)")
+    run_dir = args.run_dir or str(REPO / "runs" / f"stage2-{args.preset}")
+    exp = Experiment.open(args.preset, run_dir, args.data_dir, progress=True, seed=args.seed)
     command = "python -m benchmarks.lab.ship_stage2 " + " ".join(argv if argv is not None else sys.argv[1:])
-    fingerprint, commit = data_fingerprint(exp.train), git_commit()
+    fingerprint, commit = data_fingerprint(exp.train), git_commit()  # the commit the files are written at
     summary_path = stage2_summary_path(Path(args.out), args.preset)
     rows = json.loads(summary_path.read_text())["files"] if summary_path.is_file() else {}  # --cells: the others stay
     for variant, n in cells:
-        res = exp.cell(variant, n)
-        errors = {"val_real_mm": res.summary["val_mean"], "test_real_mm": res.test_error_mm}
-        run = exp.run_of(variant, n)
+        res, run = exp.cell(variant, n), exp.run_of(variant, n)
+        stage1 = stage1_in_use(run, exp.splits, exp.stage1_dir())
         path = stage2_file(args.preset, variant, run.n_labeled, args.seed, args.out)
-        export_stage2(res.checkpoint, path, run, errors, command, commit, fingerprint)
-        rows[path.name] = {"variant": variant, "n_labeled": n, "seed": args.seed, **errors,
-                           "train_seconds": res.seconds, "bytes": path.stat().st_size}  # fmt: skip
+        digest = stage1 and weights_digest(stage1)
+        export_stage2(res.checkpoint, path, run, {}, command, commit, fingerprint, digest, uses_bf16(run.train, exp.device))
+        # the numbers of the weights that ship (float16), the validation and the test split
+        shipped = evaluate_cell(load_trained_model(path, exp.device), VARIANTS[variant], exp.test, exp.val, exp.device)
+        errors = {"val_real_mm": shipped["val_mean"], "test_real_mm": shipped["mean"],
+                  "float32_test_real_mm": res.test_error_mm}  # fmt: skip
+        export_stage2(res.checkpoint, path, run, errors, command, commit, fingerprint, digest, uses_bf16(run.train, exp.device))
+        rows[path.name] = {"variant": variant, "n_labeled": n, "seed": args.seed, **errors, "train_seconds": res.seconds,
+                           "bytes": path.stat().st_size, "command": command, "commit": commit}  # fmt: skip
         print(f"{variant} n={n}: test {errors['test_real_mm']:.2f} mm, validation {errors['val_real_mm']:.2f} -> {path}", flush=True)
     total = sum(r["bytes"] for r in rows.values())
-    write_json(summary_path, {"preset": args.preset, "command": command, "commit": commit, "files": rows, "total_bytes": total})
+    write_json(summary_path, {"preset": args.preset, "files": rows, "total_bytes": total})
     print(f"{len(rows)} files, {total / 1e6:.1f} MB in all -> {summary_path}")
     return 0
 

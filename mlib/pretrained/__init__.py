@@ -146,9 +146,24 @@ def data_fingerprint(store) -> str:
     return h.hexdigest()[:16]
 
 
-def export_stage2(checkpoint: str | Path, path: Path, run, errors: dict, command: str, commit: str, data: str) -> Path:
+def weights_digest(path: str | Path, modules: tuple[str, ...] = MODULES) -> str:
+    """A short hash of a checkpoint's weights of `modules` in float16: a shipped stage 1 and the float32
+    checkpoint it was made from hash alike."""
+    state = torch.load(path, map_location="cpu", weights_only=True)["model"]
+    h = hashlib.sha256()
+    for k in sorted(k for k in state if k.split(".")[0] in modules):
+        t = state[k].half() if state[k].is_floating_point() else state[k]
+        h.update(k.encode() + t.contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def export_stage2(
+    checkpoint: str | Path, path: Path, run, errors: dict, command: str, commit: str, data: str,
+    stage1: str | None, bf16: bool,
+) -> Path:  # fmt: skip
     """Write the float16 f, p and m of a finished stage-2 checkpoint of `run` (a `mlib.train.Run`), with
-    its configurations, provenance, history and numbers."""
+    its configurations, provenance, history and numbers; `stage1`: the `weights_digest` of the stage 1 it
+    started from (None: trained from scratch), `bf16`: whether its steps autocast to bf16."""
     ckpt = torch.load(checkpoint, map_location="cpu", weights_only=True)
     weights = {k: v.half() if v.is_floating_point() else v for k, v in ckpt["model"].items() if k.split(".")[0] in STAGE2_MODULES}
     shipped = {
@@ -159,6 +174,8 @@ def export_stage2(checkpoint: str | Path, path: Path, run, errors: dict, command
         "variant": run.variant,
         "n_labeled": str(run.n_labeled),
         "data_fingerprint": data,
+        "stage1_digest": stage1,
+        "bf16": bf16,
         "errors_mm": json.dumps(errors),
         "command": command,
         "commit": commit,
@@ -172,9 +189,10 @@ def export_stage2(checkpoint: str | Path, path: Path, run, errors: dict, command
     return path
 
 
-def find_stage2(run, store, folder: str | Path | None = None) -> Path | None:
+def find_stage2(run, store, stage1: str | None, bf16: bool, folder: str | Path | None = None) -> Path | None:
     """The shipped stage-2 file of `run`'s variant, n and seed when that run would train exactly it
-    (every training and model setting equal, the same real and synthetic crops), else None."""
+    (every training and model setting equal, the same real and synthetic crops, the same stage 1 by its
+    `weights_digest`, the same bf16 autocast), else None."""
     path = stage2_file(run.train.preset, run.variant, run.n_labeled, run.train.seed, folder)
     if not path.is_file():
         return None
@@ -186,5 +204,7 @@ def find_stage2(run, store, folder: str | Path | None = None) -> Path | None:
         and json.loads(ckpt["train_cfg"]) == as_json(run.train)
         and json.loads(ckpt["model_cfg"]) == as_json(run.model)
         and ckpt["data_fingerprint"] == data_fingerprint(store)
+        and ckpt.get("stage1_digest") == stage1
+        and ckpt.get("bf16") == bf16
     )
     return path if same else None
