@@ -465,6 +465,10 @@ def report(preset: str, out: Path) -> dict:
         return s
 
     arms = {a: s for a in ARMS if (s := summary(a)) is not None}
+    for a, s in arms.items():  # each stage-2 arm's room, both forms (mlib.analysis.room), against Synth only
+        if a != "synth_only" and s.get("synthetic_frames_mm") and "synth_only" in by_arm:
+            rows = room([lab_cell("synth_only", by_arm["synth_only"]), lab_cell(a, by_arm[a])])
+            s["room"] = {k: v for k, v in rows[0].items() if k in ("onto_stage1", "own")} if rows else None
     rates = rate_choice(preset, by_arm)
     hyps = []
     for name, question, arm, base in HYPOTHESES:
