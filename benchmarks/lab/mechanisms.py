@@ -339,6 +339,8 @@ def run_arm(preset: str, name: str, seed: int, splits, run_dir: Path, device, pr
         "labeled_train_mm": evaluate_store(model, splits.train, "real", through, device, labeled_subset(len(splits.train), N_LABELED, seed))["mean"]
         if variant.stage2 and arm.variant != "view_only" else None,  # Synth only saw no label
         "h_accuracy_history": [[r["iteration"], r["disc_acc"]] for r in res.history if "disc_acc" in r],
+        # beside h, the judge that has not played its game: the in-training probe (mlib.train.validation_figures)
+        "probe_history": [[r["iteration"], r["probe"]] for r in res.history if "probe" in r and r.get("stage") == 2],
         "seconds": res.seconds,
         "wall_s": time.perf_counter() - t0,
     }
