@@ -539,9 +539,8 @@ def length_choice(by_arm: dict[str, list[dict]], noise_mm: float | None) -> dict
     between two stage-2 variants at n = 100 (t at 10 % times the std of the per-seed differences)."""
     rows = []
     for length in LENGTHS:
-        val = {v: next((r["val_mm"] for r in by_arm.get(length_arm(v, length), []) if r["seed"] == 0), None) for v in LENGTH_VARIANTS}
-        test = {v: next((r["test_mm"] for r in by_arm.get(length_arm(v, length), []) if r["seed"] == 0), None) for v in LENGTH_VARIANTS}
-        wall = {v: next((r["wall_s"] for r in by_arm.get(length_arm(v, length), []) if r["seed"] == 0), None) for v in LENGTH_VARIANTS}
+        seed0 = {v: next((r for r in by_arm.get(length_arm(v, length), []) if r["seed"] == 0), None) for v in LENGTH_VARIANTS}
+        val, test, wall = ({v: r and r[key] for v, r in seed0.items()} for key in ("val_mm", "test_mm", "wall_s"))
         done = None not in val.values()
         rows.append({"length": length, "val_mm_seed0": val, "test_mm_seed0": test, "wall_s_seed0": wall,
                      "mean_val_mm": sum(val.values()) / len(val) if done else None})  # fmt: skip

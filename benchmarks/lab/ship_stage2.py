@@ -25,7 +25,14 @@ from mlib.cells import evaluate_cell, stage1_in_use
 from mlib.checkpoint import load_trained_model
 from mlib.experiment import Experiment
 from mlib.presets import PRESET_NAMES
-from mlib.pretrained import data_fingerprint, export_stage2, stage2_file, stage2_summary_path, weights_digest
+from mlib.pretrained import (
+    STAGE2_MODULES,
+    data_fingerprint,
+    export_stage2,
+    stage2_file,
+    stage2_summary_path,
+    weights_digest,
+)
 from mlib.train import uses_bf16
 from mlib.variants import VARIANTS
 
@@ -58,12 +65,14 @@ def main(argv: list[str] | None = None) -> int:
         res, run = exp.cell(variant, n), exp.run_of(variant, n)
         stage1 = stage1_in_use(run, exp.splits, exp.stage1_dir())
         path = stage2_file(args.preset, variant, run.n_labeled, args.seed, args.out)
-        digest = stage1 and weights_digest(stage1)
-        export_stage2(res.checkpoint, path, run, {}, command, commit, fingerprint, digest, uses_bf16(run.train, exp.device))
-        # the numbers of the weights that ship (float16), the validation and the test split
-        shipped = evaluate_cell(load_trained_model(path, exp.device), VARIANTS[variant], exp.test, exp.val, exp.device)
+        # the numbers of the weights that ship: the shipped modules rounded to float16 as export_stage2 stores them
+        model = load_trained_model(res.checkpoint, exp.device)
+        for name in STAGE2_MODULES:
+            getattr(model, name).half().float()
+        shipped = evaluate_cell(model, VARIANTS[variant], exp.test, exp.val, exp.device)
         errors = {"val_real_mm": shipped["val_mean"], "test_real_mm": shipped["mean"],
                   "float32_test_real_mm": res.test_error_mm}  # fmt: skip
+        digest = stage1 and weights_digest(stage1)
         export_stage2(res.checkpoint, path, run, errors, command, commit, fingerprint, digest, uses_bf16(run.train, exp.device))
         rows[path.name] = {"variant": variant, "n_labeled": n, "seed": args.seed, **errors, "train_seconds": res.seconds,
                            "bytes": path.stat().st_size, "command": command, "commit": commit}  # fmt: skip
