@@ -86,6 +86,13 @@ def mixing_score(points: np.ndarray, is_real: np.ndarray, k: int = 10) -> float:
     return float((neighbours != is_real[:, None]).mean())
 
 
+def domain_mixing(z_real: np.ndarray, z_synth: np.ndarray, k: int = 10) -> float:
+    """`mixing_score` of real and synthetic latents standardised together, as the probe sees them."""
+    z = np.concatenate([z_real, z_synth])
+    z = (z - z.mean(0)) / (z.std(0) + 1e-8)
+    return mixing_score(z, np.r_[np.ones(len(z_real)), np.zeros(len(z_synth))], k=k)
+
+
 def domain_separability(z_real: np.ndarray, z_synth: np.ndarray, folds: int = 5, seed: int = 0) -> float:
     """Held-out accuracy of a fresh linear classifier telling real latents from synthetic ones.
 

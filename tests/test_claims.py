@@ -123,7 +123,7 @@ def test_shipped_results_match_the_committed_benchmark_results():
     results = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
     copies = {name: name for name in (
         "ablation-laptop.json", "regime-laptop.json", "mechanisms-laptop.json", "sensor-stats-laptop.json",
-        "sensor-stats-laptop-128px.json",
+        "sensor-stats-laptop-128px.json", "latents-laptop.json",
     )} | {"ablation-laptop-default.json": "ablation-laptop-default/ablation-laptop.json"}  # fmt: skip
     for name, source in copies.items():
         assert committed_results(name) == json.loads((results / source).read_text()), (
@@ -150,6 +150,23 @@ def test_a_claim_of_the_book_fills_its_sentence_and_reads_its_committed_values()
     assert judge("decoder_same_view", 0.1, 0.2, "ci").expected is None  # a claim without committed values
     for name, d in BOOK.items():  # every definition reads its relation and its committed values
         assert d.relation in ("<", "<=", ">", ">="), name
+
+
+def test_03s_latent_claims_read_the_committed_seeds_only_where_measured_alike():
+    from mlib.claims import judge
+
+    record = committed_results("latents-laptop.json")
+    frames = record["parameters"]["n_probe"]
+    c = judge("distr_match_probe", 0.80, 0.82, "laptop", n=100, n_probe=frames)
+    dm, rs = (record["per_seed"][v] for v in ("distr_match", "real_synth"))
+    diffs = [dm[s]["probe"] - rs[s]["probe"] for s in dm]  # paired by seed
+    assert c.noise == pytest.approx(critical_t(len(diffs) - 1) * np.std(diffs, ddof=1))
+    assert c.text.endswith(f"({frames} test frames per domain)")
+    other = judge("distr_match_probe", 0.80, 0.82, "laptop", n=100, n_probe=frames // 4)  # another measure
+    assert other.expected is None and other.verdict == "no verdict"
+    assert judge("distr_match_probe", 0.80, 0.82, "laptop", n=10, n_probe=frames).expected is None
+    h = judge("h_weaker_than_probe", 0.70, 0.80, "laptop", n=100, n_probe=frames)
+    assert set(h.expected) == {"h at the end", "probe"} and h.noise is not None
 
 
 def test_a_record_carries_what_the_verdict_was_decided_on():

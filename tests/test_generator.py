@@ -8,7 +8,7 @@ import pytest
 
 from mlib.data.camera import JOINT_NAMES, NYU, PALM_CENTRE, uvd_to_xyz, xyz_to_uvd
 from mlib.data.crop import CropConfig, crop_depth, normalize_depth, source_pixels
-from mlib.data.procedural.generator import CAMERAS, Frames, GeneratorConfig, HandGenerator, rig
+from mlib.data.procedural.generator import CAMERAS, DISTRACTOR_UNIFORMS, Frames, GeneratorConfig, HandGenerator, rig
 from mlib.data.procedural.render import cast
 from mlib.data.procedural.sensor import SensorConfig
 
@@ -208,3 +208,24 @@ def test_subjects_split_and_shapes_differ():
     # the synthetic domain renders the same canonical thickness for everybody; the real one does not
     np.testing.assert_array_equal(train.caps_synth[:, 7:19, 6][0], train.caps_synth[:, 7:19, 6][1])
     assert not np.allclose(train.caps_real[0, 7:19, 6], train.caps_real[1, 7:19, 6])
+
+
+def test_a_distractor_changes_only_the_real_domain_of_the_frames_that_draw_one():
+    crop, idx = CropConfig(size=32), np.arange(40)
+    base = HandGenerator(GeneratorConfig(seed=3))
+    near = HandGenerator(GeneratorConfig(seed=3, distractor_p=0.5))
+    fb, fn = base.frames("val", idx), near.frames("val", idx)
+    np.testing.assert_array_equal(fb.joints_xyz, fn.joints_xyz)  # poses and labels are the default's
+    assert fn.caps_real.shape[1] == fb.caps_real.shape[1] + 1  # one capsule more, in every frame
+    np.testing.assert_array_equal(fn.caps_real[:, -2:], fb.caps_real[:, -2:])  # the head and upper arm stay last
+
+    def crops(gen, frames, domain):
+        centre = frames.joints_xyz[:, 0, PALM_CENTRE]
+        u, v = source_pixels(centre, crop)
+        return normalize_depth(gen.render(frames, 1, domain, u, v), centre[:, 2], crop.cube_mm)
+
+    np.testing.assert_array_equal(crops(base, fb, "synth"), crops(near, fn, "synth"))  # the renders are untouched
+    changed = (crops(base, fb, "real") != crops(near, fn, "real")).reshape(len(idx), -1).any(1)
+    drawn = near.uniforms("val", idx)[:, DISTRACTOR_UNIFORMS][:, 0] < 0.5  # the frames whose object is present
+    assert not changed[~drawn].any()  # a frame without one: its hidden ball leaves every pixel as it was
+    assert changed[drawn].mean() > 0.5  # most objects land in the crop (some lie outside its 300 mm cube)

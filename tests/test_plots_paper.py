@@ -231,3 +231,21 @@ def test_the_room_figure_draws_each_n_with_the_floor_the_room_and_the_paper_gain
         assert sorted(t.get_text() for t in ax.texts) == (["4.0", "4.0"] if ax.get_title() == "n = 10" else ["3.0", "3.0"])
     stars = [line for ax in fig.axes for line in ax.lines if line.get_marker() == "*"]
     assert len(stars) == 1 and stars[0].get_ydata()[0] == 8.0  # Real+Synth's 16 mm with the paper's gain of 0.5
+
+
+def test_the_room_labels_sit_above_the_error_bars_and_one_run_has_none():
+    from matplotlib.container import ErrorbarContainer
+
+    from mlib.plots import plot_room
+
+    def cells(std):
+        return [{"variant": v, "n_labeled": 100, "mean_error_mm": real, "std_error_mm": std, "synthetic_frames_error_mm": 13.0}
+                for v, real in (("synth_only", 18.0), ("real_synth", 16.0), ("full", 17.0))]  # fmt: skip
+
+    names = {"synth_only": "Synth only", "real_synth": "Real+Synth", "full": "Full"}
+    ax = plot_room(cells(0.8), names).axes[0]
+    assert sorted(t.xy[1] for t in ax.texts) == [16.8, 17.8]  # at the top of each bar's error bar
+    has_error_bars = lambda ax: any(isinstance(c, ErrorbarContainer) for c in ax.containers)  # noqa: E731
+    assert has_error_bars(ax)
+    ax = plot_room(cells(None), names).axes[0]  # one seed: no spread, so no error bars
+    assert not has_error_bars(ax) and sorted(t.xy[1] for t in ax.texts) == [16.0, 17.0]

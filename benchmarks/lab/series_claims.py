@@ -54,9 +54,7 @@ def parse(shown: str) -> tuple[str, dict, float, float, int]:
         if not m:
             continue
         params = {"n": N_LABELED} | {k: v for k, v in m.groupdict().items() if not k.startswith("_")}
-        for key in ("n", "lo", "hi"):
-            if isinstance(params.get(key), str) and params[key].isdigit():
-                params[key] = int(params[key])
+        params = {k: int(v) if isinstance(v, str) and v.isdigit() else v for k, v in params.items()}
         if "name" in params:  # a grid claim names its variant by its display name
             params["variant"] = {v: k for k, v in VARIANT_NAMES.items()}[params["name"]]
         if "baseline" in params:

@@ -20,7 +20,7 @@ from mlib.claims.seeds import seed_stats
 
 GRID_FILE = "ablation-laptop.json"
 REGIME_FILE = "regime-laptop.json"
-LAB_FILE = "mechanisms-laptop.json"
+LATENTS_FILE = "latents-laptop.json"  # notebook 03's latent measures on three seeds (benchmarks/lab/latent_seeds.py)
 # the latent statistics' models under the names the sentences use (Full is "MURAUER" there)
 LATENT_LABELS = {"synth_only": "Synth only", "real_synth": "Real+Synth", "full": "MURAUER"}
 
@@ -46,12 +46,21 @@ def committed_latent(variant: str, key: str, n) -> Committed | None:
         return None
 
 
-def committed_lab(arm: str, key: str) -> Committed | None:
-    """A measure of one of the mechanism lab's arms over its seeds (`mechanisms-laptop.json`, n = 100)."""
+def committed_latent_seeds(variant: str, key: str, **parameters) -> Committed | None:
+    """Notebook 03's measure `key` of a variant over the committed seeds, when the run measured it with the
+    same parameters (n, n_pairs, n_probe, knn_k; None when one differs: another measure)."""
     try:
-        return expected(f"arms.{arm}.{key}", LAB_FILE)
+        if any(expected(f"parameters.{k}", LATENTS_FILE) != v for k, v in parameters.items()):
+            return None
+        return expected(f"stats.{variant}.{key}", LATENTS_FILE)
     except MissingExpected:
         return None
+
+
+def _latent_pair(parameters: tuple[str, ...], **arms: tuple[str, str]) -> Callable[[dict], dict | None]:
+    """The committed pair of a 03 claim: each named arm as (variant, measure), read at the run's parameters."""
+    return lambda p: _both(**{name: committed_latent_seeds(v, k, **{q: p.get(q) for q in parameters})
+                              for name, (v, k) in arms.items()})  # fmt: skip
 
 
 def committed_regime(key: str) -> Committed | None:
@@ -197,26 +206,30 @@ BOOK: dict[str, Definition] = {
         "Distr. Match beats the mean-pose baseline", "Distr. Match", "mean pose",
         committed=_one("Distr. Match", lambda p: committed_cell("distr_match", p["n"])),
     ),
-    # the lab's committed seeds of the same two arms (n = 100, 500 validation frames) give the probe's noise
+    # notebook 03's own measures on the committed seeds of the same two variants (latents-laptop.json)
     "distr_match_closer_pairs": Definition(
-        "Distr. Match brings corresponding latents closer than Real+Synth (median)", "Distr. Match", "Real+Synth",
+        "Distr. Match brings corresponding latents closer than Real+Synth (median over {n_pairs} test frames)", "Distr. Match", "Real+Synth",
         unit="latent units", digits=3, needs_spread=True,
+        committed=_latent_pair(("n", "n_pairs"), **{"Distr. Match": ("distr_match", "median_pair_distance"),
+                                                                 "Real+Synth": ("real_synth", "median_pair_distance")}),
     ),
     "distr_match_probe": Definition(
-        "Distr. Match makes the domains harder for the probe to split", "Distr. Match", "Real+Synth",
+        "Distr. Match makes the domains harder for the probe to split ({n_probe} test frames per domain)", "Distr. Match", "Real+Synth",
         unit="", digits=3, needs_spread=True,
-        committed=lambda p: _both(**{"Distr. Match": committed_lab("distr_match", "probe_val"),
-                                     "Real+Synth": committed_lab("real_synth", "probe_val")}),
+        committed=_latent_pair(("n", "n_probe"), **{"Distr. Match": ("distr_match", "probe"),
+                                                                 "Real+Synth": ("real_synth", "probe")}),
     ),
     "distr_match_mixing": Definition(
-        "Distr. Match mixes the domains better among {k} neighbours", "Distr. Match", "Real+Synth", ">",
+        "Distr. Match mixes the domains better among {knn_k} neighbours ({n_probe} test frames per domain)", "Distr. Match", "Real+Synth", ">",
         unit="", digits=3, needs_spread=True,
+        committed=_latent_pair(("n", "n_probe", "knn_k"), **{"Distr. Match": ("distr_match", "mixing"),
+                                                                          "Real+Synth": ("real_synth", "mixing")}),
     ),
     "h_weaker_than_probe": Definition(
-        "The training discriminator is a weaker judge than the fresh probe", "h at the end", "probe",
+        "The training discriminator is a weaker judge than the fresh probe ({n_probe} test frames per domain)", "h at the end", "probe",
         unit="", digits=3, needs_spread=True,
-        committed=lambda p: _both(**{"h at the end": committed_lab("distr_match", "h_accuracy"),
-                                     "probe": committed_lab("distr_match", "probe_val")}),
+        committed=_latent_pair(("n", "n_probe"), **{"h at the end": ("distr_match", "h_accuracy"),
+                                                                 "probe": ("distr_match", "probe")}),
     ),
     # 04: MURAUER against Real+Synth
     "full_helps": Definition(

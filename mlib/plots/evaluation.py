@@ -165,16 +165,17 @@ def plot_room(
         shown = [v for v in variants if v in by_variant]
         x = np.arange(len(shown))
         real = np.array([by_variant[v]["mean_error_mm"] for v in shown])
-        spread = [by_variant[v].get("std_error_mm") or 0.0 for v in shown]
-        ax.bar(x, real, width=0.6, color="0.85", edgecolor="0.4", yerr=spread, capsize=3, label="real test frames")
+        spread = np.array([by_variant[v].get("std_error_mm") or 0.0 for v in shown])
+        ax.bar(x, real, width=0.6, color="0.85", edgecolor="0.4", yerr=spread if spread.any() else None, capsize=3,
+               label="real test frames")  # one run: no error bars (a spread of one run is no spread)
         if n in floor:
             ax.axhline(floor[n], color="tab:blue", ls="--", lw=1, label="stage-1 predictor on the renders")
-            for xi, r in zip(x, real):
+            for xi, r, s in zip(x, real, spread):
                 if r > floor[n]:  # the room: from the floor up to the real error
                     ax.fill_between([xi - 0.3, xi + 0.3], floor[n], r, color="tab:orange", alpha=0.35, lw=0,
                                     label="room for a mapping (mm above the line)" if xi == 0 else None)  # fmt: skip
-                    ax.annotate(f"{r - floor[n]:.1f}", (xi, r), xytext=(0, 4), textcoords="offset points",
-                                ha="center", fontsize=7)  # fmt: skip
+                    ax.annotate(f"{r - floor[n]:.1f}", (xi, r + s), xytext=(0, 5), textcoords="offset points",
+                                ha="center", va="bottom", fontsize=7)  # above the error bar's cap
         rendered = [(xi, by_variant[v].get("synthetic_frames_error_mm")) for xi, v in zip(x, shown)]
         rendered = [(xi, e) for xi, e in rendered if e is not None]
         if rendered:

@@ -22,9 +22,11 @@ def test_a_table_is_judged_again_and_a_retired_claim_is_marked():
 
 
 def test_a_difference_one_seed_cannot_decide_gets_no_verdict_and_is_counted():
-    shown = "Distr. Match mixes the domains better among 10 neighbours (Distr. Match 0.539 vs Real+Synth 0.541)"
-    claim = judge("distr_match_mixing", 0.539, 0.541, "laptop", k=10)
+    shown = ("Distr. Match mixes the domains better among 10 neighbours (500 test frames per domain) "
+             "(Distr. Match 0.539 vs Real+Synth 0.541)")
+    claim = judge("distr_match_mixing", 0.539, 0.541, "laptop", knn_k=10, n_probe=500)  # not the committed measure
     assert claim.verdict == "no verdict" and "–" in claim._repr_markdown_()
+    assert claim.shown == shown
     table = HEAD + f"| 03_distribution_matching.ipynb | 13 | {shown} | no verdict (laptop) | no counterpart |\n"
     text, changed = rejudge(table + "\n0 of 1 claims hold at this preset, 0 within noise, 0 do not hold.\n")
     assert rows(text)[0]["verdict"] == "no verdict" and changed == []

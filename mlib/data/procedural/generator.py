@@ -26,7 +26,8 @@ from mlib.data.procedural.sensor import SensorConfig, dropout, hash_key, measure
 
 SPLITS = {"train": 0, "test": 1, "val": 2}
 SCENE_LAYOUTS = ("arm_out", "close")  # GeneratorConfig.scene_layout
-N_UNIFORMS = 64  # per frame: pose (first H.N_POSE_UNIFORMS), then scene
+N_UNIFORMS = 64  # per frame: pose (first H.N_POSE_UNIFORMS), then scene, then the distractor
+DISTRACTOR_UNIFORMS = slice(56, 64)  # GeneratorConfig.distractor_p's object
 PIXELS_PER_STEP = 1 << 13  # pixels rendered at once: small steps stay in cache (measured fastest)
 
 
@@ -50,6 +51,10 @@ class GeneratorConfig:
     body_behind_mm: tuple[float, float] = (100.0, 400.0)  # "close" only
     table_p: float = 0.5  # chance of a table below the hand (real domain)
     pinch_ik: bool = True  # pull the thumb tip onto the index tip in "pinch" poses
+    # Chance that a frame's real domain holds an object near the hand (a ball or a short rod, e.g. a cup or
+    # the other hand's fist; off: the renders and every other part of the frame are unchanged). A nuisance
+    # the synthetic domain never shows and that real labels teach the predictor to ignore.
+    distractor_p: float = 0.0
     sensor: SensorConfig = field(default_factory=SensorConfig)
 
     def __post_init__(self) -> None:
@@ -210,17 +215,37 @@ class HandGenerator:
         )
         elbow = origin + f[:, :, 1] * -H.FOREARM_LEN
         body_caps, rects = self._scene(u[:, H.N_POSE_UNIFORMS :], joints_world[:, 32], elbow)
+        near = [self._distractor(u[:, DISTRACTOR_UNIFORMS], joints_world[:, 32])] if self.cfg.distractor_p > 0 else []
         caps_real = np.concatenate(
             [
                 H.to_world(H.hand_capsules(chains, skel, surf, True), g, origin),
                 H.to_world(H.forearm_capsules(surf, True), f, origin),
-                body_caps,
+                *near,
+                body_caps,  # last: mlib.data.scene finds the head and the upper arm from the end
             ],
             axis=1,
         )
         xyz = np.stack([cam.to_camera(joints_world) for cam in CAMERAS], axis=1)
         assert xyz.shape[2] == NUM_JOINTS
         return Frames(split, index, subject, xyz, xyz_to_uvd(xyz), joints_world, pose, caps_synth, caps_real, rects)
+
+    def _distractor(self, u: np.ndarray, palm: np.ndarray) -> np.ndarray:
+        """One capsule (B, 1, 7) near the hand from uniforms u (B, 8): beside the palm in camera 1's image
+        plane, 80-140 mm from its centre, at its depth or up to 80 mm behind it, so it lies inside the
+        300 mm crop cube. A frame without one gets a 5 mm ball at the palm centre, hidden inside the palm
+        (every frame keeps the same capsule count)."""
+        lerp = lambda lo, hi, x: lo + (hi - lo) * x  # noqa: E731
+        present = u[:, 0] < self.cfg.distractor_p
+        angle, dist = 2 * np.pi * u[:, 1], lerp(80.0, 140.0, u[:, 2])
+        centre = palm + np.stack([dist * np.cos(angle), dist * np.sin(angle), lerp(-20.0, 80.0, u[:, 3])], 1)
+        cos_t, phi = lerp(-1.0, 1.0, u[:, 4]), 2 * np.pi * u[:, 5]
+        sin_t = np.sqrt(1.0 - cos_t**2)
+        axis = np.stack([sin_t * np.cos(phi), sin_t * np.sin(phi), cos_t], 1) * lerp(0.0, 60.0, u[:, 6])[:, None]
+        radius = lerp(15.0, 35.0, u[:, 7])
+        a = np.where(present[:, None], centre - axis, palm)
+        b = np.where(present[:, None], centre + axis, palm)
+        r = np.where(present, radius, 5.0)
+        return np.concatenate([a, b, r[:, None]], 1)[:, None]
 
     def _scene(self, u: np.ndarray, palm: np.ndarray, elbow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The person's torso, head and upper arm, a table, a wall (world frame), from uniforms u (B, >= 12)."""

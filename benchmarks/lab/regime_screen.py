@@ -1,0 +1,160 @@
+"""The regime screens on seed 0: a predictor that is not capacity-bound, and a gap that labels do not close.
+
+    OMP_NUM_THREADS=1 python -m benchmarks.lab.regime_screen --preset laptop [--candidates default distractor_0.5]
+
+A candidate changes the generator's real domain or the model, and trains (or reloads) a few cells of
+seed 0 in its own folder `<run-dir>/<candidate>`; every stage 2 runs the preset's schedule. Each cell
+is measured on validation and test, on the real frames and, for a model that read renders, on the same
+frames' synthetic renders. The criteria were fixed before any number was seen and are read on the
+validation split (the test split's ratios are recorded beside them, not used to choose).
+
+Hypothesis 3, a gap that labels do not close: `GeneratorConfig` fields that change the real domain
+only. The renders stay as they are, so a candidate starts from the shipped stage 1 (its renders
+fingerprint still matches). Cells: Synth only, Real+Synth at n = 1000, Real only with every label.
+* Real+Synth's real error over its render error at n = 1000 >= 1.2 (1 would mean labels close the gap);
+* Synth only's real error over Real only's (all labels) >= 1.3 (the paper's NYU: 21.3 / 14.7 = 1.45);
+* Synth only's render error unchanged (it must be: the renders and the stage 1 are the default's).
+
+Hypothesis 2, a predictor that is not capacity-bound: wider `ModelConfig` fields at the preset's crop,
+with a stage 1 of its own (the preset's length). Cells: Synth only, Real only at n = 1000.
+* Synth only's render error on validation below the preset network's (it has room to learn more);
+* Real only at n = 1000 over Synth only >= 1.2 on the real frames (it overfits a thousand labels, as
+  the paper's network does: about 34 / 21.3 = 1.6 on NYU).
+The record `regime-screen-<preset>.json` is rewritten after each candidate; cells resume.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmarks.lab import REPO, RESULTS
+from benchmarks.lab.ablation import commit
+from benchmarks.sgemm import sgemm_gflops
+from mlib.atomic import write_json
+from mlib.evaluate import evaluate_store
+from mlib.experiment import Experiment
+from mlib.presets import PRESET_NAMES, data_config
+
+REAL_GAP_CELLS = (("synth_only", "all"), ("real_synth", 1000), ("real_only", "all"))
+PREDICTOR_CELLS = (("synth_only", "all"), ("real_only", 1000))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    hypothesis: int  # 2: the predictor, 3: the real domain
+    about: str
+    generator: dict = field(default_factory=dict)
+    model: dict = field(default_factory=dict)
+    cells: tuple = REAL_GAP_CELLS
+
+
+# The paper's stage widths and a 1024-d latent at 64 px, with fewer blocks than its five per stage.
+PAPER_WIDTHS = {"stem_channels": 32, "stage_channels": (64, 128, 256, 256), "latent_dim": 1024, "pose_hidden": 1024}
+CANDIDATES: dict[str, Candidate] = {
+    "default": Candidate(3, "the preset's generator and network", cells=REAL_GAP_CELLS + (("real_only", 1000),)),
+    "distractor_0.5": Candidate(
+        3,
+        "an object beside the hand in half the real frames (a ball or a short rod, inside the crop's cube): "
+        "nuisance variety the renders never show",
+        generator={"distractor_p": 0.5},
+    ),
+    "distractor_1.0": Candidate(3, "an object beside the hand in every real frame", generator={"distractor_p": 1.0}),
+    "paper_widths_1block": Candidate(
+        2, "the paper's stage widths, a 1024-d latent, one block per stage (f 1.3M parameters, 3x the preset's)",
+        model={**PAPER_WIDTHS, "blocks_per_stage": 1}, cells=PREDICTOR_CELLS,
+    ),
+}
+CRITERIA = {
+    3: {"real_synth_1000_real_over_render": 1.2, "synth_only_over_real_only_all": 1.3},
+    2: {"real_only_1000_over_synth_only": 1.2, "synth_only_render_below_default": True},
+}
+
+
+def measure(exp: Experiment, variant: str, n) -> dict:
+    """One cell, trained or reloaded: its real errors and, where it read renders, its render errors."""
+    res = exp.cell(variant, n)
+    cell = {"val_real_mm": res.summary["val_mean"], "test_real_mm": res.test_error_mm, "seconds": res.seconds}
+    if res.summary.get("synthetic_frames_mean") is not None:  # p(f(x)) on the same frames' renders
+        model = exp.model(res)
+        cell["val_render_mm"] = evaluate_store(model, exp.val, "synth", through_mapping=False, device=exp.device)["mean"]
+        cell["test_render_mm"] = res.summary["synthetic_frames_mean"]
+    return cell
+
+
+def ratios(row: dict, split: str, default: dict | None) -> dict:
+    """The hypotheses' measures on one split, from the cells the candidate has."""
+    c, out = row["cells"], {}
+    real = lambda key: c[key][f"{split}_real_mm"]  # noqa: E731
+    if "real_synth:1000" in c:
+        out["real_synth_1000_real_over_render"] = real("real_synth:1000") / c["real_synth:1000"][f"{split}_render_mm"]
+    if "real_only:all" in c:
+        out["synth_only_over_real_only_all"] = real("synth_only:all") / real("real_only:all")
+    if "real_only:1000" in c:
+        out["real_only_1000_over_synth_only"] = real("real_only:1000") / real("synth_only:all")
+    if default is not None and row["hypothesis"] == 2:
+        out["synth_only_render_below_default"] = (
+            c["synth_only:all"][f"{split}_render_mm"] < default["cells"]["synth_only:all"][f"{split}_render_mm"]
+        )
+    return out
+
+
+def screen(preset: str, name: str, run_dir: Path, data_dir: str) -> dict:
+    cand = CANDIDATES[name]
+    gen = dataclasses.replace(data_config(preset).generator, **cand.generator)
+    exp = Experiment.open(preset, run_dir / name, data_dir, progress=False, data_overrides={"generator": gen},
+                          model_overrides=cand.model or None, seed=0)  # fmt: skip
+    row = {"candidate": name, **dataclasses.asdict(cand), "cells": {}}
+    for variant, n in cand.cells:
+        t0 = time.perf_counter()
+        row["cells"][f"{variant}:{n}"] = cell = measure(exp, variant, n)
+        print(f"[{time.strftime('%H:%M:%S')}] {name} {variant}:{n}: val {cell['val_real_mm']:.2f} mm "
+              f"({time.perf_counter() - t0:.0f} s)", flush=True)  # fmt: skip
+    return row
+
+
+def judged(rows: dict[str, dict]) -> list[dict]:
+    """Every row with its measures on both splits and whether it passes its hypothesis' criteria on validation."""
+    default = rows.get("default")
+    out = []
+    for name in (k for k in CANDIDATES if k in rows):
+        row = dict(rows[name])
+        row["val"], row["test"] = ratios(row, "val", default), ratios(row, "test", default)
+        crit = CRITERIA[row["hypothesis"]]
+        if name != "default" and all(k in row["val"] for k in crit):
+            row["passes_on_val"] = all(row["val"][k] is v if isinstance(v, bool) else row["val"][k] >= v
+                                       for k, v in crit.items())  # fmt: skip
+        out.append(row)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--preset", default="laptop", choices=PRESET_NAMES)
+    ap.add_argument("--candidates", nargs="+", default=list(CANDIDATES), choices=list(CANDIDATES))
+    ap.add_argument("--run-dir", default=None, help="default runs/regime-screen-<preset>")
+    ap.add_argument("--data-dir", default=str(REPO / "data_cache"))
+    ap.add_argument("--out", default=str(RESULTS))
+    args = ap.parse_args(argv)
+    run_dir = Path(args.run_dir or REPO / "runs" / f"regime-screen-{args.preset}")
+    out = Path(args.out) / f"regime-screen-{args.preset}.json"
+    rows = {r["candidate"]: r for r in json.loads(out.read_text())["rows"]} if out.exists() else {}
+    for name in args.candidates:
+        rows[name] = screen(args.preset, name, run_dir, args.data_dir)
+        write_json(out, {
+            "about": __doc__.split("\n\n")[0] + " Seed 0; the criteria on the validation split.",
+            "command": f"OMP_NUM_THREADS=1 python -m benchmarks.lab.regime_screen --preset {args.preset}",
+            "commit": commit(),
+            "sgemm_2048_gflops_1_thread": round(sgemm_gflops(threads=1), 1),
+            "criteria": {str(k): v for k, v in CRITERIA.items()},
+            "rows": judged(rows),
+        })  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
