@@ -148,3 +148,28 @@ def test_a_search_this_run_did_not_make_is_carried_over_with_its_commit(tmp_path
     committed.write_text(json.dumps({"commit": "abc", "lambda_g_search": {"chosen_lambda_g": 1e-4, "search": []}}))
     assert with_committed_lambda_g({}, committed)["commit"] == "abc"
     assert with_committed_lambda_g({"chosen_lambda_g": 3e-4}, committed) == {"chosen_lambda_g": 3e-4}
+
+
+def test_the_regime_screen_reads_each_hypothesis_measures_on_a_split_and_judges_its_criteria():
+    from benchmarks.lab.regime_screen import CANDIDATES, CRITERIA, judged
+
+    def cell(real, render=None):
+        return {"val_real_mm": real, "test_real_mm": real + 1} | ({"val_render_mm": render, "test_render_mm": render + 1} if render else {})
+
+    default = {"candidate": "default", "hypothesis": 3,
+               "cells": {"synth_only:all": cell(16.0, 12.5), "real_synth:1000": cell(14.0, 13.5), "real_only:all": cell(14.5)}}
+    near = {"candidate": "distractor_1.0", "hypothesis": 3,
+            "cells": {"synth_only:all": cell(26.0, 12.5), "real_synth:1000": cell(17.0, 13.6), "real_only:all": cell(19.0)}}
+    wide = {"candidate": "paper_widths_1block", "hypothesis": 2,
+            "cells": {"synth_only:all": cell(17.0, 11.0), "real_only:1000": cell(21.0)}}
+    rows = {r["candidate"]: r for r in judged({"default": default, "distractor_1.0": near, "paper_widths_1block": wide})}
+    assert list(rows) == [k for k in CANDIDATES if k in rows]  # the candidates' own order
+    assert rows["distractor_1.0"]["val"] == pytest.approx({"real_synth_1000_real_over_render": 17.0 / 13.6,
+                                                           "synth_only_over_real_only_all": 26.0 / 19.0})  # fmt: skip
+    assert rows["distractor_1.0"]["passes_on_val"] is True  # 1.25 >= 1.2 and 1.37 >= 1.3
+    assert rows["paper_widths_1block"]["val"] == {"real_only_1000_over_synth_only": 21.0 / 17.0,
+                                                  "synth_only_render_below_default": True}  # fmt: skip
+    assert rows["paper_widths_1block"]["passes_on_val"] is True and set(CRITERIA[2]) <= set(rows["paper_widths_1block"]["val"])
+    assert "passes_on_val" not in rows["default"]  # the reference is not a candidate
+    near["cells"]["real_synth:1000"] = cell(15.0, 13.6)  # labels close the gap: 1.10 < 1.2
+    assert judged({"distractor_1.0": near})[0]["passes_on_val"] is False
