@@ -84,6 +84,20 @@ def test_settings_change_the_cache_name(tmp_path, small_cfg):
     assert path.name.startswith("murauer-ci-32px-")
 
 
+def test_a_generator_field_at_its_off_value_keeps_the_cache_name_it_had_before_the_field():
+    import dataclasses
+
+    from mlib.data.generate import GENERATOR_FIELDS_ADDED
+
+    cfg = data_config("laptop")
+    for key, off in GENERATOR_FIELDS_ADDED.items():
+        assert getattr(cfg.generator, key) == off and key not in cfg.settings()["generator"]
+        on = dataclasses.replace(cfg, generator=dataclasses.replace(cfg.generator, **{key: 0.5}))
+        assert on.settings()["generator"][key] == 0.5 and cache_path(on, "d") != cache_path(cfg, "d")
+    # the laptop cache's key as every run folder and notebook has known it
+    assert cache_path(cfg, "d").name == "murauer-laptop-64px-6c639cf94fce.h5"
+
+
 def test_rendering_processes_write_the_same_cache_as_one(tmp_path, small_cfg):
     import h5py
 

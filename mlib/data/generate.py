@@ -39,6 +39,9 @@ from mlib.data.nyu import (
 from mlib.data.procedural.generator import Frames, GeneratorConfig, HandGenerator
 
 VIEW_CAMERA = GENERATED_VIEW_CAMERA  # the side camera whose real frames are the view-prediction targets
+# Generator fields added after caches were keyed, with the value that leaves every frame unchanged: left out
+# of the key at that value, so an existing cache stays valid.
+GENERATOR_FIELDS_ADDED = {"distractor_p": 0.0}
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,9 @@ class DataConfig:
         d = dataclasses.asdict(self)
         d.pop("name")  # the name is a label, not content
         d["view_camera"] = VIEW_CAMERA
+        for key, off in GENERATOR_FIELDS_ADDED.items():  # at that value every frame is as before the field
+            if d["generator"][key] == off:
+                del d["generator"][key]
         return d
 
 
