@@ -171,5 +171,10 @@ def test_the_regime_screen_reads_each_hypothesis_measures_on_a_split_and_judges_
                                                   "synth_only_render_below_default": True}  # fmt: skip
     assert rows["paper_widths_1block"]["passes_on_val"] is True and set(CRITERIA[2]) <= set(rows["paper_widths_1block"]["val"])
     assert "passes_on_val" not in rows["default"]  # the reference is not a candidate
+    from benchmarks.lab.regime_screen import table
+
+    lines = table(list(rows.values())).splitlines()
+    assert lines[2].startswith("| default | 3 | 16.00 / 12.50 | 14.00 | 14.50 | – | 1.04 (1.03) |") and lines[2].endswith("| reference |")
+    assert "| 1.25 (1.23) | 1.37 (1.35) | – | yes |" in lines[3]
     near["cells"]["real_synth:1000"] = cell(15.0, 13.6)  # labels close the gap: 1.10 < 1.2
     assert judged({"distractor_1.0": near})[0]["passes_on_val"] is False
