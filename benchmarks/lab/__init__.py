@@ -1,6 +1,6 @@
 """The research lab: the scripts that train grids of cells, judge them and write the records in
-`benchmarks/results/` (the ablation grid, the regime, the mechanism lab, the shipped stage 1 and its
-budget, the sensor's statistics), run from the repository root as modules:
+`benchmarks/results/` (the ablation grid, the regime and its screens, the mechanism lab, the shipped stage 1
+and its budget, notebook 03's latent measures on three seeds, the sensor's statistics), run from the repository root as modules:
 
     OMP_NUM_THREADS=1 python -m benchmarks.lab.ablation --preset laptop --workers 2
 
