@@ -20,6 +20,8 @@ with a stage 1 of its own (the preset's length). Cells: Synth only, Real only at
 * Synth only's render error on validation below the preset network's (it has room to learn more);
 * Real only at n = 1000 over Synth only >= 1.2 on the real frames (it overfits a thousand labels, as
   the paper's network does: about 34 / 21.3 = 1.6 on NYU).
+`--mechanisms CANDIDATE --seeds 0 1 2` instead trains Real+Synth, Distr. Match and Full at n = 100 on a
+candidate's data and judges each mechanism against Real+Synth by the one rule (paired, both splits).
 The record `regime-screen-<preset>.json` is rewritten after each candidate; cells resume.
 """
 
@@ -36,6 +38,7 @@ from benchmarks.lab import REPO, RESULTS
 from benchmarks.lab.ablation import commit
 from benchmarks.lab.record import replace_block
 from benchmarks.sgemm import sgemm_gflops
+from mlib.analysis import paired_on_splits
 from mlib.atomic import write_json
 from mlib.evaluate import evaluate_store
 from mlib.experiment import Experiment
@@ -144,6 +147,31 @@ def judged(rows: dict[str, dict]) -> list[dict]:
     return out
 
 
+MECHANISM_ARMS = ("real_synth", "distr_match", "full")
+
+
+def mechanisms(preset: str, name: str, seeds: list[int], run_dir: Path, data_dir: str, n: int = 100) -> dict:
+    """Real+Synth, Distr. Match and Full at n on a candidate's data, over seeds (each from the shipped stage 1
+    of its seed), each mechanism judged against Real+Synth by the one rule, paired by seed, on both splits."""
+    cand = CANDIDATES[name]
+    gen = dataclasses.replace(data_config(preset).generator, **cand.generator)
+    cells = {v: {"variant": v, "n_labeled": n, "seed_ids": [], "per_seed_mm": [], "per_seed_val_mm": []}
+             for v in MECHANISM_ARMS}  # fmt: skip
+    for seed in seeds:
+        exp = Experiment.open(preset, run_dir / name, data_dir, progress=False, data_overrides={"generator": gen},
+                              model_overrides=cand.model or None, **{**cand.train, "seed": seed})  # fmt: skip
+        for v in MECHANISM_ARMS:
+            res = exp.cell(v, n)
+            cells[v]["seed_ids"].append(seed)
+            cells[v]["per_seed_mm"].append(res.test_error_mm)
+            cells[v]["per_seed_val_mm"].append(res.summary["val_mean"])
+            print(f"[{time.strftime('%H:%M:%S')}] {name} {v}:{n} seed {seed}: val {res.summary['val_mean']:.2f} mm", flush=True)
+    verdicts = {v: paired_on_splits(cells[v], cells["real_synth"]) for v in MECHANISM_ARMS[1:]}
+    return {"candidate": name, "n": n, "commit": commit(), "command": f"OMP_NUM_THREADS=1 python -m "
+            f"benchmarks.lab.regime_screen --preset {preset} --mechanisms {name} --seeds {' '.join(map(str, seeds))}",
+            "cells": cells, "against_real_synth": verdicts}  # fmt: skip
+
+
 MEASURES = {  # the table's columns: a measure of `ratios` and its heading
     "real_synth_1000_real_over_render": "Real+Synth n=1000 real / render (>= 1.2)",
     "synth_only_over_real_only_all": "Synth only / Real only all (>= 1.3)",
@@ -186,13 +214,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-dir", default=str(REPO / "data_cache"))
     ap.add_argument("--out", default=str(RESULTS))
     ap.add_argument("--log", default=str(RESULTS / "README.md"), help="the research log whose screen table to fill ('' for none)")
+    ap.add_argument("--mechanisms", default=None, choices=list(CANDIDATES),
+                    help="instead of the screen: Real+Synth, Distr. Match and Full at n = 100 on this candidate over --seeds")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     args = ap.parse_args(argv)
     run_dir = Path(args.run_dir or REPO / "runs" / f"regime-screen-{args.preset}")
     out = Path(args.out) / f"regime-screen-{args.preset}.json"
+    if args.mechanisms:
+        doc = json.loads(out.read_text()) if out.exists() else {}
+        doc.setdefault("mechanisms", {})[args.mechanisms] = mechanisms(args.preset, args.mechanisms, args.seeds, run_dir, args.data_dir)
+        write_json(out, doc)
+        return 0
     rows = {r["candidate"]: r for r in json.loads(out.read_text())["rows"]} if out.exists() else {}
     for name in args.candidates:
         rows[name] = screen(args.preset, name, run_dir, args.data_dir, args.cells)
         write_json(out, {
+            **({"mechanisms": json.loads(out.read_text()).get("mechanisms", {})} if out.exists() else {}),
             "about": __doc__.split("\n\n")[0] + " Seed 0; the criteria on the validation split.",
             "command": f"OMP_NUM_THREADS=1 python -m benchmarks.lab.regime_screen --preset {args.preset}",
             "commit": commit(),
