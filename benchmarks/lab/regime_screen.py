@@ -116,11 +116,17 @@ def ratios(row: dict, split: str, default: dict | None) -> dict:
     return out
 
 
-def screen(preset: str, name: str, run_dir: Path, data_dir: str, only: list[str] | None = None) -> dict:
+def candidate_experiment(preset: str, name: str, run_dir: Path, data_dir: str, seed: int = 0) -> Experiment:
+    """The candidate's data, model and training settings at `seed`, its cells in `<run_dir>/<name>`."""
     cand = CANDIDATES[name]
     gen = dataclasses.replace(data_config(preset).generator, **cand.generator)
-    exp = Experiment.open(preset, run_dir / name, data_dir, progress=False, data_overrides={"generator": gen},
-                          model_overrides=cand.model or None, **{"seed": 0, **cand.train})  # fmt: skip
+    return Experiment.open(preset, run_dir / name, data_dir, progress=False, data_overrides={"generator": gen},
+                           model_overrides=cand.model or None, **{**cand.train, "seed": seed})  # fmt: skip
+
+
+def screen(preset: str, name: str, run_dir: Path, data_dir: str, only: list[str] | None = None) -> dict:
+    cand = CANDIDATES[name]
+    exp = candidate_experiment(preset, name, run_dir, data_dir)
     row = {"candidate": name, **dataclasses.asdict(cand), "cells": {}}
     for variant, n in cand.cells:
         if only and f"{variant}:{n}" not in only:
@@ -153,13 +159,10 @@ MECHANISM_ARMS = ("real_synth", "distr_match", "full")
 def mechanisms(preset: str, name: str, seeds: list[int], run_dir: Path, data_dir: str, n: int = 100) -> dict:
     """Real+Synth, Distr. Match and Full at n on a candidate's data, over seeds (each from the shipped stage 1
     of its seed), each mechanism judged against Real+Synth by the one rule, paired by seed, on both splits."""
-    cand = CANDIDATES[name]
-    gen = dataclasses.replace(data_config(preset).generator, **cand.generator)
     cells = {v: {"variant": v, "n_labeled": n, "seed_ids": [], "per_seed_mm": [], "per_seed_val_mm": []}
              for v in MECHANISM_ARMS}  # fmt: skip
     for seed in seeds:
-        exp = Experiment.open(preset, run_dir / name, data_dir, progress=False, data_overrides={"generator": gen},
-                              model_overrides=cand.model or None, **{**cand.train, "seed": seed})  # fmt: skip
+        exp = candidate_experiment(preset, name, run_dir, data_dir, seed)
         for v in MECHANISM_ARMS:
             res = exp.cell(v, n)
             cells[v]["seed_ids"].append(seed)
@@ -220,23 +223,22 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     run_dir = Path(args.run_dir or REPO / "runs" / f"regime-screen-{args.preset}")
     out = Path(args.out) / f"regime-screen-{args.preset}.json"
+    doc = json.loads(out.read_text()) if out.exists() else {}
     if args.mechanisms:
-        doc = json.loads(out.read_text()) if out.exists() else {}
         doc.setdefault("mechanisms", {})[args.mechanisms] = mechanisms(args.preset, args.mechanisms, args.seeds, run_dir, args.data_dir)
         write_json(out, doc)
         return 0
-    rows = {r["candidate"]: r for r in json.loads(out.read_text())["rows"]} if out.exists() else {}
+    rows = {r["candidate"]: r for r in doc.get("rows", [])}
+    doc |= {
+        "about": __doc__.split("\n\n")[0] + " Seed 0; the criteria on the validation split.",
+        "command": f"OMP_NUM_THREADS=1 python -m benchmarks.lab.regime_screen --preset {args.preset}",
+        "commit": commit(),
+        "sgemm_2048_gflops_1_thread": round(sgemm_gflops(threads=1), 1),
+        "criteria": {str(k): v for k, v in CRITERIA.items()},
+    }
     for name in args.candidates:
         rows[name] = screen(args.preset, name, run_dir, args.data_dir, args.cells)
-        write_json(out, {
-            **({"mechanisms": json.loads(out.read_text()).get("mechanisms", {})} if out.exists() else {}),
-            "about": __doc__.split("\n\n")[0] + " Seed 0; the criteria on the validation split.",
-            "command": f"OMP_NUM_THREADS=1 python -m benchmarks.lab.regime_screen --preset {args.preset}",
-            "commit": commit(),
-            "sgemm_2048_gflops_1_thread": round(sgemm_gflops(threads=1), 1),
-            "criteria": {str(k): v for k, v in CRITERIA.items()},
-            "rows": judged(rows),
-        })  # fmt: skip
+        write_json(out, doc | {"rows": judged(rows)})
     if args.log:
         replace_block(Path(args.log), "<!-- screen: start -->", "<!-- screen: end -->", table(judged(rows)))
     return 0

@@ -208,28 +208,28 @@ BOOK: dict[str, Definition] = {
     ),
     # notebook 03's own measures on the committed seeds of the same two variants (latents-laptop.json)
     "distr_match_closer_pairs": Definition(
-        "Distr. Match brings corresponding latents closer than Real+Synth (median over {n_pairs} test frames)", "Distr. Match", "Real+Synth",
-        unit="latent units", digits=3, needs_spread=True,
+        "Distr. Match brings corresponding latents closer than Real+Synth (median over {n_pairs} test frames)",
+        "Distr. Match", "Real+Synth", unit="latent units", digits=3, needs_spread=True,
         committed=_latent_pair(("n", "n_pairs"), **{"Distr. Match": ("distr_match", "median_pair_distance"),
-                                                                 "Real+Synth": ("real_synth", "median_pair_distance")}),
+                                                    "Real+Synth": ("real_synth", "median_pair_distance")}),
     ),
     "distr_match_probe": Definition(
-        "Distr. Match makes the domains harder for the probe to split ({n_probe} test frames per domain)", "Distr. Match", "Real+Synth",
-        unit="", digits=3, needs_spread=True,
+        "Distr. Match makes the domains harder for the probe to split ({n_probe} test frames per domain)",
+        "Distr. Match", "Real+Synth", unit="", digits=3, needs_spread=True,
         committed=_latent_pair(("n", "n_probe"), **{"Distr. Match": ("distr_match", "probe"),
-                                                                 "Real+Synth": ("real_synth", "probe")}),
+                                                    "Real+Synth": ("real_synth", "probe")}),
     ),
     "distr_match_mixing": Definition(
-        "Distr. Match mixes the domains better among {knn_k} neighbours ({n_probe} test frames per domain)", "Distr. Match", "Real+Synth", ">",
-        unit="", digits=3, needs_spread=True,
+        "Distr. Match mixes the domains better among {knn_k} neighbours ({n_probe} test frames per domain)",
+        "Distr. Match", "Real+Synth", ">", unit="", digits=3, needs_spread=True,
         committed=_latent_pair(("n", "n_probe", "knn_k"), **{"Distr. Match": ("distr_match", "mixing"),
-                                                                          "Real+Synth": ("real_synth", "mixing")}),
+                                                             "Real+Synth": ("real_synth", "mixing")}),
     ),
     "h_weaker_than_probe": Definition(
-        "The training discriminator is a weaker judge than the fresh probe ({n_probe} test frames per domain)", "h at the end", "probe",
-        unit="", digits=3, needs_spread=True,
+        "The training discriminator is a weaker judge than the fresh probe ({n_probe} test frames per domain)",
+        "h at the end", "probe", unit="", digits=3, needs_spread=True,
         committed=_latent_pair(("n", "n_probe"), **{"h at the end": ("distr_match", "h_accuracy"),
-                                                                 "probe": ("distr_match", "probe")}),
+                                                    "probe": ("distr_match", "probe")}),
     ),
     # 04: MURAUER against Real+Synth
     "full_helps": Definition(
