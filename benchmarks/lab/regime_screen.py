@@ -156,23 +156,28 @@ def judged(rows: dict[str, dict]) -> list[dict]:
 MECHANISM_ARMS = ("real_synth", "distr_match", "full")
 
 
-def mechanisms(preset: str, name: str, seeds: list[int], run_dir: Path, data_dir: str, n: int = 100) -> dict:
-    """Real+Synth, Distr. Match and Full at n on a candidate's data, over seeds (each from the shipped stage 1
-    of its seed), each mechanism judged against Real+Synth by the one rule, paired by seed, on both splits."""
-    cells = {v: {"variant": v, "n_labeled": n, "seed_ids": [], "per_seed_mm": [], "per_seed_val_mm": []}
-             for v in MECHANISM_ARMS}  # fmt: skip
+def mechanisms(preset: str, name: str, seeds: list[int], run_dir: Path, data_dir: str, n: int = 100,
+               arms: tuple[str, ...] = MECHANISM_ARMS) -> dict:
+    """Real+Synth and the mechanisms in `arms` at n on a candidate's data, over seeds (each from its seed's
+    stage 1: the shipped one where the candidate keeps the network, its own otherwise), each mechanism judged
+    against Real+Synth by the one rule, paired by seed, on both splits. Each cell keeps its wall times."""
+    arms = ("real_synth", *(a for a in arms if a != "real_synth"))
+    cells = {v: {"variant": v, "n_labeled": n, "seed_ids": [], "per_seed_mm": [], "per_seed_val_mm": [], "per_seed_seconds": []}
+             for v in arms}  # fmt: skip
     for seed in seeds:
         exp = candidate_experiment(preset, name, run_dir, data_dir, seed)
-        for v in MECHANISM_ARMS:
+        for v in arms:
             res = exp.cell(v, n)
             cells[v]["seed_ids"].append(seed)
             cells[v]["per_seed_mm"].append(res.test_error_mm)
             cells[v]["per_seed_val_mm"].append(res.summary["val_mean"])
+            cells[v]["per_seed_seconds"].append(round(res.seconds, 1))
             print(f"[{time.strftime('%H:%M:%S')}] {name} {v}:{n} seed {seed}: val {res.summary['val_mean']:.2f} mm", flush=True)
-    verdicts = {v: paired_on_splits(cells[v], cells["real_synth"]) for v in MECHANISM_ARMS[1:]}
+    verdicts = {v: paired_on_splits(cells[v], cells["real_synth"]) for v in arms[1:]}
+    arms_flag = "" if arms == MECHANISM_ARMS else f" --arms {' '.join(arms)}"
     return {"candidate": name, "n": n, "commit": commit(), "command": f"OMP_NUM_THREADS=1 python -m "
-            f"benchmarks.lab.regime_screen --preset {preset} --mechanisms {name} --seeds {' '.join(map(str, seeds))}",
-            "cells": cells, "against_real_synth": verdicts}  # fmt: skip
+            f"benchmarks.lab.regime_screen --preset {preset} --mechanisms {name} --seeds {' '.join(map(str, seeds))}"
+            f"{arms_flag}", "cells": cells, "against_real_synth": verdicts}  # fmt: skip
 
 
 MEASURES = {  # the table's columns: a measure of `ratios` and its heading
@@ -220,12 +225,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mechanisms", default=None, choices=list(CANDIDATES),
                     help="instead of the screen: Real+Synth, Distr. Match and Full at n = 100 on this candidate over --seeds")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--arms", nargs="+", default=list(MECHANISM_ARMS), choices=list(MECHANISM_ARMS),
+                    help="with --mechanisms: the arms to train (Real+Synth always)")
     args = ap.parse_args(argv)
     run_dir = Path(args.run_dir or REPO / "runs" / f"regime-screen-{args.preset}")
     out = Path(args.out) / f"regime-screen-{args.preset}.json"
     doc = json.loads(out.read_text()) if out.exists() else {}
     if args.mechanisms:
-        doc.setdefault("mechanisms", {})[args.mechanisms] = mechanisms(args.preset, args.mechanisms, args.seeds, run_dir, args.data_dir)
+        doc.setdefault("mechanisms", {})[args.mechanisms] = mechanisms(
+            args.preset, args.mechanisms, args.seeds, run_dir, args.data_dir, arms=tuple(args.arms))
         write_json(out, doc)
         return 0
     rows = {r["candidate"]: r for r in doc.get("rows", [])}
