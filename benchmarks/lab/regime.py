@@ -136,10 +136,14 @@ def scaled_experiment(exp: Experiment, scale: float, seed: int) -> Experiment:
     sub = dataclasses.replace(
         exp, run_dir=scale_dir(exp.run_dir, scale), cfg=dataclasses.replace(exp.cfg, stage2_lr_scale=scale)
     ).with_seed(seed)
-    src, dst = exp.run_dir / f"stage1-seed{seed}", sub.run_dir / f"stage1-seed{seed}"
-    if stage1_complete(src / "stage1.pt", exp.cfg.stage1_iters) and not stage1_complete(
-        dst / "stage1.pt", exp.cfg.stage1_iters
-    ):
+    link_stage1(exp.run_dir / f"stage1-seed{seed}", sub.run_dir / f"stage1-seed{seed}", exp.cfg.stage1_iters)
+    return sub
+
+
+def link_stage1(src: Path, dst: Path, iters: int) -> None:
+    """Share a finished stage-1 folder `src` as `dst` by hard links (nothing happens while it trains, or
+    where `dst` already holds a finished one)."""
+    if stage1_complete(src / "stage1.pt", iters) and not stage1_complete(dst / "stage1.pt", iters):
         dst.mkdir(parents=True, exist_ok=True)
         for f in src.iterdir():  # a stage 1 still training is never linked: the link would keep a partial file
             if f.is_file() and not f.name.startswith("."):
@@ -148,7 +152,6 @@ def scaled_experiment(exp: Experiment, scale: float, seed: int) -> Experiment:
                     os.link(f, dst / f.name)
                 except FileExistsError:  # another worker linked it a moment ago
                     pass
-    return sub
 
 
 def stage1_complete(path: Path, iters: int) -> bool:

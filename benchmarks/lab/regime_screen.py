@@ -37,6 +37,7 @@ from pathlib import Path
 from benchmarks.lab import REPO, RESULTS
 from benchmarks.lab.ablation import commit
 from benchmarks.lab.record import replace_block
+from benchmarks.lab.regime import link_stage1
 from benchmarks.sgemm import sgemm_gflops
 from mlib.analysis import paired_on_splits
 from mlib.atomic import write_json
@@ -156,18 +157,34 @@ def judged(rows: dict[str, dict]) -> list[dict]:
 MECHANISM_ARMS = ("real_synth", "distr_match", "full")
 
 
+def with_lambda_m(exp: Experiment, lambda_m: float) -> Experiment:
+    """The same experiment with Lm's weight λm replaced, its cells in `lambda_m-<value>` inside the
+    folder, sharing the seed's stage 1 (λm does not enter stage 1)."""
+    sub = dataclasses.replace(exp, run_dir=exp.run_dir / f"lambda_m-{lambda_m:g}", cfg=dataclasses.replace(
+        exp.cfg, weights=dataclasses.replace(exp.cfg.weights, lambda_m=lambda_m)))  # fmt: skip
+    link_stage1(exp.stage1_dir(), sub.stage1_dir(), exp.cfg.stage1_iters)
+    return sub
+
+
+def mechanisms_key(name: str, lambda_m: float | None) -> str:
+    """The record's key of a `--mechanisms` run."""
+    return name if lambda_m is None else f"{name} lambda_m={lambda_m:g}"
+
+
 def mechanisms(preset: str, name: str, seeds: list[int], run_dir: Path, data_dir: str, n: int = 100,
-               arms: tuple[str, ...] = MECHANISM_ARMS) -> dict:
+               arms: tuple[str, ...] = MECHANISM_ARMS, lambda_m: float | None = None) -> dict:
     """Real+Synth and the mechanisms in `arms` at n on a candidate's data, over seeds (each from its seed's
     stage 1: the shipped one where the candidate keeps the network, its own otherwise), each mechanism judged
-    against Real+Synth by the one rule, paired by seed, on both splits. Each cell keeps its wall times."""
+    against Real+Synth by the one rule, paired by seed, on both splits. Each cell keeps its wall times.
+    `lambda_m` replaces Lm's weight in the mechanisms' cells (`with_lambda_m`); Real+Synth has no Lm."""
     arms = ("real_synth", *(a for a in arms if a != "real_synth"))
     cells = {v: {"variant": v, "n_labeled": n, "seed_ids": [], "per_seed_mm": [], "per_seed_val_mm": [], "per_seed_seconds": []}
              for v in arms}  # fmt: skip
     for seed in seeds:
         exp = candidate_experiment(preset, name, run_dir, data_dir, seed)
+        arm_exp = exp if lambda_m is None else with_lambda_m(exp, lambda_m)
         for v in arms:
-            res = exp.cell(v, n)
+            res = (exp if v == "real_synth" else arm_exp).cell(v, n)
             cells[v]["seed_ids"].append(seed)
             cells[v]["per_seed_mm"].append(res.test_error_mm)
             cells[v]["per_seed_val_mm"].append(res.summary["val_mean"])
@@ -175,7 +192,8 @@ def mechanisms(preset: str, name: str, seeds: list[int], run_dir: Path, data_dir
             print(f"[{time.strftime('%H:%M:%S')}] {name} {v}:{n} seed {seed}: val {res.summary['val_mean']:.2f} mm", flush=True)
     verdicts = {v: paired_on_splits(cells[v], cells["real_synth"]) for v in arms[1:]}
     arms_flag = "" if arms == MECHANISM_ARMS else f" --arms {' '.join(arms)}"
-    return {"candidate": name, "n": n, "commit": commit(), "command": f"OMP_NUM_THREADS=1 python -m "
+    arms_flag += "" if lambda_m is None else f" --lambda-m {lambda_m:g}"
+    return {"candidate": name, "n": n, "lambda_m": lambda_m, "commit": commit(), "command": f"OMP_NUM_THREADS=1 python -m "
             f"benchmarks.lab.regime_screen --preset {preset} --mechanisms {name} --seeds {' '.join(map(str, seeds))}"
             f"{arms_flag}", "cells": cells, "against_real_synth": verdicts}  # fmt: skip
 
@@ -227,13 +245,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--arms", nargs="+", default=list(MECHANISM_ARMS), choices=list(MECHANISM_ARMS),
                     help="with --mechanisms: the arms to train (Real+Synth always)")
+    ap.add_argument("--lambda-m", type=float, default=None, help="with --mechanisms: Lm's weight in the mechanisms' cells")
     args = ap.parse_args(argv)
     run_dir = Path(args.run_dir or REPO / "runs" / f"regime-screen-{args.preset}")
     out = Path(args.out) / f"regime-screen-{args.preset}.json"
     doc = json.loads(out.read_text()) if out.exists() else {}
     if args.mechanisms:
-        doc.setdefault("mechanisms", {})[args.mechanisms] = mechanisms(
-            args.preset, args.mechanisms, args.seeds, run_dir, args.data_dir, arms=tuple(args.arms))
+        doc.setdefault("mechanisms", {})[mechanisms_key(args.mechanisms, args.lambda_m)] = mechanisms(
+            args.preset, args.mechanisms, args.seeds, run_dir, args.data_dir, arms=tuple(args.arms), lambda_m=args.lambda_m)
         write_json(out, doc)
         return 0
     rows = {r["candidate"]: r for r in doc.get("rows", [])}
