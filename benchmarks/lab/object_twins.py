@@ -18,12 +18,15 @@ Distr. Match, Full of a seed) and split (validation and test):
 * g's view against the captured side view with and without the object, on the pixels the object
   changes (does g draw it?).
 The object's cost of each mechanism is judged against Real+Synth's by the one rule, paired by seed, on
-both splits. Writes `object-twins-<preset>.json`.
+both splits. `--lambda-m` reads the mechanisms' cells trained with another Lm weight (the regime
+screen's `--lambda-m`; Synth only and Real+Synth have no Lm). Writes `object-twins-<preset>.json`, one
+entry per λm.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +34,7 @@ import torch
 
 from benchmarks.lab import REPO, RESULTS
 from benchmarks.lab.ablation import commit
-from benchmarks.lab.regime_screen import candidate_experiment
+from benchmarks.lab.regime_screen import candidate_experiment, with_lambda_m
 from mlib.analysis import paired_on_splits
 from mlib.atomic import write_json
 from mlib.claims import seed_stats
@@ -151,18 +154,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--run-dir", default=None, help="the regime screen's folder (default runs/regime-screen-<preset>)")
     ap.add_argument("--data-dir", default=str(REPO / "data_cache"))
     ap.add_argument("--out", default=str(RESULTS))
+    ap.add_argument("--lambda-m", type=float, default=None, help="the mechanisms' cells with this Lm weight")
     args = ap.parse_args(argv)
     run_dir = Path(args.run_dir or REPO / "runs" / f"regime-screen-{args.preset}")
     twin_exp = candidate_experiment(args.preset, TWIN, run_dir, args.data_dir)
     per_seed: dict[str, dict[str, dict]] = {m: {} for m in MODELS}
     for seed in args.seeds:
         exp = candidate_experiment(args.preset, CANDIDATE, run_dir, args.data_dir, seed)
+        arm_exp = exp if args.lambda_m is None else with_lambda_m(exp, args.lambda_m)
         splits = {"val": (exp.val, twin_exp.val), "test": (exp.test, twin_exp.test)}
         shown = {k: twins_match(*v) for k, v in splits.items()}
         for variant in MODELS:
-            res = exp.cell(variant, N_LABELED)
-            model = exp.model(res)
-            weights = exp.cfg_for(variant).weights
+            of = arm_exp if VARIANTS[variant].adversarial else exp
+            res = of.cell(variant, N_LABELED)
+            model = of.model(res)
+            weights = of.cfg_for(variant).weights
             per_seed[variant][str(seed)] = row = {k: measure(model, variant, *splits[k], shown[k], weights) for k in splits}
             for k in SPLITS:  # the measure must reproduce the cell's own evaluation
                 own = res.test_error_mm if k == "test" else res.summary["val_mean"]
@@ -181,15 +187,19 @@ def main(argv: list[str] | None = None) -> int:
     }  # fmt: skip
     verdicts = {m: paired_on_splits(cell(m, "object_cost_mm"), cell("real_synth", "object_cost_mm"))
                 for m in ("distr_match", "full")}  # fmt: skip
-    write_json(Path(args.out) / f"object-twins-{args.preset}.json", {
-        "about": __doc__.split("\n\n")[0],
-        "command": f"OMP_NUM_THREADS=1 python -m benchmarks.lab.object_twins --preset {args.preset}",
+    out = Path(args.out) / f"object-twins-{args.preset}.json"
+    doc = json.loads(out.read_text()) if out.exists() else {"about": __doc__.split("\n\n")[0], "runs": {}}
+    lambda_m = args.lambda_m if args.lambda_m is not None else exp.cfg.weights.lambda_m
+    flag = "" if args.lambda_m is None else f" --lambda-m {args.lambda_m:g}"
+    doc["runs"][f"lambda_m={lambda_m:g}"] = {
+        "command": f"OMP_NUM_THREADS=1 python -m benchmarks.lab.object_twins --preset {args.preset}{flag}",
         "commit": commit(),
         "seeds": args.seeds,
         "object_cost_against_real_synth": verdicts,
         "stats": stats,
         "per_seed": per_seed,
-    })  # fmt: skip
+    }
+    write_json(out, doc)
     return 0
 
 
