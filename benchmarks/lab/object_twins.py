@@ -139,7 +139,7 @@ def measure(model: Murauer, variant: str, store: CropStore, twin: CropStore, sho
     for key in ("h_real_object", "h_real_twin", "h_real_render"):
         if key in cat:
             res[key] = float(cat[key][s].mean())
-    if "view_changed" in cat:
+    if "view_changed" in cat and cat["view_changed"].any():
         c = cat["view_changed"] > 0
         res["g_mae_object_view"] = float(cat["g_mae_object_view"][c].mean())
         res["g_mae_twin_view"] = float(cat["g_mae_twin_view"][c].mean())
