@@ -85,10 +85,13 @@ def parse_n(values: list[str]) -> list[int | str]:
 
 
 def commit() -> str:
+    """The code's git commit; a copy of the code outside git (a background run's frozen copy) names the
+    commit it was copied from in $MLIB_SOURCE_COMMIT."""
     try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
     except OSError:
-        return "unknown"
+        head = ""
+    return head or os.environ.get("MLIB_SOURCE_COMMIT", "unknown")
 
 
 def seeds_label(cells: list[dict]) -> str:
