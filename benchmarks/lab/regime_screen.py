@@ -39,11 +39,14 @@ from benchmarks.lab.ablation import commit
 from benchmarks.lab.record import replace_block
 from benchmarks.lab.regime import link_stage1
 from benchmarks.sgemm import sgemm_gflops
-from mlib.analysis import paired_on_splits
+from mlib.analysis import paired_on_splits, room
 from mlib.atomic import write_json
-from mlib.evaluate import evaluate_store
+from mlib.data.camera import EVAL_JOINTS
+from mlib.data.datasets import labeled_subset
+from mlib.evaluate import evaluate_store, joint_errors, predict_store
 from mlib.experiment import Experiment
 from mlib.presets import PRESET_NAMES, data_config
+from mlib.variants import VARIANTS
 
 REAL_GAP_CELLS = (("synth_only", "all"), ("real_synth", 1000), ("real_only", "all"))
 PREDICTOR_CELLS = (("synth_only", "all"), ("real_only", 1000))
@@ -157,6 +160,30 @@ def judged(rows: dict[str, dict]) -> list[dict]:
 MECHANISM_ARMS = ("real_synth", "distr_match", "full")
 
 
+ARM_FIELDS = ("seed_ids", "per_seed_mm", "per_seed_val_mm", "per_seed_synthetic_mm", "per_seed_labeled_train_mm",
+              "per_seed_h_accuracy", "per_seed_probe", "per_seed_seconds")  # fmt: skip
+
+
+def arm_fields(exp: Experiment, res, seed: int) -> dict:
+    """One cell's entries of a mechanisms record: its test and validation errors on the real frames, its
+    error on the test frames' renders (the room's numerator), its error on the labeled real frames it
+    trained on (against validation: overfitting), h's accuracy and the fresh probe's at the end of
+    training (None where the cell has no h), and its wall time."""
+    labeled = labeled_subset(len(exp.train), res.n_labeled, seed) if VARIANTS[res.variant].uses_n else None
+    last = lambda key: next((r[key] for r in reversed(res.history) if key in r), None)  # noqa: E731
+    train_mm = None
+    if labeled is not None:
+        model = exp.model(res)
+        gt = exp.train.joints[labeled, 0][:, EVAL_JOINTS].numpy()
+        train_mm = float(joint_errors(predict_store(model, exp.train, "real", True, exp.device, labeled), gt).mean())
+    return {
+        "seed_ids": seed, "per_seed_mm": res.test_error_mm, "per_seed_val_mm": res.summary["val_mean"],
+        "per_seed_synthetic_mm": res.summary.get("synthetic_frames_mean"), "per_seed_labeled_train_mm": train_mm,
+        "per_seed_h_accuracy": last("disc_acc") if VARIANTS[res.variant].adversarial else None,
+        "per_seed_probe": last("probe") if VARIANTS[res.variant].stage2 else None, "per_seed_seconds": round(res.seconds, 1),
+    }  # fmt: skip
+
+
 def with_lambda_m(exp: Experiment, lambda_m: float) -> Experiment:
     """The same experiment with Lm's weight λm replaced, its cells in `lambda_m-<value>` inside the
     folder, sharing the seed's stage 1 (λm does not enter stage 1)."""
@@ -178,24 +205,24 @@ def mechanisms(preset: str, name: str, seeds: list[int], run_dir: Path, data_dir
     against Real+Synth by the one rule, paired by seed, on both splits. Each cell keeps its wall times.
     `lambda_m` replaces Lm's weight in the mechanisms' cells (`with_lambda_m`); Real+Synth has no Lm."""
     arms = ("real_synth", *(a for a in arms if a != "real_synth"))
-    cells = {v: {"variant": v, "n_labeled": n, "seed_ids": [], "per_seed_mm": [], "per_seed_val_mm": [], "per_seed_seconds": []}
-             for v in arms}  # fmt: skip
+    cells = {v: {"variant": v, "n_labeled": n, **{k: [] for k in ARM_FIELDS}} for v in ("synth_only", *arms)}
     for seed in seeds:
         exp = candidate_experiment(preset, name, run_dir, data_dir, seed)
         arm_exp = exp if lambda_m is None else with_lambda_m(exp, lambda_m)
-        for v in arms:
-            res = (exp if v == "real_synth" else arm_exp).cell(v, n)
-            cells[v]["seed_ids"].append(seed)
-            cells[v]["per_seed_mm"].append(res.test_error_mm)
-            cells[v]["per_seed_val_mm"].append(res.summary["val_mean"])
-            cells[v]["per_seed_seconds"].append(round(res.seconds, 1))
+        for v in ("synth_only", *arms):
+            of = exp if v in ("synth_only", "real_synth") else arm_exp
+            res = of.cell(v, n)
+            for key, value in arm_fields(of, res, seed).items():
+                cells[v][key].append(value)
             print(f"[{time.strftime('%H:%M:%S')}] {name} {v}:{n} seed {seed}: val {res.summary['val_mean']:.2f} mm", flush=True)
+    cells["synth_only"]["n_labeled"] = "all"
     verdicts = {v: paired_on_splits(cells[v], cells["real_synth"]) for v in arms[1:]}
+    rooms = room(list(cells.values()))
     arms_flag = "" if arms == MECHANISM_ARMS else f" --arms {' '.join(arms)}"
     arms_flag += "" if lambda_m is None else f" --lambda-m {lambda_m:g}"
     return {"candidate": name, "n": n, "lambda_m": lambda_m, "commit": commit(), "command": f"OMP_NUM_THREADS=1 python -m "
             f"benchmarks.lab.regime_screen --preset {preset} --mechanisms {name} --seeds {' '.join(map(str, seeds))}"
-            f"{arms_flag}", "cells": cells, "against_real_synth": verdicts}  # fmt: skip
+            f"{arms_flag}", "cells": cells, "room": rooms, "against_real_synth": verdicts}  # fmt: skip
 
 
 MEASURES = {  # the table's columns: a measure of `ratios` and its heading

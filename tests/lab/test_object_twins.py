@@ -33,24 +33,37 @@ def test_a_lambda_m_folder_changes_only_lm_and_shares_the_finished_stage_1(tmp_p
 
 
 def test_mechanisms_train_real_synth_first_put_only_the_mechanisms_at_lambda_m_and_judge_them_paired(monkeypatch, tmp_path):
-    test_mm = {("real_synth", None): [20.0, 21.0, 22.0], ("full", 0.1): [19.0, 20.1, 21.0]}
+    test_mm = {("synth_only", None): [28.0, 29.0, 30.0], ("real_synth", None): [20.0, 21.0, 22.0],
+               ("full", 0.1): [19.0, 20.1, 21.0]}  # fmt: skip
     calls = []
 
     def cell(self, variant, n):
         lm = None if self.run_dir.name == "distractor_1.0" else float(self.run_dir.name.split("-")[1])
         calls.append((variant, lm, self.cfg.seed))
         mm = test_mm[(variant, lm)][self.cfg.seed]
-        return SimpleNamespace(test_error_mm=mm, summary={"val_mean": mm - 1.0}, seconds=60.0 + self.cfg.seed)
+        summary = {"val_mean": mm - 1.0, "synthetic_frames_mean": 12.0 if variant == "synth_only" else 14.0}
+        history = [{"disc_acc": 0.6, "probe": 0.8}, {"disc_acc": 0.7}] if variant == "full" else [{"probe": 0.9}]
+        return SimpleNamespace(variant=variant, n_labeled=n, test_error_mm=mm, summary=summary, history=history,
+                               seconds=60.0 + self.cfg.seed)  # fmt: skip
 
     monkeypatch.setattr(Experiment, "cell", cell)
+    monkeypatch.setattr(Experiment, "model", lambda self, res: None)
+    monkeypatch.setattr(rs, "predict_store", lambda model, store, domain, mapped, device, idx: store.joints[idx, 0][:, rs.EVAL_JOINTS] + 3.0)
     cfg = train_config("laptop")
+    train = CropStore.random(150, 8)
     monkeypatch.setattr(rs, "candidate_experiment", lambda preset, name, run_dir, data_dir, seed=0: Experiment(
-        preset, run_dir / name, dataclasses.replace(cfg, seed=seed), SimpleNamespace(), SimpleNamespace(), "cpu"))
+        preset, run_dir / name, dataclasses.replace(cfg, seed=seed), train, SimpleNamespace(), "cpu"))
     monkeypatch.setattr(rs, "commit", lambda: "abc")
     out = rs.mechanisms("laptop", "distractor_1.0", [0, 1, 2], tmp_path, "", arms=("full",), lambda_m=0.1)
-    assert calls[:2] == [("real_synth", None, 0), ("full", 0.1, 0)] and len(calls) == 6
-    assert list(out["cells"]) == ["real_synth", "full"] and out["lambda_m"] == 0.1
-    assert out["cells"]["full"]["per_seed_seconds"] == [60.0, 61.0, 62.0]
+    assert calls[:3] == [("synth_only", None, 0), ("real_synth", None, 0), ("full", 0.1, 0)] and len(calls) == 9
+    assert list(out["cells"]) == ["synth_only", "real_synth", "full"] and out["lambda_m"] == 0.1
+    full = out["cells"]["full"]
+    assert full["per_seed_seconds"] == [60.0, 61.0, 62.0] and full["per_seed_h_accuracy"] == [0.7] * 3
+    assert full["per_seed_probe"] == [0.8] * 3 and out["cells"]["real_synth"]["per_seed_h_accuracy"] == [None] * 3
+    assert full["per_seed_labeled_train_mm"] == pytest.approx([3.0 * 3**0.5] * 3)  # every joint off by (3, 3, 3) mm
+    assert out["cells"]["synth_only"]["per_seed_labeled_train_mm"] == [None] * 3
+    rooms = {r["variant"]: r for r in out["room"]}
+    assert rooms["full"]["onto_stage1"]["per_seed"] == pytest.approx({"0": 12.0 / 19.0, "1": 12.0 / 20.1, "2": 12.0 / 21.0})
     assert out["command"].endswith("--seeds 0 1 2 --arms real_synth full --lambda-m 0.1")
     verdict = out["against_real_synth"]["full"]
     assert verdict["test"]["form"] == "paired" and verdict["test"]["mean"] == pytest.approx((-1.0 - 0.9 - 1.0) / 3)
