@@ -41,6 +41,8 @@ from benchmarks.lab.regime import link_stage1
 from benchmarks.sgemm import sgemm_gflops
 from mlib.analysis import paired_on_splits, room
 from mlib.atomic import write_json
+from mlib.claims import seed_stats
+from mlib.claims.seeds import mean_spread
 from mlib.data.camera import EVAL_JOINTS
 from mlib.data.datasets import labeled_subset
 from mlib.evaluate import evaluate_store, joint_errors, predict_store
@@ -258,6 +260,37 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines) + f"\n\n{note}" + (" At n = 100 (validation mm): " + "; ".join(extra) + "." if extra else "")
 
 
+def mechanisms_table(runs: dict[str, dict]) -> str:
+    """The research log's table of every `--mechanisms` run: per arm its errors (mean ± spread over seeds),
+    the fields the regime asks for, and its difference from Real+Synth paired by seed on each split with
+    the one rule's verdicts."""
+    def ms(cell: dict, key: str, digits: int = 2) -> str:
+        values = [v for v in cell.get(key, []) if v is not None]
+        if not values:
+            return "–"
+        st = seed_stats(values)
+        return mean_spread(st["mean"], st["std"], len(values), digits)
+
+    head = ["run", "arm", "seeds", "test mm", "val mm", "render mm (test)", "labeled train mm", "h acc.", "probe",
+            "room onto stage 1", "− Real+Synth test / val mm", "verdict (paired, both splits)", "wall s"]  # fmt: skip
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for key, run in runs.items():
+        rooms = {r["variant"]: r for r in run.get("room", [])}
+        for arm, cell in run["cells"].items():
+            if arm == "synth_only":
+                continue
+            v = run["against_real_synth"].get(arm)
+            diff = f"{v['test']['mean']:+.2f} / {v['val']['mean']:+.2f}" if v else "–"
+            r = rooms.get(arm, {}).get("onto_stage1")
+            cols = [key, arm, str(len(cell["seed_ids"])), ms(cell, "per_seed_mm"), ms(cell, "per_seed_val_mm"),
+                    ms(cell, "per_seed_synthetic_mm"), ms(cell, "per_seed_labeled_train_mm"),
+                    ms(cell, "per_seed_h_accuracy"), ms(cell, "per_seed_probe"),
+                    mean_spread(r["mean"], r["std"], len(r["per_seed"])) if r else "–", diff,
+                    v["verdict"] if v else "reference", ms(cell, "per_seed_seconds", 0)]  # fmt: skip
+            lines.append("| " + " | ".join(cols) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--preset", default="laptop", choices=PRESET_NAMES)
@@ -281,6 +314,8 @@ def main(argv: list[str] | None = None) -> int:
         doc.setdefault("mechanisms", {})[mechanisms_key(args.mechanisms, args.lambda_m)] = mechanisms(
             args.preset, args.mechanisms, args.seeds, run_dir, args.data_dir, arms=tuple(args.arms), lambda_m=args.lambda_m)
         write_json(out, doc)
+        if args.log:
+            replace_block(Path(args.log), "<!-- mechanisms: start -->", "<!-- mechanisms: end -->", mechanisms_table(doc["mechanisms"]))
         return 0
     rows = {r["candidate"]: r for r in doc.get("rows", [])}
     doc |= {

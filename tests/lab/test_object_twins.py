@@ -68,6 +68,9 @@ def test_mechanisms_train_real_synth_first_put_only_the_mechanisms_at_lambda_m_a
     verdict = out["against_real_synth"]["full"]
     assert verdict["test"]["form"] == "paired" and verdict["test"]["mean"] == pytest.approx((-1.0 - 0.9 - 1.0) / 3)
     assert verdict["verdict"] == "holds"  # every seed about 1 mm lower on both splits
+    rows = rs.mechanisms_table({"distractor_1.0 lambda_m=0.1": out}).splitlines()
+    assert len(rows) == 4 and rows[2].startswith("| distractor_1.0 lambda_m=0.1 | real_synth | 3 | 21.00 ± 1.00 | 20.00 ± 1.00 |")
+    assert rows[3].endswith("| 0.70 ± 0.00 | 0.80 ± 0.00 | 0.60 ± 0.03 | -0.97 / -0.97 | holds | 61 ± 1 |")
 
 
 def with_real(store: CropStore, real: torch.Tensor, view: torch.Tensor | None = None) -> CropStore:
