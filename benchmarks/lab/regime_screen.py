@@ -34,19 +34,23 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import matplotlib.pyplot as plt
+
 from benchmarks.lab import REPO, RESULTS
 from benchmarks.lab.ablation import commit
 from benchmarks.lab.record import replace_block
 from benchmarks.lab.regime import link_stage1
 from benchmarks.sgemm import sgemm_gflops
 from mlib.analysis import paired_on_splits, room
-from mlib.atomic import write_json
+from mlib.atomic import atomic_write, write_json
 from mlib.claims import seed_stats
 from mlib.claims.seeds import mean_spread
 from mlib.data.camera import EVAL_JOINTS
 from mlib.data.datasets import labeled_subset
 from mlib.evaluate import evaluate_store, joint_errors, predict_store
 from mlib.experiment import Experiment
+from mlib.losses import LossWeights
+from mlib.plots.evaluation import plot_setting_search
 from mlib.presets import PRESET_NAMES, data_config
 from mlib.variants import VARIANTS
 
@@ -260,6 +264,39 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines) + f"\n\n{note}" + (" At n = 100 (validation mm): " + "; ".join(extra) + "." if extra else "")
 
 
+def lambda_m_search(runs: dict[str, dict], name: str, seed: int = 0) -> dict | None:
+    """λm chosen on validation for a candidate's mechanisms, from its `--mechanisms` runs at `seed`: per
+    arm the validation error at each λm the runs tried (the preset's λm from the plain run), and the
+    λm with the lowest; Real+Synth (no Lm) beside them. None with fewer than two λm."""
+    at: dict[float, dict] = {}
+    for run in runs.values():
+        if run["candidate"] != name:
+            continue
+        lm = run.get("lambda_m") or LossWeights().lambda_m
+        for arm, cell in run["cells"].items():
+            if seed in cell["seed_ids"]:
+                at.setdefault(lm, {})[arm] = cell["per_seed_val_mm"][cell["seed_ids"].index(seed)]
+    if len(at) < 2:
+        return None
+    settings = sorted(at)
+    arms = [a for a in MECHANISM_ARMS[1:] if any(a in at[x] for x in settings)]
+    val = {a: [at[x].get(a) for x in settings] for a in arms}
+    chosen = {a: min((x for x in settings if at[x].get(a) is not None), key=lambda x: at[x][a]) for a in arms}
+    real_synth = next(at[x]["real_synth"] for x in settings if "real_synth" in at[x])
+    return {"candidate": name, "seed": seed, "lambda_m": settings, "val_mm": val, "real_synth_val_mm": real_synth,
+            "chosen": chosen}  # fmt: skip
+
+
+def plot_lambda_m_search(search: dict, path: Path) -> None:
+    names = {"distr_match": "Distr. Match", "full": "Full"}
+    ax = plot_setting_search(search["lambda_m"], {names[a]: v for a, v in search["val_mm"].items()},
+                             ("Real+Synth", search["real_synth_val_mm"]), "λm, the weight of Lm (Eq. 1)",
+                             f"{search['candidate']}, n = 100, seed {search['seed']}: λm chosen on validation")  # fmt: skip
+    with atomic_write(path) as tmp:
+        ax.figure.savefig(tmp, dpi=120, format="png")
+    plt.close(ax.figure)
+
+
 def mechanisms_table(runs: dict[str, dict]) -> str:
     """The research log's table of every `--mechanisms` run: per arm its errors (mean ± spread over seeds),
     the fields the regime asks for, and its difference from Real+Synth paired by seed on each split with
@@ -313,6 +350,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.mechanisms:
         doc.setdefault("mechanisms", {})[mechanisms_key(args.mechanisms, args.lambda_m)] = mechanisms(
             args.preset, args.mechanisms, args.seeds, run_dir, args.data_dir, arms=tuple(args.arms), lambda_m=args.lambda_m)
+        search = lambda_m_search(doc["mechanisms"], args.mechanisms)
+        if search is not None:
+            doc.setdefault("lambda_m_search", {})[args.mechanisms] = search
+            plot_lambda_m_search(search, out.with_name(f"regime-screen-{args.preset}-lambda-m-{args.mechanisms}.png"))
         write_json(out, doc)
         if args.log:
             replace_block(Path(args.log), "<!-- mechanisms: start -->", "<!-- mechanisms: end -->", mechanisms_table(doc["mechanisms"]))

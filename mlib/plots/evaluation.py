@@ -222,6 +222,34 @@ def plot_errors_with_baseline(
     return ax
 
 
+def plot_setting_search(
+    settings: Sequence[float],
+    arms: Mapping[str, Sequence[float | None]],
+    baseline: tuple[str, float],
+    setting_label: str,
+    title: str,
+    ax: Axes | None = None,
+) -> Axes:
+    """A setting chosen on validation: each arm's validation error (mm) at each setting (log axis; None
+    where an arm did not run), the baseline the setting does not touch as a dashed line, and each arm's
+    lowest point ringed (the choice)."""
+    ax = axes_or_new(ax, (6, 3.8))
+    for name, errors in arms.items():
+        pts = [(x, y) for x, y in zip(settings, errors) if y is not None]
+        if not pts:
+            continue
+        line = ax.plot(*zip(*pts), marker="o", label=name)[0]
+        best = min(pts, key=lambda p: p[1])
+        ax.plot(*best, marker="o", ms=12, mfc="none", mec=line.get_color(), mew=1.5)
+    ax.axhline(baseline[1], color="black", ls="--", lw=1.2, label=f"{baseline[0]} ({baseline[1]:.2f} mm)")
+    ax.set_xscale("log")
+    ax.set(xlabel=setting_label, ylabel="validation error, real frames (mm)", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.figure.tight_layout()
+    return ax
+
+
 def plot_mean_error_bars(groups: dict[str, dict[str, float]], title: str, ax: Axes | None = None) -> Axes:
     """Horizontal bars of mean joint errors, best at the top, one colour per group (group label ->
     {method: mm})."""

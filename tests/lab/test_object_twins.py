@@ -138,3 +138,22 @@ def test_the_measures_reproduce_the_evaluation_and_vanish_without_an_object(tiny
     # g's view on the changed pixels, against the side view with the object and without it
     pred = model.view(model.latent(other.images(torch.arange(12), "real"), real=True), other.centres[:, 0]).detach()
     assert res["g_mae_object_view"] == pytest.approx(float((pred[:, 0, :8, :8] - 1.0).abs().mean()), rel=1e-4)
+
+
+def test_lambda_m_is_chosen_per_arm_on_validation_at_the_seed_and_drawn(tmp_path):
+    def run(lm, full_val, dm_val=None, seeds=(0,)):
+        cells = {"real_synth": {"seed_ids": list(seeds), "per_seed_val_mm": [19.5] * len(seeds)},
+                 "full": {"seed_ids": list(seeds), "per_seed_val_mm": [full_val] * len(seeds)}}  # fmt: skip
+        if dm_val is not None:
+            cells["distr_match"] = {"seed_ids": list(seeds), "per_seed_val_mm": [dm_val] * len(seeds)}
+        return {"candidate": "distractor_1.0", "lambda_m": lm, "cells": cells}
+
+    runs = {"distractor_1.0": run(None, 19.5, 19.4, (0, 1, 2)), "a": run(0.1, 18.6, 18.8), "b": run(1.0, 19.0, 22.6),
+            "c": run(0.01, 19.3), "other": {**run(0.1, 10.0), "candidate": "default"}}  # fmt: skip
+    search = rs.lambda_m_search(runs, "distractor_1.0")
+    assert search["lambda_m"] == [1e-5, 0.01, 0.1, 1.0]  # the plain run is the preset's λm
+    assert search["val_mm"] == {"distr_match": [19.4, None, 18.8, 22.6], "full": [19.5, 19.3, 18.6, 19.0]}
+    assert search["chosen"] == {"distr_match": 0.1, "full": 0.1} and search["real_synth_val_mm"] == 19.5
+    assert rs.lambda_m_search({"a": runs["a"]}, "distractor_1.0") is None  # one λm: nothing chosen
+    rs.plot_lambda_m_search(search, tmp_path / "search.png")
+    assert (tmp_path / "search.png").read_bytes()[:4] == b"\x89PNG"
