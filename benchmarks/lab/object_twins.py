@@ -35,6 +35,7 @@ import torch
 from benchmarks.lab import REPO, RESULTS
 from benchmarks.lab.ablation import commit
 from benchmarks.lab.regime_screen import candidate_experiment, with_lambda_m
+from mlib.adversarial import mapping_adversarial_loss
 from mlib.analysis import paired_on_splits
 from mlib.atomic import write_json
 from mlib.claims import seed_stats
@@ -42,7 +43,7 @@ from mlib.data.camera import EVAL_JOINTS
 from mlib.data.crop import denormalize_joints
 from mlib.data.datasets import CropStore
 from mlib.evaluate import joint_errors
-from mlib.losses import correspondence_loss, pose_loss, view_loss
+from mlib.losses import LossWeights, correspondence_loss, pose_loss, view_loss
 from mlib.models import Murauer
 from mlib.presets import PRESET_NAMES
 from mlib.variants import VARIANTS
@@ -68,7 +69,7 @@ def twins_match(store: CropStore, twin: CropStore) -> torch.Tensor:
 
 
 def latent_gradient(term: str, model: Murauer, z: torch.Tensor, store: CropStore, idx: torch.Tensor,
-                    z_render: torch.Tensor, weights) -> torch.Tensor:  # fmt: skip
+                    z_render: torch.Tensor, weights: LossWeights) -> torch.Tensor:  # fmt: skip
     """λ·dL/dz of one term of Eq. 1 at the real latents z (B, D) of frames idx, per frame (each term is
     a sum over frames, so one backward pass gives every frame's own gradient)."""
     z = z.detach().requires_grad_(True)
@@ -77,7 +78,7 @@ def latent_gradient(term: str, model: Murauer, z: torch.Tensor, store: CropStore
     elif term == "corr":
         loss = weights.lambda_c * correspondence_loss(z, z_render)
     elif term == "adv":
-        loss = weights.lambda_m * 0.5 * model.h(z).pow(2).sum()  # Lm (Eq. 13)
+        loss = weights.lambda_m * mapping_adversarial_loss(model.h(z))
     else:
         loss = weights.lambda_g * view_loss(model.view(z, store.centres[idx, 0]), store.views(idx, "real"))
     (grad,) = torch.autograd.grad(loss, z)
@@ -85,6 +86,7 @@ def latent_gradient(term: str, model: Murauer, z: torch.Tensor, store: CropStore
 
 
 def terms_of(variant: str) -> tuple[str, ...]:
+    """The terms of Eq. 1 a variant's stage 2 trains with (none for Synth only)."""
     v = VARIANTS[variant]
     if not v.stage2:
         return ()
@@ -92,7 +94,8 @@ def terms_of(variant: str) -> tuple[str, ...]:
 
 
 @torch.no_grad()
-def measure(model: Murauer, variant: str, store: CropStore, twin: CropStore, shown: torch.Tensor, weights) -> dict:
+def measure(model: Murauer, variant: str, store: CropStore, twin: CropStore, shown: torch.Tensor,
+            weights: LossWeights) -> dict:  # fmt: skip
     """Every measure of the docstring for one model on one split (frames the object shows in, for the
     latent and gradient measures; every frame for the errors)."""
     model.eval()
