@@ -107,7 +107,7 @@ def measure(model: Murauer, variant: str, store: CropStore, twin: CropStore, sho
         z, z_twin = model.latent(x, real=mapped), model.latent(x_twin, real=mapped)
         z_render = model.latent(store.images(idx, "synth"), real=False)
         gt = store.joints[idx, 0][:, EVAL_JOINTS]
-        for key, zz in (("error", z), ("error_twin", z_twin)):
+        for key, zz in (("error", z), ("error_twin", z_twin)):  # from the latents already here, not predict_store's second pass
             pred = denormalize_joints(model.p(zz).float().view(len(idx), -1, 3), store.centres[idx, 0], store.cube[idx].view(-1, 1, 1))
             keep(key, torch.as_tensor(joint_errors(pred, gt).mean(1)))
         shift = z - z_twin

@@ -45,9 +45,8 @@ from mlib.analysis import paired_on_splits, room
 from mlib.atomic import atomic_write, write_json
 from mlib.claims import seed_stats
 from mlib.claims.seeds import mean_spread
-from mlib.data.camera import EVAL_JOINTS
 from mlib.data.datasets import labeled_subset
-from mlib.evaluate import evaluate_store, joint_errors, predict_store
+from mlib.evaluate import evaluate_store
 from mlib.experiment import Experiment
 from mlib.losses import LossWeights
 from mlib.plots.evaluation import plot_setting_search
@@ -177,11 +176,7 @@ def arm_fields(exp: Experiment, res, seed: int) -> dict:
     training (None where the cell has no h), and its wall time."""
     labeled = labeled_subset(len(exp.train), res.n_labeled, seed) if VARIANTS[res.variant].uses_n else None
     last = lambda key: next((r[key] for r in reversed(res.history) if key in r), None)  # noqa: E731
-    train_mm = None
-    if labeled is not None:
-        model = exp.model(res)
-        gt = exp.train.joints[labeled, 0][:, EVAL_JOINTS].numpy()
-        train_mm = float(joint_errors(predict_store(model, exp.train, "real", True, exp.device, labeled), gt).mean())
+    train_mm = None if labeled is None else evaluate_store(exp.model(res), exp.train, "real", True, exp.device, labeled)["mean"]
     return {
         "seed_ids": seed, "per_seed_mm": res.test_error_mm, "per_seed_val_mm": res.summary["val_mean"],
         "per_seed_synthetic_mm": res.summary.get("synthetic_frames_mean"), "per_seed_labeled_train_mm": train_mm,

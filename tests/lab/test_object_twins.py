@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
+import mlib.evaluate
 from benchmarks.lab import object_twins as ot
 from benchmarks.lab import regime_screen as rs
 from mlib.data.datasets import CropStore
@@ -48,7 +49,7 @@ def test_mechanisms_train_real_synth_first_put_only_the_mechanisms_at_lambda_m_a
 
     monkeypatch.setattr(Experiment, "cell", cell)
     monkeypatch.setattr(Experiment, "model", lambda self, res: None)
-    monkeypatch.setattr(rs, "predict_store", lambda model, store, domain, mapped, device, idx: store.joints[idx, 0][:, rs.EVAL_JOINTS] + 3.0)
+    monkeypatch.setattr(mlib.evaluate, "predict_store", lambda model, store, domain, mapped, device, idx: (store.joints[idx, 0][:, ot.EVAL_JOINTS] + 3.0).numpy())
     cfg = train_config("laptop")
     train = CropStore.random(150, 8)
     monkeypatch.setattr(rs, "candidate_experiment", lambda preset, name, run_dir, data_dir, seed=0: Experiment(
